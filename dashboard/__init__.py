@@ -1,0 +1,1 @@
+"""AI-capex versus divestment analytics: loaders, metrics, charts and a Streamlit app."""

@@ -1,0 +1,17 @@
+"""``reactions``: not built yet (see its issue)."""
+from __future__ import annotations
+
+import argparse
+
+from dashboard.errors import DashboardError
+
+NAME = "reactions"
+HELP = "reactions (not built yet)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """No options yet."""
+
+
+def run(args: argparse.Namespace) -> int:
+    raise DashboardError("reactions is not built yet")

@@ -1,0 +1,26 @@
+"""The few named exceptions the package raises, so callers can tell failures apart."""
+from __future__ import annotations
+
+
+class DashboardError(Exception):
+    """Base class: any failure the command line reports as one line and exit code 2."""
+
+
+class DataUnavailable(DashboardError):
+    """A dataset or an input the caller asked for does not exist or cannot be read."""
+
+
+class CurationError(DashboardError):
+    """A curated file has rows that break its schema; ``report`` holds them all."""
+
+    def __init__(self, message: str, report: object | None = None) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+class RefreshError(DashboardError):
+    """A live refresh failed; the message names the source and the failure."""
+
+
+class RefreshInProgress(RefreshError):
+    """Another refresh holds the lock."""

@@ -1,0 +1,345 @@
+"""Loaders for the embedded datasets in ``data/``, and validators for any file of the same shape.
+
+``validate_*`` functions take a file (or CSV text) and return ``(good_rows, report)``; they never
+raise for bad rows, only for a file that cannot be read at all (``CurationError``).
+``load_*`` functions read the embedded snapshot, warn about any rejected row, and return the
+typed frame. Amounts: events and guidance in USD billions, fundamentals in USD millions.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from dashboard import config
+from dashboard.errors import CurationError, DataUnavailable
+from dashboard.loaders.validation import (
+    ColumnKind,
+    ValidationReport,
+    parse_columns,
+    read_text,
+    read_text_table,
+    validate_rows,
+    warn_rejected,
+)
+from dashboard.schemas import (
+    USER_EVENT_REQUIRED,
+    companies_schema,
+    events_schema,
+    fundamentals_schema,
+    guidance_schema,
+    instruments_schema,
+    prices_schema,
+)
+
+EVENT_COLUMNS: dict[str, ColumnKind] = {
+    "event_id": "text",
+    "ticker": "text",
+    "event_date": "date",
+    "event_time": "text",
+    "event_type": "text",
+    "amount_usd_bn": "number",
+    "headline": "text",
+    "description": "text",
+    "source_name": "text",
+    "source_url": "text",
+    "confidence": "text",
+    "deal_id": "text",
+    "stage": "text",
+    "funding_usd_bn": "number",
+    "funding_kind": "text",
+}
+FUNDAMENTAL_COLUMNS: dict[str, ColumnKind] = {
+    "ticker": "text",
+    "fiscal_year": "int",
+    "fiscal_quarter": "int",
+    "period_end": "date",
+    **{column: "number" for column in config.FUNDAMENTAL_VALUE_COLUMNS},
+    "source": "text",
+}
+GUIDANCE_COLUMNS: dict[str, ColumnKind] = {
+    "ticker": "text",
+    "statement_date": "date",
+    "fiscal_year": "int",
+    "period_basis": "text",
+    "low_usd_bn": "number",
+    "high_usd_bn": "number",
+    "wording": "text",
+    "source_url": "text",
+}
+PRICE_COLUMNS: dict[str, ColumnKind] = {
+    "ticker": "text",
+    "date": "date",
+    **{column: "number" for column in config.PRICE_COLUMNS},
+}
+
+
+def _data_dir(data_dir: Path | None) -> Path:
+    return Path(data_dir) if data_dir is not None else config.DATA_DIR
+
+
+def today() -> pd.Timestamp:
+    """Today's date, the upper bound for event, statement and price dates."""
+    return pd.Timestamp.today().normalize()
+
+
+# --- reference tables -------------------------------------------------------------------------
+
+
+def load_companies(data_dir: Path | None = None) -> pd.DataFrame:
+    """The covered companies, one row each, in file order. A bad row is an error here:
+    every other dataset is checked against this table."""
+    path = _data_dir(data_dir) / config.COMPANIES_FILE
+    frame = pd.read_csv(path, dtype={"ticker": str, "sector_benchmark": str}, keep_default_na=True)
+    frame["sec_cik"] = frame["sec_cik"].astype("Int64")
+    return companies_schema().validate(frame, lazy=True)
+
+
+def load_instruments(data_dir: Path | None = None) -> pd.DataFrame:
+    """Benchmarks and reference series that have prices but are not covered companies."""
+    path = _data_dir(data_dir) / config.INSTRUMENTS_FILE
+    return instruments_schema().validate(pd.read_csv(path, dtype=str), lazy=True)
+
+
+def known_tickers(data_dir: Path | None = None) -> tuple[list[str], list[str]]:
+    """(company tickers, every ticker with prices: companies, benchmarks and references)."""
+    companies = load_companies(data_dir)["ticker"].tolist()
+    instruments = load_instruments(data_dir)["ticker"].tolist()
+    return companies, companies + instruments
+
+
+# --- events -----------------------------------------------------------------------------------
+
+
+def _deal_funding_once(frame: pd.DataFrame) -> pd.Series:
+    """True where the row respects the deal rule: funding_usd_bn appears on one event per deal,
+    and an event that carries it names its deal and funding kind."""
+    has_funding = frame["funding_usd_bn"].notna()
+    named = frame["deal_id"].notna() & frame["funding_kind"].notna()
+    carrying = has_funding & frame["deal_id"].notna()
+    second = pd.Series(False, index=frame.index)
+    second[carrying] = frame.loc[carrying, "deal_id"].duplicated(keep="first")
+    return ~((has_funding & ~named) | second)
+
+
+def validate_events(
+    source: Path | str,
+    *,
+    data_dir: Path | None = None,
+    curated: bool = True,
+    text: str | None = None,
+) -> tuple[pd.DataFrame, ValidationReport]:
+    """Validate an events file (or its ``text``, named ``source``) and return its good rows.
+
+    ``curated=False`` accepts a user's file: only event_id, ticker and event_date are required;
+    a missing event_time counts as ``unknown`` and a missing event_type as ``other``.
+    """
+    name = str(source)
+    text = read_text(Path(source)) if text is None else text
+    frame, lines = read_text_table(text, name)
+    if not curated:
+        missing = [c for c in USER_EVENT_REQUIRED if c not in frame.columns]
+        if missing:
+            raise CurationError(f"{name}: missing required column(s): {', '.join(missing)}")
+        for column in EVENT_COLUMNS:
+            if column not in frame.columns:
+                frame[column] = np.nan
+        frame["event_time"] = frame["event_time"].fillna("unknown")
+        frame["event_type"] = frame["event_type"].fillna("other")
+        frame = frame[list(EVENT_COLUMNS)]
+    frame, failures = parse_columns(frame, EVENT_COLUMNS)
+    if "event_id" in frame.columns:
+        frame["_duplicate_event_id"] = ~frame["event_id"].duplicated(keep="first") | frame["event_id"].isna()
+    if {"funding_usd_bn", "deal_id", "funding_kind"} <= set(frame.columns):
+        frame["_deal_funding_once"] = _deal_funding_once(frame)
+    companies, _ = known_tickers(data_dir)
+    schema = events_schema(companies, today(), curated=curated)
+    good, report = validate_rows(frame, schema, dataset="events", file=name, lines=lines, parse_failures=failures)
+    return good.sort_values(["event_date", "event_id"], kind="stable").reset_index(drop=True), report
+
+
+def load_events(data_dir: Path | None = None) -> pd.DataFrame:
+    """The curated events, sorted by date; rejected rows are reported in a warning."""
+    good, report = validate_events(_data_dir(data_dir) / config.EVENTS_FILE, data_dir=data_dir)
+    warn_rejected(report)
+    return good
+
+
+# --- fundamentals -----------------------------------------------------------------------------
+
+
+def _nominal_quarter_end(fiscal_year: pd.Series, fiscal_quarter: pd.Series, year_end_month: pd.Series) -> pd.Series:
+    """The calendar month-end a fiscal quarter nominally ends on.
+
+    A fiscal year is named after the calendar year in which it ends (Microsoft's FY2026 ends
+    in June 2026), so quarter q ends ``3 * (4 - q)`` months before the fiscal year-end.
+    """
+    months_before = 3 * (4 - fiscal_quarter.astype("float"))
+    end_index = fiscal_year.astype("float") * 12 + (year_end_month - 1) - months_before
+    years, months = np.divmod(end_index.to_numpy(dtype=float), 12)
+    starts = pd.to_datetime(
+        {"year": years.astype(int), "month": months.astype(int) + 1, "day": np.ones(len(years), dtype=int)}
+    )
+    return pd.Series(starts + pd.offsets.MonthEnd(0), index=fiscal_year.index)
+
+
+def period_end_fits(fundamentals: pd.DataFrame, companies: pd.DataFrame) -> pd.Series:
+    """True where a quarter's period_end fits its company's fiscal calendar.
+
+    Month-end calendars must end exactly on the nominal month-end; 52/53-week calendars
+    (Intel's Saturdays) within 6 days of it. Rows that cannot be checked (unknown ticker,
+    unparsed fields) count as fitting here; other rules reject them.
+    """
+    info = companies.set_index("ticker")
+    month = fundamentals["ticker"].map(info["fiscal_year_end_month"])
+    kind = fundamentals["ticker"].map(info["fiscal_calendar"])
+    checkable = (
+        month.notna()
+        & fundamentals["fiscal_year"].notna()
+        & fundamentals["fiscal_quarter"].isin([1, 2, 3, 4])
+        & fundamentals["period_end"].notna()
+    )
+    fits = pd.Series(True, index=fundamentals.index)
+    if not checkable.any():
+        return fits
+    rows = fundamentals[checkable]
+    nominal = _nominal_quarter_end(rows["fiscal_year"], rows["fiscal_quarter"], month[checkable].astype(int))
+    distance = (rows["period_end"] - nominal).abs()
+    tolerance = np.where(kind[checkable] == "52_53_week", pd.Timedelta(days=6), pd.Timedelta(0))
+    fits.loc[checkable] = distance.to_numpy() <= tolerance
+    return fits
+
+
+def validate_fundamentals(
+    source: Path | str, *, data_dir: Path | None = None, text: str | None = None
+) -> tuple[pd.DataFrame, ValidationReport]:
+    """Validate a quarterly fundamentals file and return its good rows (USD millions).
+
+    An empty cell stays missing (NaN), never zero. fiscal_quarter is read as 1..4 (``Q3`` or ``3``).
+    """
+    name = str(source)
+    text = read_text(Path(source)) if text is None else text
+    frame, lines = read_text_table(text, name)
+    frame, failures = parse_columns(frame, FUNDAMENTAL_COLUMNS)
+    if {"ticker", "fiscal_year", "fiscal_quarter", "period_end"} <= set(frame.columns):
+        frame["_company_quarter"] = (
+            frame["ticker"].astype(str) + "|" + frame["fiscal_year"].astype(str) + "|" + frame["fiscal_quarter"].astype(str)
+        )
+        frame["_period_end_fits"] = period_end_fits(frame, load_companies(data_dir))
+    companies, _ = known_tickers(data_dir)
+    schema = fundamentals_schema(companies, today())
+    good, report = validate_rows(
+        frame, schema, dataset="fundamentals", file=name, lines=lines, parse_failures=failures
+    )
+    good = good.astype({"fiscal_year": int, "fiscal_quarter": int})
+    return good.sort_values(["ticker", "period_end"], kind="stable").reset_index(drop=True), report
+
+
+def load_fundamentals(data_dir: Path | None = None) -> pd.DataFrame:
+    """The embedded quarterly fundamentals (USD millions); rejected rows are warned about."""
+    good, report = validate_fundamentals(_data_dir(data_dir) / config.FUNDAMENTALS_FILE, data_dir=data_dir)
+    warn_rejected(report)
+    return good
+
+
+# --- guidance ---------------------------------------------------------------------------------
+
+
+def validate_guidance(
+    source: Path | str, *, data_dir: Path | None = None, text: str | None = None
+) -> tuple[pd.DataFrame, ValidationReport]:
+    """Validate a capex-guidance file (USD billions) and return its good rows."""
+    name = str(source)
+    text = read_text(Path(source)) if text is None else text
+    frame, lines = read_text_table(text, name)
+    frame, failures = parse_columns(frame, GUIDANCE_COLUMNS)
+    companies, _ = known_tickers(data_dir)
+    good, report = validate_rows(
+        frame, guidance_schema(companies, today()), dataset="guidance", file=name, lines=lines, parse_failures=failures
+    )
+    good = good.astype({"fiscal_year": int})
+    return good.sort_values(["ticker", "statement_date"], kind="stable").reset_index(drop=True), report
+
+
+def load_guidance(data_dir: Path | None = None) -> pd.DataFrame:
+    """The embedded capex guidance vintages; rejected rows are warned about."""
+    good, report = validate_guidance(_data_dir(data_dir) / config.GUIDANCE_FILE, data_dir=data_dir)
+    warn_rejected(report)
+    return good
+
+
+# --- prices -----------------------------------------------------------------------------------
+
+
+def validate_prices(source: Path | str, *, data_dir: Path | None = None) -> tuple[pd.DataFrame, ValidationReport]:
+    """Validate a long price table (``ticker,date,open,high,low,close,volume``; CSV or Parquet).
+
+    For Parquet, "line" is the row number plus one, as if the table were a CSV with a header.
+    """
+    path = Path(source)
+    if path.suffix == ".parquet":
+        try:
+            raw = pd.read_parquet(path)
+        except FileNotFoundError as exc:
+            raise CurationError(f"{path}: file not found") from exc
+        except Exception as exc:  # pyarrow raises several unrelated types for a corrupt file
+            raise CurationError(f"{path}: not a readable Parquet file ({exc})") from exc
+        frame = raw.reset_index(drop=True)
+        lines = list(range(2, len(frame) + 2))
+        failures: dict[tuple[int, str], str] = {}
+        if "volume" in frame.columns:
+            frame["volume"] = frame["volume"].astype(float)
+    else:
+        frame, lines = read_text_table(read_text(path), str(path))
+        frame, failures = parse_columns(frame, PRICE_COLUMNS)
+    if {"ticker", "date"} <= set(frame.columns):
+        frame["_ticker_date"] = frame["ticker"].astype(str) + "|" + frame["date"].astype(str)
+    if {"high", "low"} <= set(frame.columns):
+        # Only high >= low is enforced: vendors' adjusted opens sometimes sit a cent outside
+        # the day's range (XLC on 2025-08-19), which says nothing about the close.
+        frame["_high_ge_low"] = ~(frame["high"] < frame["low"])
+    _, tickers = known_tickers(data_dir)
+    good, report = validate_rows(
+        frame, prices_schema(tickers, today()), dataset="prices", file=str(path), lines=lines, parse_failures=failures
+    )
+    return good.sort_values(["ticker", "date"], kind="stable").reset_index(drop=True), report
+
+
+def load_prices(data_dir: Path | None = None) -> pd.DataFrame:
+    """Daily adjusted OHLC and volume for companies and benchmarks, long format, sorted."""
+    path = _data_dir(data_dir) / config.PRICES_FILE
+    if not path.exists():
+        raise DataUnavailable(f"{path}: price snapshot not found")
+    good, report = validate_prices(path, data_dir=data_dir)
+    warn_rejected(report)
+    return good
+
+
+def close_prices(prices: pd.DataFrame) -> pd.DataFrame:
+    """Closes as a wide frame: one row per date (union of all calendars), one column per ticker.
+
+    A ticker has NaN on dates its exchange did not trade or outside its coverage.
+    """
+    return prices.pivot(index="date", columns="ticker", values="close").sort_index()
+
+
+def price_coverage(prices: pd.DataFrame) -> pd.DataFrame:
+    """Per ticker: first and last date with a close, and the number of sessions."""
+    grouped = prices.groupby("ticker")["date"]
+    return pd.DataFrame({"first_date": grouped.min(), "last_date": grouped.max(), "sessions": grouped.size()})
+
+
+# --- manifest ---------------------------------------------------------------------------------
+
+
+def load_manifest(data_dir: Path | None = None) -> dict:
+    """The data manifest: per dataset, as-of date, rows, content hash and source."""
+    path = _data_dir(data_dir) / config.MANIFEST_FILE
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise DataUnavailable(f"{path}: manifest not found") from exc
+    except json.JSONDecodeError as exc:
+        raise DataUnavailable(f"{path}: manifest is not valid JSON ({exc})") from exc

@@ -1,0 +1,156 @@
+"""Build the embedded ``data/`` snapshot from the curated source folder (``../shared/data``).
+
+Run ``python -m dashboard.loaders.embed SOURCE_DIR``. It is how ``data/`` was made and how it is
+remade when the curators publish new figures; the app and the tests only ever read ``data/``.
+Each figure is copied, never edited: the only changes are of form (``Q3`` becomes ``3``, one
+Parquet table instead of a CSV per ticker, ``^N225`` stored as ``N225``). Every row keeps its source.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from dashboard import config
+from dashboard.loaders.curated import (
+    load_companies,
+    load_instruments,
+    validate_events,
+    validate_fundamentals,
+    validate_guidance,
+    validate_prices,
+)
+from dashboard.loaders.snapshot import (
+    atomic_write,
+    atomic_write_csv,
+    atomic_write_parquet,
+    dataset_entry,
+    write_manifest,
+)
+
+REFERENCE_AS_OF = "2026-11-28"  # when companies.csv and instruments.csv were last reviewed
+PRICES_SOURCE = (
+    "Yahoo Finance daily OHLCV, split- and dividend-adjusted as of the as-of date, cross-checked "
+    "against independent copies (data/provenance/prices.md, prices-japan.md)"
+)
+SOURCES = {
+    "companies": "SEC EDGAR company filings and SoftBank Group IR (source column per row)",
+    "instruments": "fund and index sponsors; Yahoo Finance symbols",
+    "events": "hand-curated news and filings (source_name and source_url per row; data/provenance/events-notes.md)",
+    "fundamentals": "SEC filings and company releases (source per row; data/provenance/fundamentals-sources.md)",
+    "guidance": "company statements on earnings calls and releases (source_url per row)",
+    "prices": PRICES_SOURCE,
+}
+
+
+def read_price_folder(folder: Path) -> pd.DataFrame:
+    """Stack ``<TICKER>.csv`` files (date,open,high,low,close,adj_close,volume) into one table.
+
+    ``adj_close`` is dropped only when it is empty throughout: the closes are already adjusted.
+    """
+    frames = []
+    for path in sorted(folder.glob("*.csv")):
+        frame = pd.read_csv(path)
+        if frame["adj_close"].notna().any():
+            raise ValueError(f"{path}: adj_close is filled; the embed expects adjusted OHLC only")
+        frame = frame.drop(columns="adj_close")
+        frame.insert(0, "ticker", path.stem)
+        frames.append(frame)
+    prices = pd.concat(frames, ignore_index=True)
+    prices["date"] = pd.to_datetime(prices["date"], format="%Y-%m-%d")
+    prices["volume"] = prices["volume"].astype(float)
+    return prices.sort_values(["ticker", "date"]).reset_index(drop=True)[["ticker", "date", *config.PRICE_COLUMNS]]
+
+
+def build(source: Path, target: Path) -> dict:
+    """Copy and reshape every dataset from ``source`` into ``target``; return the new manifest.
+
+    Raises ``SystemExit`` with the validation report if any source row fails its schema: an
+    embedded snapshot is only ever written whole and valid.
+    """
+    target.mkdir(parents=True, exist_ok=True)
+    staged = target / ".staging"
+    staged.mkdir(exist_ok=True)
+    events_raw = (source / "events.csv").read_text(encoding="utf-8")
+    (staged / config.EVENTS_FILE).write_text(events_raw, encoding="utf-8")
+    fundamentals = pd.read_csv(source / "fundamentals.csv", dtype={"fiscal_quarter": str})
+    fundamentals["fiscal_quarter"] = fundamentals["fiscal_quarter"].str.removeprefix("Q").astype(int)
+    fundamentals.to_csv(staged / config.FUNDAMENTALS_FILE, index=False, lineterminator="\n")
+    shutil.copyfile(source / "guidance.csv", staged / config.GUIDANCE_FILE)
+    prices = read_price_folder(source / "prices")
+
+    events, events_report = validate_events(staged / config.EVENTS_FILE, data_dir=target)
+    fundamentals_ok, fundamentals_report = validate_fundamentals(staged / config.FUNDAMENTALS_FILE, data_dir=target)
+    guidance, guidance_report = validate_guidance(staged / config.GUIDANCE_FILE, data_dir=target)
+    atomic_write_parquet(staged / config.PRICES_FILE, prices)
+    prices_ok, prices_report = validate_prices(staged / config.PRICES_FILE, data_dir=target)
+    reports = [events_report, fundamentals_report, guidance_report, prices_report]
+    if not all(report.ok for report in reports):
+        lines = [line for report in reports for line in report.lines()]
+        raise SystemExit("source data failed validation; nothing written:\n" + "\n".join(lines))
+
+    for name in (config.EVENTS_FILE, config.FUNDAMENTALS_FILE, config.GUIDANCE_FILE, config.PRICES_FILE):
+        atomic_write(target / name, lambda tmp, name=name: shutil.copyfile(staged / name, tmp))
+    shutil.rmtree(staged)
+
+    provenance = target / "provenance"
+    provenance.mkdir(exist_ok=True)
+    shutil.copyfile(source / "PROVENANCE.md", provenance / "PROVENANCE.md")
+    for note in sorted((source / "provenance").glob("*.md")):
+        shutil.copyfile(note, provenance / note.name)
+
+    entries = {
+        "companies": dataset_entry(
+            target / config.COMPANIES_FILE, rows=len(load_companies(target)), as_of=REFERENCE_AS_OF, source=SOURCES["companies"]
+        ),
+        "instruments": dataset_entry(
+            target / config.INSTRUMENTS_FILE,
+            rows=len(load_instruments(target)),
+            as_of=REFERENCE_AS_OF,
+            source=SOURCES["instruments"],
+        ),
+        "events": dataset_entry(
+            target / config.EVENTS_FILE,
+            rows=len(events),
+            as_of=events["event_date"].max().date().isoformat(),
+            source=SOURCES["events"],
+        ),
+        "fundamentals": dataset_entry(
+            target / config.FUNDAMENTALS_FILE,
+            rows=len(fundamentals_ok),
+            as_of=fundamentals_ok["period_end"].max().date().isoformat(),
+            source=SOURCES["fundamentals"],
+        ),
+        "guidance": dataset_entry(
+            target / config.GUIDANCE_FILE,
+            rows=len(guidance),
+            as_of=guidance["statement_date"].max().date().isoformat(),
+            source=SOURCES["guidance"],
+        ),
+        "prices": dataset_entry(
+            target / config.PRICES_FILE,
+            rows=len(prices_ok),
+            as_of=prices_ok["date"].max().date().isoformat(),
+            source=SOURCES["prices"],
+        ),
+    }
+    return write_manifest(target, entries)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dashboard.loaders.embed", description=__doc__)
+    parser.add_argument("source", type=Path, help="the curated data folder, e.g. ../shared/data")
+    parser.add_argument("--target", type=Path, default=config.DATA_DIR)
+    args = parser.parse_args(argv)
+    manifest = build(args.source, args.target)
+    for name, entry in manifest["datasets"].items():
+        print(f"{name:13} {entry['rows']:>6} rows  as of {entry['as_of']}  {entry['sha256'][:12]}")
+    print(f"data version {manifest['data_version']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
