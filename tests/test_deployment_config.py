@@ -1,0 +1,88 @@
+"""The served deployment's security settings (.streamlit/config.toml) and secrets hygiene.
+
+Reads the committed file with tomllib, so a setting removed or renamed by mistake fails here,
+and cross-checks each option name against the installed streamlit (a misspelt key is silently
+ignored by Streamlit, which would leave the default in force).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CONFIG_PATH = REPO_ROOT / ".streamlit" / "config.toml"
+
+
+@pytest.fixture(scope="module")
+def config() -> dict:
+    with CONFIG_PATH.open("rb") as handle:
+        return tomllib.load(handle)
+
+
+def test_headless_and_documented_address_and_port(config: dict) -> None:
+    server = config["server"]
+    assert server["headless"] is True
+    assert server["address"] == "127.0.0.1"
+    assert isinstance(server["port"], int) and 1024 <= server["port"] <= 65535
+    text = CONFIG_PATH.read_text(encoding="utf-8")
+    # The comment next to the settings tells an operator where the app listens.
+    assert f"127.0.0.1:{server['port']}" in text
+    assert server["runOnSave"] is False
+
+
+def test_xsrf_protection_on(config: dict) -> None:
+    assert config["server"]["enableXsrfProtection"] is True
+
+
+def test_cors_protection_on_without_wildcard(config: dict) -> None:
+    server = config["server"]
+    assert server["enableCORS"] is True
+    origins = server.get("corsAllowedOrigins", [])
+    assert isinstance(origins, list)
+    assert all("*" not in origin for origin in origins)
+
+
+def test_upload_limit_set_and_small(config: dict) -> None:
+    limit = config["server"]["maxUploadSize"]
+    assert isinstance(limit, int)
+    assert 1 <= limit <= 20, "uploads are small event files; the default 200 MB is too generous"
+
+
+def test_data_export_only_through_the_app(config: dict) -> None:
+    assert config["client"]["disableDataExport"] is True
+
+
+def test_no_static_serving_and_no_telemetry(config: dict) -> None:
+    assert config["server"].get("enableStaticServing", False) is False
+    assert config["browser"]["gatherUsageStats"] is False
+
+
+def test_every_option_is_known_to_installed_streamlit(config: dict) -> None:
+    from streamlit import config as st_config
+
+    known = set(st_config._config_options_template)  # "section.option" keys
+    for section, options in config.items():
+        for option in options:
+            assert f"{section}.{option}" in known, f"{CONFIG_PATH.name}: unknown option {section}.{option}"
+
+
+def test_secrets_file_is_git_ignored_and_not_tracked() -> None:
+    git = shutil.which("git")
+    if git is None or not (REPO_ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    ignored = subprocess.run(
+        [git, "check-ignore", "-q", ".streamlit/secrets.toml"], cwd=REPO_ROOT, check=False
+    )
+    assert ignored.returncode == 0, ".streamlit/secrets.toml must be listed in .gitignore"
+    tracked = subprocess.run(
+        [git, "ls-files", "--error-unmatch", ".streamlit/secrets.toml"],
+        cwd=REPO_ROOT,
+        check=False,
+        capture_output=True,
+    )
+    assert tracked.returncode != 0, ".streamlit/secrets.toml is committed: remove it and rotate secrets"
