@@ -143,9 +143,9 @@ def validate_events(
         missing = [c for c in USER_EVENT_REQUIRED if c not in frame.columns]
         if missing:
             raise CurationError(f"{name}: missing required column(s): {', '.join(missing)}")
-        for column in EVENT_COLUMNS:
+        for column, kind in EVENT_COLUMNS.items():
             if column not in frame.columns:
-                frame[column] = np.nan
+                frame[column] = pd.Series(np.nan, index=frame.index, dtype="str" if kind == "text" else "float64")
         frame["event_time"] = frame["event_time"].fillna("unknown")
         frame["event_type"] = frame["event_type"].fillna("other")
         frame = frame[list(EVENT_COLUMNS)]

@@ -144,9 +144,7 @@ def parse_columns(
         bad = raw.notna() & values.isna()
         for position in np.flatnonzero(bad.to_numpy()):
             failures[(int(position), column)] = f"{raw.iloc[position]!r} {what}"
-        if kind == "int":
-            values = values.astype("Int64")
-        parsed[column] = values
+        parsed[column] = values.astype("Int64" if kind == "int" else "float64") if kind != "date" else values
     return parsed, failures
 
 
