@@ -8,6 +8,7 @@ from dashboard import config
 from dashboard.loaders.curated import (
     load_companies,
     load_instruments,
+    load_manifest,
     validate_events,
     validate_fundamentals,
     validate_guidance,
@@ -35,6 +36,10 @@ def run(args: argparse.Namespace) -> int:
     if not given:
         load_companies()  # the reference tables must load before anything is checked against them
         load_instruments()
+        manifest = load_manifest()
+        print(f"embedded data, version {manifest['data_version']}:")
+        for name, entry in manifest["datasets"].items():
+            print(f"  {name}: {entry['rows']} rows as of {entry['as_of']}")
         given = {name: config.DATA_DIR / config.DATASET_FILES[name] for name in VALIDATORS}
     valid = True
     for name, path in given.items():
