@@ -1,0 +1,1 @@
+"""Pure pandas/numpy metrics: no files, network, clock or session state."""
