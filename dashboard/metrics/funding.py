@@ -312,7 +312,7 @@ def funding_memo_lines(events: pd.DataFrame, quarters: pd.DataFrame) -> pd.DataF
 def _memo_by_quarter(memo: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
     """Memo totals (USD millions) and the events behind them, per quarter of ``index``.
     A quarter with no counted event gets 0.0: the sum over an empty list of curated events."""
-    counted = memo[memo["counted"]]
+    counted = memo[memo["counted"].astype(bool)]
     totals = pd.DataFrame(0.0, index=index, columns=list(MEMO_LINES))
     if not counted.empty:
         summed = counted.pivot_table(
@@ -473,7 +473,7 @@ def _missing_text(
         if pd.isna(closing_cash.iat[position]):
             names.append("cash_and_securities")
         if pd.isna(windows.at[position, "opening"]):
-            names.append(f"cash_and_securities_start (quarter before {windows.at[position, 'period']} absent)")
+            names.append(f"cash_and_securities_start ({windows.at[position, 'opening_label']} absent)")
         elif pd.isna(opening_cash.iat[position]):
             names.append("cash_and_securities_start")
         texts.append(";".join(names))

@@ -167,6 +167,7 @@ def period_windows(calendar: pd.DataFrame, period: Period) -> pd.DataFrame:
 
     - ``ticker``, ``period`` (label), ``period_end`` (the last quarter's end; NaT when the
       window's last quarter is absent), ``sort_key`` (index of the window's last quarter),
+      ``opening_label`` (label of the quarter just before the window),
     - ``members``: tuple of ``calendar`` index labels of the quarters present in the window,
     - ``absent_quarters``: tuple of labels of the quarters the window needs but lacks
       (a window is complete only when this is empty: TTM and years need all four),
@@ -224,10 +225,16 @@ def period_windows(calendar: pd.DataFrame, period: Period) -> pd.DataFrame:
                     "members": members,
                     "absent_quarters": absent,
                     "opening": by_index.get(needed[0] - 1),
+                    "opening_label": (calendar_quarter_label if calendar_basis else fiscal_quarter_label)(
+                        *_year_quarter(needed[0] - 1)
+                    ),
                     "period_note": note,
                 }
             )
-    columns = ["ticker", "period", "period_end", "sort_key", "members", "absent_quarters", "opening", "period_note"]
+    columns = [
+        "ticker", "period", "period_end", "sort_key", "members", "absent_quarters", "opening", "opening_label",
+        "period_note",
+    ]  # fmt: skip
     result = pd.DataFrame(rows, columns=columns)
     result["period_end"] = pd.to_datetime(result["period_end"])
     return result
