@@ -426,3 +426,12 @@ def test_forward_view_checks_what_ifs_and_does_not_mutate(fundamentals, guidance
     assert len(view) == len(guidance)
     for frame, copy in zip((fundamentals, guidance, companies), copies):
         pd.testing.assert_frame_equal(frame, copy)
+
+
+@pytest.mark.parametrize("period", PERIODS)
+def test_input_row_order_and_index_do_not_matter(fundamentals, events, companies, period) -> None:
+    shuffled = fundamentals.sample(frac=1.0, random_state=7)  # synthetic: same rows, another order
+    shuffled.index = shuffled.index + 1000
+    pd.testing.assert_frame_equal(
+        table(fundamentals, events, companies, period), table(shuffled, events, companies, period)
+    )

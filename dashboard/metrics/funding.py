@@ -254,6 +254,8 @@ def funding_memo_lines(events: pd.DataFrame, quarters: pd.DataFrame) -> pd.DataF
       "outside the company's quarters" and not counted.
     """
     _require_columns(events, _EVENT_INPUTS, "events")
+    if not quarters.index.is_unique:
+        raise DataUnavailable("quarters: the index must be unique (it names each event's quarter)")
     columns = [
         "event_id", "ticker", "deal_id", "stage", "funding_kind", "day0_date", "funding_usd_m",
         "memo_line", "quarter", "period", "counted", "reason",
@@ -389,6 +391,7 @@ def funding_table(
     all_columns = [*OUTPUT_COLUMNS, *EXTRA_COLUMNS]
     if fundamentals.empty:
         return pd.DataFrame(columns=all_columns)
+    fundamentals = fundamentals.reset_index(drop=True)  # a new frame: quarters are named by position
 
     calendar = quarter_calendar(fundamentals)
     quarter_values = fundamentals[[*_FLOW_INPUTS, "cash_and_securities"]].astype(float)
@@ -605,6 +608,9 @@ def forward_view(
     guidance's own period basis: ``fiscal_year`` guidance uses fiscal quarters
     (``TTM to FY2025 Q3``); ``calendar_year`` guidance (Microsoft's 2026) uses the trailing four
     calendar quarters (``TTM to CY2026 Q1``; see ``periods`` for the calendar mapping).
+    The quarter's end, not its report date, decides: a statement made between a quarter's end
+    and its results (Microsoft's 2025-01-03 blog, before the 2025-01-29 results) uses that
+    quarter, which the market did not know yet; ``run_rate_period`` names the window used.
 
     What-if parameters (the dashboard's sliders; defaults reproduce the run-rate):
 
@@ -642,6 +648,7 @@ def forward_view(
     if guidance.empty:
         return pd.DataFrame(columns=list(FORWARD_COLUMNS))
     _require_columns(fundamentals, ("ticker", "fiscal_year", "fiscal_quarter", "period_end", "operating_cash_flow", "buybacks", "dividends"), "fundamentals")
+    fundamentals = fundamentals.reset_index(drop=True)
     calendar = quarter_calendar(fundamentals)
     values = fundamentals[["operating_cash_flow", "buybacks", "dividends"]].astype(float)
     basis = _basis_columns(guidance["ticker"], companies)
