@@ -1,0 +1,210 @@
+"""Company: capex and guidance, the funding-gap bridge with memo lines, the forward view with
+what-if sliders, price against benchmark with event markers, reactions and event detail."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.charts.funding import funding_bridge_figure, memo_lines_figure
+from dashboard.charts.guidance import capex_guidance_figure
+from dashboard.charts.prices import price_vs_benchmark_figure
+from dashboard.charts.reactions import car_paths_figure
+from dashboard.ui import cached, views, widgets
+from dashboard.ui.export import table
+from dashboard.ui.text import escape_markdown, http_urls, missing_reason, show_link, show_text, usd_bn
+
+version = cached.data_version()
+settings = widgets.shared()
+ticker = settings["company"]
+basis = settings["capex_basis"]
+model = settings["model"]
+windows = settings["windows"]
+companies = cached.cached_companies(version).set_index("ticker")
+company = companies.loc[ticker]
+params = {"page": "company", "company": ticker, "capex": basis, "model": model,
+          "windows": ",".join(widgets.encode_window(w) for w in windows), "v": version}
+
+st.title(f"{company['name']} ({ticker})")
+coverage = cached.cached_price_coverage(version)
+prices_as_of = cached.as_of_dates(version).get("prices", "")
+if ticker in coverage.index:
+    last = coverage.at[ticker, "last_date"].date().isoformat()
+    st.caption(
+        f"{escape_markdown(company['exchange'])} · prices in {company['currency']} from "
+        f"{coverage.at[ticker, 'first_date'].date().isoformat()} to {last} · market benchmark "
+        f"{company['market_benchmark']} · fiscal year ends in month {int(company['fiscal_year_end_month'])}"
+    )
+    if last < prices_as_of:
+        st.warning(
+            f"{ticker}'s prices stop on {last} (the snapshot runs to {prices_as_of}): no price, "
+            "return or reaction after that date is shown.",
+            icon="📉",
+        )
+
+# --- 1. capex and guidance ------------------------------------------------------------------------
+st.header("Capex and guidance trajectory")
+ttm = cached.cached_funding_table(version, "ttm", basis)
+ttm = ttm[ttm["ticker"] == ticker]
+fiscal_years = cached.cached_funding_table(version, "fiscal_year", basis)
+fiscal_years = fiscal_years[fiscal_years["ticker"] == ticker]
+guidance = cached.cached_guidance(version)
+guidance = guidance[guidance["ticker"] == ticker].sort_values("statement_date")
+if ttm.empty and guidance.empty:
+    st.info(f"No fundamentals and no capex guidance for {company['name']} in the data.")
+else:
+    st.plotly_chart(capex_guidance_figure(ttm, fiscal_years, guidance, ticker=ticker), key="company_guidance")
+    table(
+        guidance.assign(source_url=http_urls(guidance["source_url"])),
+        "company_guidance",
+        params,
+        export=guidance,
+        column_config={
+            "statement_date": st.column_config.DateColumn("Stated on"),
+            "low_usd_bn": st.column_config.NumberColumn("Low (USD bn)", format="%.1f"),
+            "high_usd_bn": st.column_config.NumberColumn("High (USD bn)", format="%.1f"),
+            "source_url": st.column_config.LinkColumn("Source", display_text="open"),
+        },
+    )
+
+# --- 2. funding-gap bridge ------------------------------------------------------------------------
+st.header("Funding-gap bridge")
+PERIOD_LABELS = {"quarter": "Fiscal quarter", "ttm": "Trailing 12 months", "fiscal_year": "Fiscal year"}
+period = widgets.choice("bridge_period", "Period type", list(PERIOD_LABELS), "quarter", format_func=PERIOD_LABELS.get, kind="radio")
+rows = cached.cached_funding_table(version, period, basis)
+rows = rows[rows["ticker"] == ticker].sort_values("period_end")
+if rows.empty:
+    st.info(f"No fundamentals for {company['name']} in the data, so no funding gap.")
+else:
+    labels = rows["period"].tolist()
+    complete = rows[rows["funding_gap"].notna()]
+    default_label = complete["period"].iloc[-1] if not complete.empty else labels[-1]
+    label = widgets.choice("bridge", "Period", labels[::-1], default_label)
+    row = rows[rows["period"] == label].iloc[0]
+    if pd.notna(row["missing"]) and str(row["missing"]):
+        st.caption(f"{escape_markdown(label)}: {escape_markdown(missing_reason(row['missing']))} — dependent figures are n/a.")
+    left, right = st.columns([3, 2])
+    with left:
+        bridge = cached.cached_funding_bridge(version, period, basis, ticker, label)
+        st.plotly_chart(funding_bridge_figure(bridge, title=f"{ticker} {label}: from operating cash flow to the gap and what covered it"), key="company_bridge")
+    with right:
+        st.plotly_chart(memo_lines_figure(row), key="company_memo")
+        memo_ids = [token for token in str(row.get("memo_events", "")).replace(";", " ").split() if token]
+        events = cached.cached_events(version).set_index("event_id")
+        linked = [event_id for event_id in dict.fromkeys(memo_ids) if event_id in events.index]
+        if linked:
+            st.caption("Events behind the memo lines:")
+            for event_id in linked:
+                event = events.loc[event_id]
+                show_link(f"{event_id} · {event['event_date'].date()} · {event['headline']}", event["source_url"])
+        else:
+            st.caption("No funding event lands in this period.")
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Funding gap", usd_bn(row["funding_gap"]), help=missing_reason(row["missing"]) or "capex − internal funding")
+    c2.metric("Internal funding", usd_bn(row["internal_funding"]), help="operating cash flow − buybacks − dividends")
+    c3.metric("Capex", usd_bn(row["capex"]), help=f"{basis} basis")
+    c4.metric("Free cash flow", usd_bn(row["free_cash_flow"]), help="operating cash flow − capex")
+    st.caption(f"Buybacks basis: {escape_markdown(row.get('buybacks_basis', ''))}. {escape_markdown(row.get('period_note', ''))}")
+    table(rows.drop(columns=["source"]), f"company_funding_{period}", {**params, "bridge_period": period}, export=rows)
+
+# --- 3. forward view --------------------------------------------------------------------------------
+st.header("Forward view: the latest guidance's implied gap")
+base = cached.cached_forward_view(version)
+base = base[base["ticker"] == ticker].sort_values("statement_date")
+if base.empty:
+    st.info(f"No capex guidance for {company['name']} in the data, so no forward view.")
+else:
+    latest = base.iloc[-1]
+    s1, s2, s3, s4, s5 = st.columns(5)
+    capex_change = widgets.number("capex_change", "Capex vs guidance", low=-0.5, high=1.0, default=0.0, step=0.05, container=s1, format="%+.2f",
+                                  help="Decimal change applied to the guided mid-point (0 = as guided, 0.1 = +10%).")
+    ocf_growth = widgets.number("ocf_growth", "OCF growth", low=-0.5, high=1.0, default=0.0, step=0.05, container=s2, format="%+.2f",
+                                help="Decimal growth of trailing operating cash flow.")
+    buyback_pace = widgets.number("buyback_pace", "Buyback pace", low=0.0, high=2.0, default=1.0, step=0.1, container=s3, format="%.1f×",
+                                  help="Multiple of trailing buybacks (0 = paused).")
+    dividend_pace = widgets.number("dividend_pace", "Dividend pace", low=0.0, high=2.0, default=1.0, step=0.1, container=s4, format="%.1f×",
+                                   help="Multiple of trailing dividends.")
+    divestments = widgets.number("divestments", "Divestments (USD bn)", low=0.0, high=100.0, default=0.0, step=1.0, container=s5,
+                                 help="Expected divestment and asset-sale proceeds in the guided year.")
+    capex_value = None if capex_change == 0 else float(latest["capex_mid"]) * (1 + capex_change)
+    dividends_value = None
+    if dividend_pace != 1.0 and pd.notna(latest["trailing_dividends"]):
+        dividends_value = float(latest["trailing_dividends"]) * dividend_pace
+    what_if = cached.cached_forward_view(version, capex_value, ocf_growth, buyback_pace, dividends_value, divestments * 1000.0)
+    what_if = what_if[(what_if["ticker"] == ticker)].sort_values("statement_date")
+    current = what_if.iloc[-1]
+    reason = missing_reason(current["missing"])
+    st.markdown(
+        f"Guidance of **{current['statement_date'].date()}** for **{escape_markdown(current['guided_period'])}**: "
+        f"capex {usd_bn(current['capex_low'], digits=0)}–{usd_bn(current['capex_high'], digits=0)}; "
+        f"run-rate {escape_markdown(current['run_rate_period'])}."
+    )
+    f1, f2, f3, f4 = st.columns(4)
+    f1.metric("Internal funding", usd_bn(current["internal_funding"]), help=reason or "OCF − buybacks − dividends, what-if adjusted")
+    f2.metric("Implied gap (mid)", usd_bn(current["funding_gap_mid"]), help=reason or "guided capex − internal funding")
+    f3.metric("Implied new debt (mid)", usd_bn(current["implied_new_debt_mid"]), help=reason or "max(gap − divestments, 0)")
+    f4.metric("New debt range", f"{usd_bn(current['implied_new_debt_low'])} – {usd_bn(current['implied_new_debt_high'])}", help=reason or "low – high")
+    if reason:
+        st.caption(f"n/a: {escape_markdown(reason)} in the run-rate quarters.")
+    st.caption(escape_markdown(current["assumptions"]))
+    table(what_if.drop(columns=["source"]), "company_forward_view",
+          {**params, "capex_change": capex_change, "ocf_growth": ocf_growth, "buyback_pace": buyback_pace,
+           "dividend_pace": dividend_pace, "divestments": divestments}, export=what_if)
+
+# --- 4. price vs benchmark, 5. reactions, 6. event detail -------------------------------------------
+st.header("Price against its benchmark")
+window = windows[0]
+window_name = views.window_label(window)
+cars = views.event_cars(version, model, windows, window)
+own = cars[cars["ticker"] == ticker].sort_values("event_date")
+benchmark = own["benchmark"].iloc[0] if not own.empty else company["market_benchmark"]
+st.plotly_chart(
+    price_vs_benchmark_figure(cached.cached_closes(version), ticker=ticker, benchmark=benchmark, markers=own, window_label=window_name),
+    key="company_prices",
+)
+st.caption(
+    f"Markers: CAR over {window_name} ({widgets.MODEL_LABELS[model]}); filled = significant at 5%, hollow = not, "
+    "grey cross = no CAR (status in the table). Hover for the headline."
+)
+
+st.header("Reactions")
+if own.empty:
+    st.info(f"No curated events for {company['name']}.")
+else:
+    event_ids = own["event_id"].tolist()[::-1]
+    headlines = dict(zip(own["event_id"], own["headline"]))
+    selected = widgets.choice("event", "Event", event_ids, event_ids[0],
+                              format_func=lambda e: f"{e} · {str(headlines.get(e, ''))[:90]}")
+    paths = cached.cached_car_paths(version, model, windows)
+    st.plotly_chart(car_paths_figure(paths[paths["event_id"].isin(event_ids)], highlight=selected, labels=headlines), key="company_paths")
+    result = cached.cached_event_study(version, model, windows)
+    reactions = result.events[result.events["ticker"] == ticker].merge(
+        cached.cached_events(version)[["event_id", "headline", "source_url"]], on="event_id", how="left"
+    )
+    table(
+        reactions.assign(source_url=http_urls(reactions["source_url"])),
+        "company_reactions",
+        params,
+        export=reactions,
+        column_config={
+            "car": st.column_config.NumberColumn("CAR", format="percent"),
+            "car_se": st.column_config.NumberColumn("CAR s.e.", format="percent"),
+            "source_url": st.column_config.LinkColumn("Source", display_text="open"),
+        },
+    )
+
+    st.subheader("Event detail")
+    event = cached.cached_events(version).set_index("event_id").loc[selected]
+    detail = reactions[reactions["event_id"] == selected]
+    st.markdown(f"**{escape_markdown(event['headline'])}**")
+    show_text(event["description"])
+    d1, d2, d3, d4 = st.columns(4)
+    d1.metric("Date", str(event["event_date"].date()), help=f"event time: {event['event_time']}")
+    d2.metric("Amount", "n/a" if pd.isna(event["amount_usd_bn"]) else f"${event['amount_usd_bn']:,.1f} bn")
+    d3.metric("Day 0", str(detail["day0"].iloc[0].date()) if not detail.empty and pd.notna(detail["day0"].iloc[0]) else "n/a",
+              help=str(detail["day0_reason"].iloc[0]) if not detail.empty else None)
+    d4.metric("Confounded", "yes" if not detail.empty and bool(detail["confounded"].any()) else "no",
+              help="Another curated event of the same company has its day 0 inside one of the windows.")
+    if not detail.empty:
+        st.caption(f"Day-0 reason: {escape_markdown(detail['day0_reason'].iloc[0])}; type {escape_markdown(event['event_type'])}; "
+                   f"confidence {escape_markdown(event['confidence'])}; stage {escape_markdown(event['stage'])}.")
+    show_link(f"Source: {event['source_name']}", event["source_url"])

@@ -1,0 +1,106 @@
+"""Events: filter the curated events, CAAR by event type with tests and intervals (with and without
+confounded events), CAR against deal size; upload your own events for this session only."""
+from __future__ import annotations
+
+import hashlib
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import config
+from dashboard.charts.reactions import caar_by_type_figure, car_vs_size_figure
+from dashboard.ui import cached, uploads, views, widgets
+from dashboard.ui.export import table
+from dashboard.ui.text import escape_markdown, http_urls
+
+version = cached.data_version()
+settings = widgets.shared()
+model, windows = settings["model"], settings["windows"]
+events = cached.cached_events(version)
+companies = cached.cached_companies(version)
+
+st.title("Events and market reactions")
+st.caption(f"Abnormal returns: {widgets.MODEL_LABELS[model]}; estimation window {config.DEFAULT_ESTIMATION_WINDOW} trading days; "
+           "day 0 from the event's date and time on its exchange calendar.")
+
+with st.expander("Filters", expanded=True):
+    f1, f2, f3 = st.columns([2, 3, 2])
+    tickers = widgets.multi_choice("companies", "Companies", companies["ticker"].tolist(), companies["ticker"].tolist(), container=f1)
+    types = widgets.multi_choice("types", "Event types", list(config.EVENT_TYPES), list(config.EVENT_TYPES), container=f2)
+    confidence = widgets.multi_choice("confidence", "Confidence", list(config.CONFIDENCES), list(config.CONFIDENCES), container=f3)
+    low, high = events["event_date"].min().date(), events["event_date"].max().date()
+    start, end = widgets.date_range(("from", "to"), ("From", "To"), low=low, high=high)
+    window_names = [widgets.encode_window(w) for w in windows]
+    window = widgets.parse_window(widgets.choice("window", "Window for the charts", window_names, window_names[0],
+                                                 format_func=lambda n: "[{}, {}]".format(*n.split(":"))))
+params = {"page": "events", "model": model, "windows": ",".join(window_names), "companies": ",".join(tickers),
+          "types": ",".join(types), "confidence": ",".join(confidence), "from": start.isoformat(), "to": end.isoformat(),
+          "window": widgets.encode_window(window), "v": version}
+
+chosen = events[
+    events["ticker"].isin(tickers) & events["event_type"].isin(types) & events["confidence"].isin(confidence)
+    & (events["event_date"].dt.date >= start) & (events["event_date"].dt.date <= end)
+]
+st.caption(f"{len(chosen)} of {len(events)} curated events selected.")
+label = views.window_label(window)
+
+if chosen.empty:
+    st.info("No event matches the filters.")
+else:
+    summary, daily = cached.cached_group_statistics(version, model, windows, "event_type", tuple(sorted(chosen["event_id"])))
+    summary = views.with_intervals(summary)
+    in_window = summary[(summary["window_start"] == window[0]) & (summary["window_end"] == window[1])]
+    st.plotly_chart(caar_by_type_figure(in_window, window_label=label), key="events_caar")
+    cars = views.event_cars(version, model, windows, window)
+    cars = cars[cars["event_id"].isin(chosen["event_id"])]
+    sized = views.relative_deal_size(version, cars)
+    st.plotly_chart(car_vs_size_figure(sized, window_label=label), key="events_size")
+    without = sized["relative_size"].isna().sum()
+    st.caption(f"{without} selected event(s) are not in the scatter: no amount, no trailing capex (SoftBank has no fundamentals) "
+               "or no CAR; see the table's size_note and status.")
+
+    st.subheader("CAAR by event type: tests and intervals")
+    st.caption("Rows per event type × sample (all events / unconfounded only) × window. Groups under 5 events are flagged "
+               "(small_sample) and not tested. Interval: CAAR ± t(N−1, 97.5%) × CAAR / t_csect.")
+    table(summary, "events_caar_by_type", params)
+
+    st.subheader("Events and CARs")
+    shown = sized[["event_id", "ticker", "event_type", "event_date", "day0", "day0_reason", "headline", "amount_usd_bn",
+                   "trailing_capex", "relative_size", "size_note", "car", "car_t", "car_p", "confounded", "status", "source_url"]]
+    table(
+        shown.assign(source_url=http_urls(shown["source_url"])),
+        "events_cars",
+        params,
+        export=shown,
+        column_config={
+            "car": st.column_config.NumberColumn("CAR " + label, format="percent"),
+            "relative_size": st.column_config.NumberColumn("Amount ÷ TTM capex", format="percent"),
+            "source_url": st.column_config.LinkColumn("Source", display_text="open"),
+        },
+    )
+
+st.header("Your own events (this session only)")
+st.caption(
+    "Upload a CSV with at least event_id, ticker, event_date (YYYY-MM-DD); optional event_time "
+    "(pre_market, intraday, after_close, unknown), event_type, amount_usd_bn, headline and the other columns of the "
+    "curated file. Every row is checked as on the command line; valid rows run through the same event study against "
+    "the price snapshot. Nothing is stored."
+)
+uploaded = st.file_uploader("Events CSV", type=["csv"], key="events_file")
+if uploaded is not None:
+    st.session_state[uploads.SESSION_KEY] = (uploaded.name, uploaded.getvalue())
+payload = st.session_state.get(uploads.SESSION_KEY)
+if payload is not None:
+    name, data = payload
+    check = uploads.check_uploaded_events(name, data)
+    if check.error:
+        st.error(f"The file could not be read: {escape_markdown(check.error)}")
+    else:
+        (st.success if check.issues.empty else st.warning)(escape_markdown(check.summary))
+        if not check.issues.empty:
+            st.caption("Rejected rows, one line per problem (line numbers as in your file, header = line 1):")
+            table(check.issues, "upload_validation_report", {"upload": check.name, "sha256": hashlib.sha256(data).hexdigest()[:12]})
+        if check.rows_loaded:
+            result = uploads.session_result(version, check, data, model=model, windows=windows)
+            st.caption(f"Event study of the {check.rows_loaded} valid row(s):")
+            table(result.events, "upload_event_study", {"upload": check.name, "model": model, "windows": params["windows"]})

@@ -1,0 +1,153 @@
+"""Funding figures: capex against internal funding, the funding-gap waterfall, memo lines, and the
+side-by-side comparison of companies. Inputs are ``metrics.funding`` outputs (USD millions);
+figures show USD billions. Missing values are gaps in a line or absent bars, never zeros.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from dashboard.charts.theme import (
+    ACCENT,
+    MEMO,
+    NEGATIVE,
+    NEUTRAL,
+    POSITIVE,
+    company_color,
+    empty_figure,
+    plain,
+    styled,
+)
+
+BN = 1000.0  # USD millions per billion
+
+
+def capex_vs_internal_funding_figure(table: pd.DataFrame, *, names: dict[str, str] | None = None, columns: int = 3) -> go.Figure:
+    """Small multiples, one panel per ticker: capex (bars) and internal funding (line), USD bn.
+
+    ``table``: :func:`metrics.funding.funding_table` rows with ``ticker, period, period_end,
+    capex, internal_funding``. A missing internal funding is a gap in the line.
+    """
+    if table.empty:
+        return empty_figure("No fundamentals to show.")
+    names = names or {}
+    tickers = list(dict.fromkeys(table["ticker"]))
+    rows = math.ceil(len(tickers) / columns)
+    figure = make_subplots(
+        rows=rows,
+        cols=columns,
+        subplot_titles=[plain(names.get(t, t)) for t in tickers],
+        shared_yaxes=False,
+        vertical_spacing=0.12,
+        horizontal_spacing=0.06,
+    )
+    for position, ticker in enumerate(tickers):
+        part = table[table["ticker"] == ticker].sort_values("period_end")
+        row, col = divmod(position, columns)
+        labels = [plain(p) for p in part["period"]]
+        figure.add_trace(
+            go.Bar(
+                x=part["period_end"], y=part["capex"] / BN, name="Capex", marker_color=company_color(ticker),
+                legendgroup="capex", showlegend=position == 0, customdata=labels,
+                hovertemplate="%{customdata}<br>capex %{y:,.1f} bn<extra></extra>",
+            ),
+            row=row + 1, col=col + 1,
+        )
+        figure.add_trace(
+            go.Scatter(
+                x=part["period_end"], y=part["internal_funding"] / BN, name="Internal funding (OCF − buybacks − dividends)",
+                mode="lines+markers", line=dict(color="#212121", width=2), marker=dict(size=4),
+                legendgroup="internal", showlegend=position == 0, connectgaps=False, customdata=labels,
+                hovertemplate="%{customdata}<br>internal funding %{y:,.1f} bn<extra></extra>",
+            ),
+            row=row + 1, col=col + 1,
+        )
+    figure.update_yaxes(title_text=None, ticksuffix=" bn")
+    return styled(figure, height=260 * rows + 60)
+
+
+def funding_bridge_figure(bridge: pd.DataFrame, *, title: str) -> go.Figure:
+    """A waterfall of :func:`metrics.funding.funding_bridge` steps (USD millions in, bn shown).
+
+    Plotly recomputes totals itself, so a missing step would silently count as zero: the
+    waterfall stops before the first missing figure and says which one is missing.
+    """
+    if bridge.empty:
+        return empty_figure("No bridge for this period.")
+    missing = bridge["amount"].isna()
+    shown = bridge if not missing.any() else bridge.iloc[: int(np.argmax(missing.to_numpy()))]
+    if shown.empty:
+        return empty_figure(f"n/a: {bridge.loc[missing, 'step'].iloc[0]} is missing for this period.")
+    figure = go.Figure(
+        go.Waterfall(
+            x=[plain(step) for step in shown["step"]],
+            measure=shown["measure"].tolist(),
+            y=(shown["value"] / BN).tolist(),
+            text=[f"{v / BN:,.1f}" for v in shown["value"]],
+            textposition="outside",
+            increasing=dict(marker=dict(color=POSITIVE)),
+            decreasing=dict(marker=dict(color=NEGATIVE)),
+            totals=dict(marker=dict(color=ACCENT)),
+            connector=dict(line=dict(color=NEUTRAL, width=1)),
+            hovertemplate="%{x}: %{y:,.2f} bn<extra></extra>",
+        )
+    )
+    if missing.any():
+        absent = ", ".join(bridge.loc[missing, "step"].tolist())
+        figure.add_annotation(
+            text=plain(f"Stops here: missing {absent}"), x=1, y=1.08, xref="paper", yref="paper",
+            showarrow=False, xanchor="right", font=dict(color=NEGATIVE),
+        )
+    figure.update_yaxes(ticksuffix=" bn")
+    return styled(figure, title=title, height=400)
+
+
+MEMO_LABELS = {
+    "jv_spv_financing_memo": "JV/SPV financing (off balance sheet)",
+    "third_party_financing_memo": "Developers' financing of leased sites",
+    "announced_funding_memo": "Debt/equity/divestment deals announced",
+}
+
+
+def memo_lines_figure(row: pd.Series) -> go.Figure:
+    """The memo lines of one funding-table row as horizontal bars (USD bn): shown beside the
+    bridge, never inside its arithmetic."""
+    labels = [MEMO_LABELS[key] for key in MEMO_LABELS]
+    values = [row.get(key, np.nan) for key in MEMO_LABELS]
+    figure = go.Figure(
+        go.Bar(
+            x=[v / BN for v in values], y=labels, orientation="h", marker_color=MEMO,
+            text=[("n/a" if pd.isna(v) else f"{v / BN:,.1f} bn") for v in values], textposition="auto",
+            hovertemplate="%{y}: %{x:,.2f} bn<extra></extra>",
+        )
+    )
+    figure.update_xaxes(ticksuffix=" bn", rangemode="tozero")
+    figure.update_yaxes(autorange="reversed")
+    return styled(figure, title="Memo lines (not in the bridge)", height=260)
+
+
+def compare_figure(table: pd.DataFrame, *, metric: str, label: str, percent: bool = False, names: dict[str, str] | None = None) -> go.Figure:
+    """One line per company over calendarized periods (``period_end`` on x) for ``metric``.
+
+    Amounts are shown in USD bn, ratios as percentages when ``percent``.
+    """
+    if table.empty:
+        return empty_figure("Nothing to compare.")
+    names = names or {}
+    figure = go.Figure()
+    scale = 100.0 if percent else 1 / BN
+    for ticker, part in table.groupby("ticker", sort=False):
+        part = part.sort_values("period_end")
+        figure.add_trace(
+            go.Scatter(
+                x=part["period_end"], y=part[metric] * scale, name=plain(names.get(ticker, ticker)), mode="lines+markers",
+                line=dict(color=company_color(ticker)), connectgaps=False, customdata=[plain(p) for p in part["period"]],
+                hovertemplate="%{fullData.name} %{customdata}: %{y:,.1f}" + ("%" if percent else " bn") + "<extra></extra>",
+            )
+        )
+    figure.update_yaxes(ticksuffix="%" if percent else " bn")
+    return styled(figure, title=label, height=340)

@@ -1,0 +1,71 @@
+"""Capex and guidance trajectory: trailing-twelve-month and fiscal-year capex with each guidance
+vintage drawn as a range marker (low to high) on its statement date. USD billions."""
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard.charts.theme import ACCENT, MEMO, company_color, empty_figure, plain, styled
+
+BN = 1000.0
+
+_YEAR_COLORS = ["#6a1b9a", "#ef6c00", "#00838f", "#2e7d32", "#ad1457", "#4e342e"]
+
+
+def capex_guidance_figure(ttm: pd.DataFrame, fiscal_years: pd.DataFrame, guidance: pd.DataFrame, *, ticker: str) -> go.Figure:
+    """``ttm`` and ``fiscal_years``: :func:`metrics.funding.funding_table` rows of one ticker for
+    ``period="ttm"`` and ``"fiscal_year"`` (``period, period_end, capex`` in USD millions; a TTM
+    with fewer than four quarters is NaN and leaves a gap). ``guidance``: that ticker's rows of
+    ``load_guidance`` (``statement_date, fiscal_year, period_basis, low_usd_bn, high_usd_bn,
+    wording``). Each vintage is a vertical range from low to high at its statement date,
+    coloured by the year it guides."""
+    if ttm.empty and guidance.empty:
+        return empty_figure("No capex or guidance for this company.")
+    figure = go.Figure()
+    if not ttm.empty:
+        part = ttm.sort_values("period_end")
+        figure.add_trace(
+            go.Scatter(
+                x=part["period_end"], y=part["capex"] / BN, name="Capex, trailing 12 months", mode="lines",
+                line=dict(color=company_color(ticker), width=2.5), connectgaps=False,
+                customdata=[plain(p) for p in part["period"]],
+                hovertemplate="%{customdata}: %{y:,.1f} bn<extra></extra>",
+            )
+        )
+    if not fiscal_years.empty:
+        part = fiscal_years.sort_values("period_end")
+        figure.add_trace(
+            go.Scatter(
+                x=part["period_end"], y=part["capex"] / BN, name="Capex, fiscal year (reported)", mode="markers",
+                marker=dict(symbol="square", size=9, color=ACCENT),
+                customdata=[plain(p) for p in part["period"]],
+                hovertemplate="%{customdata} actual: %{y:,.1f} bn<extra></extra>",
+            )
+        )
+    years = sorted(guidance["fiscal_year"].unique()) if not guidance.empty else []
+    for position, year in enumerate(years):
+        part = guidance[guidance["fiscal_year"] == year].sort_values("statement_date")
+        mid = (part["low_usd_bn"] + part["high_usd_bn"]) / 2
+        basis = "CY" if (part["period_basis"] == "calendar_year").all() else "FY"
+        color = _YEAR_COLORS[position % len(_YEAR_COLORS)]
+        figure.add_trace(
+            go.Scatter(
+                x=part["statement_date"], y=mid, mode="markers", name=f"Guidance for {basis}{year}",
+                marker=dict(symbol="line-ew-open", size=14, color=color, line=dict(width=3)),
+                error_y=dict(
+                    type="data", symmetric=False, array=(part["high_usd_bn"] - mid).tolist(),
+                    arrayminus=(mid - part["low_usd_bn"]).tolist(), color=color, thickness=3, width=8,
+                ),
+                customdata=list(zip([plain(w) for w in part["wording"]], part["low_usd_bn"], part["high_usd_bn"])),
+                hovertemplate=(
+                    "%{x|%Y-%m-%d}: " + f"{basis}{year}" + " %{customdata[1]:,.0f}–%{customdata[2]:,.0f} bn"
+                    "<br>%{customdata[0]}<extra></extra>"
+                ),
+            )
+        )
+    figure.update_yaxes(ticksuffix=" bn", rangemode="tozero")
+    figure.add_annotation(
+        text="Guidance bars span the stated low–high range, placed on the statement date", x=0, y=-0.14,
+        xref="paper", yref="paper", showarrow=False, xanchor="left", font=dict(size=11, color=MEMO),
+    )
+    return styled(figure, title="Capex and guidance trajectory (USD bn, annual amounts)", height=420)

@@ -1,0 +1,84 @@
+"""Price against its benchmark, rebased to 100, with event markers coloured by CAR sign and
+significance (filled: p < 0.05; hollow: not significant; grey cross: no CAR). Hover shows the
+headline (escaped)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard.charts.theme import BENCHMARK, NEGATIVE, NEUTRAL, POSITIVE, company_color, empty_figure, plain, styled
+
+SIGNIFICANCE = 0.05
+
+
+def rebased(series: pd.Series) -> pd.Series:
+    """``series`` (closes without gaps) divided by its first value, x 100."""
+    series = series.dropna()
+    return series / series.iloc[0] * 100 if not series.empty else series
+
+
+def price_vs_benchmark_figure(
+    closes: pd.DataFrame,
+    *,
+    ticker: str,
+    benchmark: str,
+    markers: pd.DataFrame,
+    window_label: str,
+) -> go.Figure:
+    """``closes``: wide date x ticker adjusted closes (NaN where no session). Both series are
+    rebased to 100 on the first date where both have a close, and drawn on their own sessions
+    until their own last close. ``markers``: one row per event with ``event_id, day0, headline,
+    car, car_t, car_p, status`` (CAR of the window named ``window_label``)."""
+    if ticker not in closes.columns:
+        return empty_figure(f"No prices for {ticker}.")
+    stock = closes[ticker].dropna()
+    bench = closes[benchmark].dropna() if benchmark in closes.columns else pd.Series(dtype=float)
+    common = stock.index.intersection(bench.index)
+    start = common.min() if len(common) else stock.index.min()
+    stock_line = rebased(stock[stock.index >= start])
+    figure = go.Figure()
+    figure.add_trace(
+        go.Scatter(x=stock_line.index, y=stock_line, name=plain(ticker), mode="lines", line=dict(color=company_color(ticker), width=2),
+                   hovertemplate="%{x|%Y-%m-%d}: %{y:.1f}<extra>" + plain(ticker) + "</extra>")
+    )
+    if not bench.empty:
+        bench_line = rebased(bench[bench.index >= start])
+        figure.add_trace(
+            go.Scatter(x=bench_line.index, y=bench_line, name=plain(benchmark), mode="lines", line=dict(color=BENCHMARK, width=1.5, dash="dot"),
+                       hovertemplate="%{x|%Y-%m-%d}: %{y:.1f}<extra>" + plain(benchmark) + "</extra>")
+        )
+    if not markers.empty:
+        day0 = pd.to_datetime(markers["day0"])
+        # Marker sits on the stock's rebased close of day 0 (or the last close before it).
+        position = stock_line.index.searchsorted(day0, side="right") - 1
+        inside = (position >= 0) & day0.notna().to_numpy()
+        y = np.where(inside, stock_line.to_numpy()[np.clip(position, 0, None)], np.nan)
+        car = markers["car"].to_numpy(dtype=float)
+        significant = markers["car_p"].to_numpy(dtype=float) < SIGNIFICANCE
+        groups = [
+            ("CAR > 0, p < 0.05", (car > 0) & significant, POSITIVE, "circle"),
+            ("CAR > 0, not significant", (car > 0) & ~significant, POSITIVE, "circle-open"),
+            ("CAR < 0, p < 0.05", (car < 0) & significant, NEGATIVE, "circle"),
+            ("CAR < 0, not significant", (car < 0) & ~significant, NEGATIVE, "circle-open"),
+            ("no CAR", ~np.isfinite(car), NEUTRAL, "x"),
+        ]
+        for name, mask, color, symbol in groups:
+            mask = mask & inside
+            if not mask.any():
+                continue
+            part = markers[mask]
+            hover = [
+                f"<b>{plain(row.event_id)}</b> {pd.Timestamp(row.day0).date() if pd.notna(row.day0) else ''}<br>{plain(row.headline, 120)}"
+                f"<br>CAR {window_label}: " + ("n/a (" + plain(row.status) + ")" if pd.isna(row.car) else f"{row.car:+.1%} (t {row.car_t:.2f}, p {row.car_p:.3f})")
+                for row in part.itertuples()
+            ]
+            figure.add_trace(
+                go.Scatter(
+                    x=day0[mask], y=y[mask], mode="markers", name=f"Event: {name}",
+                    marker=dict(color=color, symbol=symbol, size=12, line=dict(width=2, color=color)),
+                    hovertext=hover, hoverinfo="text", customdata=part["event_id"].tolist(),
+                )
+            )
+    figure.update_yaxes(title_text="Rebased (first common close = 100)")
+    return styled(figure, title=f"{plain(ticker)} against {plain(benchmark)}, adjusted closes rebased to 100", height=420)

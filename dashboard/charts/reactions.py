@@ -1,0 +1,102 @@
+"""Market-reaction figures: CAR paths with confidence bands, CAAR by event type with intervals,
+and CAR against deal size. Decimal returns in, percentages shown."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard.charts.theme import ACCENT, NEUTRAL, empty_figure, plain, styled
+
+TYPE_COLORS = {
+    "divestment": "#2e7d32", "asset_sale": "#66bb6a", "jv_spv_financing": "#8e24aa", "debt_issuance": "#c62828",
+    "equity_issuance": "#ef6c00", "capex_guidance": "#1565c0", "earnings": "#00838f", "cost_cut": "#6d4c41", "other": "#757575",
+}  # fmt: skip
+
+
+def car_paths_figure(paths: pd.DataFrame, *, highlight: str | None, labels: dict[str, str] | None = None) -> go.Figure:
+    """``paths``: ``metrics.event_study.car_paths`` rows (``event_id, rel_day, car, lower, upper``)
+    of the events to draw. Every event is a thin line; ``highlight`` is drawn bold with its
+    confidence band. A path stops at the first missing abnormal return."""
+    if paths.empty or paths["car"].notna().sum() == 0:
+        return empty_figure("No abnormal-return paths (no event with a fitted model).")
+    labels = labels or {}
+    figure = go.Figure()
+    for event_id, part in paths.groupby("event_id", sort=False):
+        if event_id == highlight:
+            continue
+        figure.add_trace(
+            go.Scatter(x=part["rel_day"], y=part["car"] * 100, mode="lines", line=dict(color=NEUTRAL, width=1),
+                       name=plain(event_id), showlegend=False, opacity=0.6,
+                       hovertemplate=plain(labels.get(event_id, event_id), 80) + "<br>day %{x}: %{y:+.1f}%<extra></extra>")
+        )
+    if highlight is not None and (paths["event_id"] == highlight).any():
+        part = paths[paths["event_id"] == highlight]
+        figure.add_trace(go.Scatter(x=part["rel_day"], y=part["upper"] * 100, mode="lines", line=dict(width=0), showlegend=False, hoverinfo="skip"))
+        figure.add_trace(
+            go.Scatter(x=part["rel_day"], y=part["lower"] * 100, mode="lines", line=dict(width=0), fill="tonexty",
+                       fillcolor="rgba(21,101,192,0.18)", name="95% band", hoverinfo="skip")
+        )
+        figure.add_trace(
+            go.Scatter(x=part["rel_day"], y=part["car"] * 100, mode="lines+markers", line=dict(color=ACCENT, width=3),
+                       name=plain(labels.get(highlight, highlight), 60),
+                       hovertemplate="day %{x}: CAR %{y:+.2f}%<extra></extra>")
+        )
+    figure.add_vline(x=0, line=dict(color="#424242", dash="dash", width=1))
+    figure.add_hline(y=0, line=dict(color="#9e9e9e", width=1))
+    figure.update_xaxes(title_text="Trading days relative to day 0")
+    figure.update_yaxes(title_text="CAR", ticksuffix="%")
+    return styled(figure, title="Cumulative abnormal return paths", height=380)
+
+
+def caar_by_type_figure(summary: pd.DataFrame, *, window_label: str) -> go.Figure:
+    """``summary``: rows of one window from ``group_statistics`` with ``group, sample, caar,
+    lower, upper, n_events, small_sample`` (interval from the cross-sectional t). Bars per group,
+    one colour per sample (all events / unconfounded only); groups under the minimum size are
+    hatched and carry no interval."""
+    if summary.empty:
+        return empty_figure("No events with a CAR in this selection.")
+    figure = go.Figure()
+    for sample, color in (("all", ACCENT), ("unconfounded", "#90a4ae")):
+        part = summary[summary["sample"] == sample]
+        if part.empty:
+            continue
+        error_plus = (part["upper"] - part["caar"]) * 100
+        error_minus = (part["caar"] - part["lower"]) * 100
+        figure.add_trace(
+            go.Bar(
+                x=[plain(g) for g in part["group"]], y=part["caar"] * 100, name="All events" if sample == "all" else "Unconfounded only",
+                marker=dict(color=color, pattern=dict(shape=np.where(part["small_sample"], "/", "").tolist())),
+                error_y=dict(type="data", symmetric=False, array=error_plus.tolist(), arrayminus=error_minus.tolist(), color="#424242"),
+                customdata=np.column_stack([part["n_events"], part["t_csect"], part["p_t_csect"]]),
+                hovertemplate="%{x}: CAAR %{y:+.2f}%<br>N %{customdata[0]}, t %{customdata[1]:.2f}, p %{customdata[2]:.3f}<extra></extra>",
+            )
+        )
+    figure.add_hline(y=0, line=dict(color="#9e9e9e", width=1))
+    figure.update_yaxes(title_text=f"CAAR {window_label}", ticksuffix="%")
+    figure.update_layout(barmode="group")
+    return styled(figure, title=f"CAAR by event type, window {window_label} (95% interval; hatched: fewer than 5 events, untested)", height=400)
+
+
+def car_vs_size_figure(frame: pd.DataFrame, *, window_label: str) -> go.Figure:
+    """``frame``: one row per event with ``event_id, event_type, headline, relative_size``
+    (amount ÷ trailing capex) and ``car``. Scatter, one colour per event type; x on a log axis."""
+    points = frame.dropna(subset=["relative_size", "car"])
+    points = points[points["relative_size"] > 0]
+    if points.empty:
+        return empty_figure("No event has both an amount and a trailing capex to compare.")
+    figure = go.Figure()
+    for event_type, part in points.groupby("event_type", sort=True):
+        figure.add_trace(
+            go.Scatter(
+                x=part["relative_size"] * 100, y=part["car"] * 100, mode="markers", name=plain(event_type),
+                marker=dict(size=11, color=TYPE_COLORS.get(event_type, NEUTRAL), line=dict(width=1, color="white")),
+                hovertext=[f"<b>{plain(r.event_id)}</b> {plain(r.ticker)}<br>{plain(r.headline, 120)}<br>size {r.relative_size:.1%} of TTM capex; CAR {r.car:+.1%}"
+                           for r in part.itertuples()],
+                hoverinfo="text",
+            )
+        )
+    figure.add_hline(y=0, line=dict(color="#9e9e9e", width=1))
+    figure.update_xaxes(type="log", title_text="Deal amount ÷ trailing-12-month capex (%, log scale)", ticksuffix="%")
+    figure.update_yaxes(title_text=f"CAR {window_label}", ticksuffix="%")
+    return styled(figure, title="CAR against deal size", height=400)

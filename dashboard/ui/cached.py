@@ -1,0 +1,290 @@
+"""The one caching layer of the dashboard.
+
+Every page reads data and metric results through the ``cached_*`` functions here. Keys are small
+and hashable (tickers as a tuple, windows as a tuple of pairs, plain strings and floats) plus the
+data version (the manifest's short hash), so a refresh that changes any dataset changes every
+key and nothing stale is served. Loaders run once per data version and process; metric results
+are computed once per (settings, data version). ``st.cache_data`` hands each caller its own copy,
+so a page can never mutate what another page reads.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import config
+from dashboard.loaders import curated
+
+# Loaded frames stay until the data version changes; metric results are bounded in number.
+_METRIC_ENTRIES = 256
+
+
+# --- data version and manifest ------------------------------------------------------------------
+
+
+def manifest() -> dict:
+    """The current manifest, read from disk on every call (a few hundred bytes), so a refresh in
+    another session is noticed at the next rerun."""
+    return curated.load_manifest()
+
+
+def data_version() -> str:
+    """The short content hash of all datasets, the cache key of everything below."""
+    return str(manifest().get("data_version", "unknown"))
+
+
+def as_of_dates(version: str) -> dict[str, str]:
+    """Dataset name -> as-of date (ISO) from the manifest."""
+    del version  # the manifest is re-read; the argument documents the dependency
+    return {name: str(entry.get("as_of", "")) for name, entry in manifest().get("datasets", {}).items()}
+
+
+# --- loaders: read once per data version ----------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def cached_companies(version: str) -> pd.DataFrame:
+    return curated.load_companies()
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def cached_instruments(version: str) -> pd.DataFrame:
+    return curated.load_instruments()
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def cached_events(version: str) -> pd.DataFrame:
+    return curated.load_events()
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def cached_fundamentals(version: str) -> pd.DataFrame:
+    return curated.load_fundamentals()
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def cached_guidance(version: str) -> pd.DataFrame:
+    return curated.load_guidance()
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def cached_prices(version: str) -> pd.DataFrame:
+    return curated.load_prices()
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def cached_closes(version: str) -> pd.DataFrame:
+    """Wide date x ticker adjusted closes (union of calendars, NaN where no session)."""
+    return curated.close_prices(cached_prices(version))
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def cached_price_coverage(version: str) -> pd.DataFrame:
+    """Per ticker: first_date, last_date, sessions."""
+    return curated.price_coverage(cached_prices(version))
+
+
+@dataclass(frozen=True)
+class DatasetReport:
+    """A validation report flattened for display (summary line + one row per issue)."""
+
+    dataset: str
+    summary: str
+    rows_read: int
+    rows_loaded: int
+    issues: pd.DataFrame
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def cached_validation_reports(version: str) -> list[DatasetReport]:
+    """Re-validate every embedded CSV dataset row by row (the same check as ``python -m dashboard
+    validate``) and return the reports."""
+    data_dir = config.DATA_DIR
+    checks = {
+        "events": lambda: curated.validate_events(data_dir / config.EVENTS_FILE),
+        "fundamentals": lambda: curated.validate_fundamentals(data_dir / config.FUNDAMENTALS_FILE),
+        "guidance": lambda: curated.validate_guidance(data_dir / config.GUIDANCE_FILE),
+        "prices": lambda: curated.validate_prices(data_dir / config.PRICES_FILE),
+    }
+    reports = []
+    for name, check in checks.items():
+        _, report = check()
+        reports.append(DatasetReport(name, report.summary(), report.rows_read, report.rows_loaded, report.as_frame()))
+    return reports
+
+
+# --- metrics: computed once per settings and data version -----------------------------------------
+
+
+def funding_available() -> bool:
+    """True when the funding-gap metrics module is importable (it lands separately)."""
+    try:
+        from dashboard.metrics import funding  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def event_study_available() -> bool:
+    """True when the event-study metrics modules are importable (they land separately)."""
+    try:
+        from dashboard.metrics import event_study, returns  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@st.cache_data(show_spinner=False, max_entries=_METRIC_ENTRIES)
+def cached_funding_table(version: str, period: str, capex_basis: str) -> pd.DataFrame:
+    """``metrics.funding.funding_table`` for every company (USD millions; one row per ticker x
+    period). Pages select their tickers' rows from it."""
+    from dashboard.metrics import funding
+
+    return funding.funding_table(
+        cached_fundamentals(version),
+        cached_events(version),
+        companies=cached_companies(version),
+        period=period,
+        capex_basis=capex_basis,
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=_METRIC_ENTRIES)
+def cached_funding_bridge(version: str, period: str, capex_basis: str, ticker: str, period_label: str) -> pd.DataFrame:
+    """``metrics.funding.funding_bridge`` of one funding-table row (waterfall steps)."""
+    from dashboard.metrics import funding
+
+    table = cached_funding_table(version, period, capex_basis)
+    row = table[(table["ticker"] == ticker) & (table["period"] == period_label)]
+    if row.empty:
+        return pd.DataFrame(columns=["step", "measure", "amount", "value"])
+    return funding.funding_bridge(row.iloc[0])
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def cached_memo_lines(version: str) -> pd.DataFrame:
+    """``metrics.funding.funding_memo_lines``: each funding event, its memo line and quarter."""
+    from dashboard.metrics import funding
+
+    return funding.funding_memo_lines(cached_events(version), cached_fundamentals(version))
+
+
+@st.cache_data(show_spinner=False, max_entries=_METRIC_ENTRIES)
+def cached_forward_view(
+    version: str,
+    capex: float | None = None,
+    ocf_growth: float = 0.0,
+    buyback_pace: float = 1.0,
+    dividends: float | None = None,
+    divestment_proceeds: float = 0.0,
+) -> pd.DataFrame:
+    """``metrics.funding.forward_view`` for every guidance vintage (USD millions): the implied gap
+    and implied new debt under the what-if settings (defaults reproduce the run-rate)."""
+    from dashboard.metrics import funding
+
+    return funding.forward_view(
+        cached_fundamentals(version),
+        cached_guidance(version),
+        companies=cached_companies(version),
+        capex=capex,
+        ocf_growth=ocf_growth,
+        buyback_pace=buyback_pace,
+        dividends=dividends,
+        divestment_proceeds=divestment_proceeds,
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def cached_returns(version: str) -> pd.DataFrame:
+    """Daily simple returns (decimal) of every priced ticker from consecutive trading-day closes
+    (``metrics.returns.simple_returns``)."""
+    from dashboard.metrics import returns
+
+    return returns.simple_returns(cached_closes(version))
+
+
+@st.cache_data(show_spinner=False, max_entries=_METRIC_ENTRIES)
+def cached_event_study(version: str, model: str, windows: tuple[tuple[int, int], ...]):
+    """``metrics.event_study.run_event_study`` over all curated events (so confounding and
+    estimation masking see every event of a company), default estimation window, each company's
+    own market benchmark from the companies table."""
+    from dashboard.metrics import event_study
+
+    return event_study.run_event_study(
+        cached_events(version),
+        cached_returns(version),
+        companies=cached_companies(version),
+        model=model,
+        windows=windows,
+    )
+
+
+def subset_study(result, event_ids: tuple[str, ...]):
+    """The rows of an ``EventStudyResult`` for ``event_ids`` (selection only, nothing recomputed).
+
+    ``group_statistics`` has no event filter, and re-running the study on a filtered event list
+    would lose confounding by the events filtered out; so the result of the full run is cut to
+    the chosen events. Every per-event array and frame keeps its row order.
+    """
+    import dataclasses
+
+    import numpy as np
+
+    wanted = set(event_ids)
+    keep = result.parameters["event_id"].isin(wanted).to_numpy()
+    index = np.flatnonzero(keep)
+    per_window = len(result.windows)
+    event_rows = (index[:, None] * per_window + np.arange(per_window)[None, :]).ravel()
+    arrays = {
+        name: getattr(result, name)[index]
+        for name in ("ar", "sar", "benchmark_returns", "estimation_residuals", "rank_deviations", "positive_estimation", "dates")
+    }
+    return dataclasses.replace(
+        result,
+        events=result.events.iloc[event_rows].reset_index(drop=True),
+        abnormal=result.abnormal[result.abnormal["event_id"].isin(wanted)].reset_index(drop=True),
+        parameters=result.parameters.iloc[index].reset_index(drop=True),
+        **arrays,
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=_METRIC_ENTRIES)
+def cached_group_statistics(
+    version: str,
+    model: str,
+    windows: tuple[tuple[int, int], ...],
+    group_by: str,
+    event_ids: tuple[str, ...] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``metrics.event_study.group_statistics`` -> (summary, daily) of the cached study, over
+    ``event_ids`` only when given (see :func:`subset_study`)."""
+    from dashboard.metrics import event_study
+
+    result = cached_event_study(version, model, windows)
+    if event_ids is not None:
+        result = subset_study(result, event_ids)
+    return event_study.group_statistics(result, group_by=group_by)
+
+
+@st.cache_data(show_spinner=False, max_entries=_METRIC_ENTRIES)
+def cached_car_paths(version: str, model: str, windows: tuple[tuple[int, int], ...]) -> pd.DataFrame:
+    """``metrics.event_study.car_paths`` of the cached study (one row per event x relative day,
+    with the 95% band)."""
+    from dashboard.metrics import event_study
+
+    return event_study.car_paths(cached_event_study(version, model, windows))
+
+
+def session_event_study(
+    version: str, events: pd.DataFrame, *, model: str, windows: tuple[tuple[int, int], ...]
+):
+    """The event study of a user's uploaded events, against the snapshot's returns: not cached
+    across sessions and never written to disk (the caller keeps it in its session only).
+    Confounding is judged among the uploaded events themselves."""
+    from dashboard.metrics import event_study
+
+    return event_study.run_event_study(
+        events, cached_returns(version), companies=cached_companies(version), model=model, windows=windows
+    )

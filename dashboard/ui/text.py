@@ -1,0 +1,93 @@
+"""Render text that comes from data files or uploads safely.
+
+Text from data (headlines, descriptions, uploaded cells) is never rendered as HTML: nothing here
+uses ``unsafe_allow_html``. Markdown is only used for text the app writes itself; data text that
+must sit inside Markdown goes through :func:`escape_markdown` first, and links are produced only
+for ``http``/``https`` URLs (:func:`http_url`).
+"""
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+import pandas as pd
+import streamlit as st
+
+# Every character Markdown (CommonMark + GitHub extensions, as Streamlit renders it) may treat as
+# syntax, plus "<" and ">" so raw HTML tags and autolinks stay literal text, and ":" so emoji
+# shortcodes and bare-URL autolinking of "javascript:" stay inert.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
+
+
+def escape_markdown(text: object) -> str:
+    """``text`` with every Markdown/HTML-significant character backslash-escaped.
+
+    Missing values (None/NaN) become an empty string.
+    """
+    if text is None or (isinstance(text, float) and pd.isna(text)):
+        return ""
+    value = str(text).replace("\r", " ").replace("\n", " ")
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", value)
+
+
+def http_url(url: object) -> str | None:
+    """``url`` if it is an absolute http(s) URL with a host, else None (never a javascript:,
+    data:, file: or relative link)."""
+    if not isinstance(url, str):
+        return None
+    candidate = url.strip()
+    if not candidate or any(ch in candidate for ch in "\x00\r\n\t <>\"'`"):
+        return None
+    try:
+        parts = urlsplit(candidate)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return candidate
+
+
+def http_urls(values: pd.Series) -> pd.Series:
+    """Column-wise :func:`http_url`: non-http(s) cells become missing (for LinkColumn tables)."""
+    return values.map(http_url).astype("object")
+
+
+def show_text(text: object, *, caption: bool = False) -> None:
+    """Show data text literally (``st.text`` / escaped caption): no HTML, no Markdown."""
+    if caption:
+        st.caption(escape_markdown(text))
+    else:
+        st.text("" if text is None or (isinstance(text, float) and pd.isna(text)) else str(text))
+
+
+def show_link(label: str, url: object) -> None:
+    """A Markdown link for an http(s) ``url`` with an escaped label, or the URL as plain text with
+    a note when it is not http(s)."""
+    safe = http_url(url)
+    if safe is None:
+        st.caption(f"{escape_markdown(label)}: no http(s) link available")
+        return
+    # Parentheses and spaces in the target would end the Markdown link early.
+    target = safe.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
+    st.markdown(f"[{escape_markdown(label)}]({target})")
+
+
+def usd_bn(value: object, *, digits: int = 1) -> str:
+    """USD millions shown as ``$12.3 bn``; missing as ``n/a``."""
+    if value is None or pd.isna(value):
+        return "n/a"
+    return f"${float(value) / 1000:,.{digits}f} bn"
+
+
+def percent(value: object, *, digits: int = 0) -> str:
+    """A decimal ratio shown as ``42%``; missing as ``n/a``."""
+    if value is None or pd.isna(value):
+        return "n/a"
+    return f"{float(value) * 100:,.{digits}f}%"
+
+
+def missing_reason(missing: object) -> str:
+    """The metrics' ``missing`` column as a readable reason (``missing: buybacks, dividends``)."""
+    if missing is None or (isinstance(missing, float) and pd.isna(missing)) or not str(missing).strip():
+        return ""
+    return "missing: " + ", ".join(part.strip() for part in str(missing).split(";") if part.strip())

@@ -1,0 +1,129 @@
+"""Small selections over metric outputs that several pages share (latest rows, labels).
+
+No computation of metrics happens here: only picking rows of ``metrics`` results and joining
+them with the curated tables for display.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from dashboard.ui import cached
+
+
+def latest_rows(table: pd.DataFrame, *, require: str | None = None) -> pd.DataFrame:
+    """Per ticker, the row with the latest ``period_end`` (where ``require`` is not NaN, if given)."""
+    rows = table if require is None else table[table[require].notna()]
+    if rows.empty:
+        return rows
+    return rows.sort_values("period_end").groupby("ticker", sort=False).tail(1).set_index("ticker")
+
+
+def latest_guidance(version: str) -> pd.DataFrame:
+    """Per ticker, the most recent guidance statement (by statement date, then guided year)."""
+    guidance = cached.cached_guidance(version)
+    return guidance.sort_values(["statement_date", "fiscal_year"]).groupby("ticker").tail(1).set_index("ticker")
+
+
+def cohort_summary(version: str, capex_basis: str) -> pd.DataFrame:
+    """One row per company for the overview: trailing capex, latest guidance, the latest known
+    funding gap and its coverage ratios (``funding_table(period="ttm")``), latest event. Missing
+    figures stay NaN with the reason in ``note``."""
+    companies = cached.cached_companies(version)
+    ttm = cached.cached_funding_table(version, "ttm", capex_basis)
+    capex_rows = latest_rows(ttm, require="capex")
+    gap_rows = latest_rows(ttm, require="funding_gap")
+    last_rows = latest_rows(ttm)
+    guidance = latest_guidance(version)
+    events = cached.cached_events(version).sort_values("event_date").groupby("ticker").tail(1).set_index("ticker")
+    records = []
+    for ticker, name in zip(companies["ticker"], companies["name"]):
+        record: dict[str, object] = {"ticker": ticker, "company": name}
+        notes = []
+        if ticker in capex_rows.index:
+            record["ttm_capex_period"] = capex_rows.at[ticker, "period"]
+            record["ttm_capex"] = capex_rows.at[ticker, "capex"]
+        else:
+            record["ttm_capex_period"], record["ttm_capex"] = None, float("nan")
+            notes.append("no fundamentals in the data" if ticker not in last_rows.index else "no complete TTM capex")
+        if ticker in gap_rows.index:
+            row = gap_rows.loc[ticker]
+            record["gap_period"] = row["period"]
+            for column in ("funding_gap", "self_funded_share", "debt_coverage", "divestment_coverage"):
+                record[column] = row[column]
+            if ticker in last_rows.index and last_rows.at[ticker, "period"] != row["period"]:
+                notes.append(
+                    f"gap for {last_rows.at[ticker, 'period']} n/a ({last_rows.at[ticker, 'missing'].replace(';', ', ')})"
+                )
+        else:
+            record["gap_period"] = None
+            for column in ("funding_gap", "self_funded_share", "debt_coverage", "divestment_coverage"):
+                record[column] = float("nan")
+            if ticker in last_rows.index:
+                notes.append(f"gap n/a ({str(last_rows.at[ticker, 'missing']).replace(';', ', ')})")
+        if ticker in guidance.index:
+            g = guidance.loc[ticker]
+            prefix = "CY" if g["period_basis"] == "calendar_year" else "FY"
+            record["guidance"] = f"{prefix}{int(g['fiscal_year'])}: ${g['low_usd_bn']:,.0f}–{g['high_usd_bn']:,.0f} bn"
+            record["guidance_date"] = g["statement_date"]
+            record["guidance_source"] = g["source_url"]
+        else:
+            record["guidance"], record["guidance_date"], record["guidance_source"] = None, pd.NaT, None
+            notes.append("no capex guidance in the data")
+        if ticker in events.index:
+            e = events.loc[ticker]
+            record["latest_event_date"] = e["event_date"]
+            record["latest_event"] = e["headline"]
+            record["latest_event_source"] = e["source_url"]
+        else:
+            record["latest_event_date"], record["latest_event"], record["latest_event_source"] = pd.NaT, None, None
+        record["note"] = "; ".join(notes)
+        records.append(record)
+    return pd.DataFrame.from_records(records)
+
+
+def window_label(window: tuple[int, int]) -> str:
+    return f"[{window[0]}, {window[1]}]"
+
+
+def event_cars(version: str, model: str, windows: tuple[tuple[int, int], ...], window: tuple[int, int]) -> pd.DataFrame:
+    """The study's rows for one window, joined with each event's headline, amount and source."""
+    result = cached.cached_event_study(version, model, windows)
+    rows = result.events[(result.events["window_start"] == window[0]) & (result.events["window_end"] == window[1])]
+    events = cached.cached_events(version)[
+        ["event_id", "event_time", "headline", "description", "amount_usd_bn", "source_name", "source_url", "confidence", "stage"]
+    ]
+    return rows.merge(events, on="event_id", how="left")
+
+
+def with_intervals(summary: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """``group_statistics`` summary rows with ``lower``/``upper``: CAAR -/+ q x CAAR / t_csect,
+    i.e. the cross-sectional standard error behind ``t_csect`` times the Student t quantile with
+    N - 1 degrees of freedom (the test's own convention). NaN when the test is NaN (small group)."""
+    from scipy import stats
+
+    out = summary.copy()
+    se = out["caar"] / out["t_csect"]
+    dof = (out["n_events"] - 1).clip(lower=1)
+    q = stats.t.ppf(0.5 + confidence / 2, dof)
+    out["lower"] = out["caar"] - q * se.abs()
+    out["upper"] = out["caar"] + q * se.abs()
+    return out
+
+
+def relative_deal_size(version: str, cars: pd.DataFrame) -> pd.DataFrame:
+    """``cars`` (one row per event) with ``trailing_capex`` (USD m: the latest complete TTM
+    reported capex of ``funding_table(period="ttm")`` ending before the event date) and
+    ``relative_size`` = amount_usd_bn x 1000 ÷ trailing_capex. NaN (with ``size_note``) when the
+    event has no amount or its company no TTM capex (SoftBank: no fundamentals)."""
+    ttm = cached.cached_funding_table(version, "ttm", "reported")
+    ttm = ttm[ttm["capex"].notna()][["ticker", "period", "period_end", "capex"]].sort_values("period_end")
+    left = cars.sort_values("event_date").reset_index(drop=True)
+    merged = pd.merge_asof(
+        left, ttm.rename(columns={"period_end": "ttm_end", "capex": "trailing_capex", "period": "ttm_period"}),
+        left_on="event_date", right_on="ttm_end", by="ticker", direction="backward", allow_exact_matches=False,
+    )
+    merged["relative_size"] = merged["amount_usd_bn"] * 1000 / merged["trailing_capex"]
+    merged["size_note"] = ""
+    merged.loc[merged["amount_usd_bn"].isna(), "size_note"] = "no amount"
+    merged.loc[merged["amount_usd_bn"].notna() & merged["trailing_capex"].isna(), "size_note"] = "no trailing capex before the event"
+    return merged

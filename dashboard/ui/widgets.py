@@ -1,0 +1,406 @@
+"""Pickers bound to the URL: every control that shapes a view lives in the query string.
+
+How a control gets its value, on the first run of a browser session: from the link's query
+parameter when it is present and valid; otherwise from the default, with a visible warning that
+names the parameter, the rejected value and the default used. After that the widget's own state
+rules, and every run writes the current value back to the query string, so the address bar is
+always a link that reproduces the view. Values are written explicitly (defaults too), so a link
+keeps its meaning even if a default changes later. The page itself is in the URL path
+(``st.navigation``); the data version is the ``v`` parameter (see :func:`data_version_notice`).
+
+Encodings (all plain ASCII): a choice is its option's name (``company=META``); a multi-choice is a
+comma list (``types=earnings,debt_issuance``); an event window is ``start:end`` and several are a
+comma list (``windows=-1:1,0:20``); a date is ISO (``from=2025-01-01``); a number is a plain
+decimal (``ocf_growth=0.1``).
+
+Functions here never raise on a bad link: an invalid value falls back to the default.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import streamlit as st
+
+T = TypeVar("T")
+
+VERSION_PARAM = "v"
+_TOUCHED = "_touched_params"
+_NOTICES = "_link_notices"
+_LINK_VERSION = "_link_version"
+
+
+class InvalidParam(ValueError):
+    """A query-string value that does not parse or is not an allowed option."""
+
+
+# --- run bookkeeping --------------------------------------------------------------------------------
+
+
+def start_run() -> None:
+    """Call once at the top of every run (app.py): resets the set of parameters bound this run."""
+    st.session_state[_TOUCHED] = set()
+
+
+def finish_run(keep: Sequence[str] = (VERSION_PARAM,)) -> None:
+    """Drop query parameters no control rendered this run (left over from another page), so the
+    link carries exactly the current view. Unknown parameters are dropped too."""
+    touched = st.session_state.get(_TOUCHED, set()) | set(keep)
+    for key in list(st.query_params.keys()):
+        if key not in touched:
+            del st.query_params[key]
+
+
+def notice(message: str) -> None:
+    """A visible notice about the link (shown at the top of the page this run)."""
+    st.warning(message, icon="⚠️")
+    st.session_state.setdefault(_NOTICES, []).append(message)
+
+
+def link_notices() -> list[str]:
+    """Every link notice shown in this session (tests read it)."""
+    return list(st.session_state.get(_NOTICES, []))
+
+
+# --- codecs --------------------------------------------------------------------------------------------
+
+
+def parse_choice(raw: str, options: Sequence[str]) -> str:
+    if raw not in options:
+        raise InvalidParam(f"not one of {', '.join(options)}")
+    return raw
+
+
+def parse_multi(raw: str, options: Sequence[str]) -> list[str]:
+    values = [part.strip() for part in raw.split(",") if part.strip()]
+    if not values:
+        raise InvalidParam("empty list")
+    unknown = [value for value in values if value not in options]
+    if unknown:
+        raise InvalidParam(f"unknown value(s) {', '.join(unknown)}")
+    return [option for option in options if option in values]  # canonical order, no duplicates
+
+
+def encode_window(window: tuple[int, int]) -> str:
+    return f"{window[0]}:{window[1]}"
+
+
+def parse_window(text: str) -> tuple[int, int]:
+    parts = text.split(":")
+    if len(parts) != 2:
+        raise InvalidParam(f"{text!r} is not start:end")
+    try:
+        start, end = int(parts[0]), int(parts[1])
+    except ValueError as exc:
+        raise InvalidParam(f"{text!r} is not two whole numbers") from exc
+    if start > end:
+        raise InvalidParam(f"{text!r} starts after it ends")
+    return start, end
+
+
+def parse_number(raw: str, low: float, high: float) -> float:
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise InvalidParam("not a number") from exc
+    if not math.isfinite(value) or value < low or value > high:
+        raise InvalidParam(f"outside {low:g}..{high:g}")
+    return value
+
+
+def encode_number(value: float) -> str:
+    return f"{value:g}" if float(value) != int(value) else str(int(value))
+
+
+def parse_date(raw: str, low: dt.date, high: dt.date) -> dt.date:
+    try:
+        value = dt.date.fromisoformat(raw)
+    except ValueError as exc:
+        raise InvalidParam("not a date (YYYY-MM-DD)") from exc
+    if value < low or value > high:
+        raise InvalidParam(f"outside {low.isoformat()}..{high.isoformat()}")
+    return value
+
+
+# --- the binding -------------------------------------------------------------------------------------
+
+
+def _initial(key: str, parse: Callable[[str], T], default: T, encode: Callable[[T], str], label: str) -> T:
+    """The value a control starts with in this session: link value, else default (with notice)."""
+    raw = st.query_params.get(key)
+    if raw is None:
+        kept = st.session_state.get(f"_keep_{key}")
+        return default if kept is None else kept
+    try:
+        return parse(raw)
+    except InvalidParam as exc:
+        notice(
+            f"The link's {label.lower()} `{key}={_plain(raw)}` is not valid ({_plain(str(exc))}); "
+            f"showing the default `{_plain(encode(default))}` instead."
+        )
+        return default
+
+
+def _plain(text: str) -> str:
+    """Link text shown inside a code span: no backticks or line breaks, bounded length."""
+    return text.replace("`", "'").replace("\n", " ").replace("\r", " ")[:80]
+
+
+def _bind(
+    key: str,
+    *,
+    label: str,
+    default: T,
+    parse: Callable[[str], T],
+    encode: Callable[[T], str],
+    render: Callable[[str], T],
+    valid: Callable[[Any], bool],
+) -> T:
+    widget_key = f"w_{key}"
+    if widget_key not in st.session_state or not valid(st.session_state[widget_key]):
+        st.session_state[widget_key] = _initial(key, parse, default, encode, label)
+    value = render(widget_key)
+    st.query_params[key] = encode(value)
+    st.session_state[f"_keep_{key}"] = value
+    st.session_state.setdefault(_TOUCHED, set()).add(key)
+    return value
+
+
+def choice(
+    key: str,
+    label: str,
+    options: Sequence[str],
+    default: str,
+    *,
+    format_func: Callable[[str], str] = str,
+    container: Any = None,
+    kind: str = "selectbox",
+    help: str | None = None,
+) -> str:
+    """One option of ``options`` (a selectbox, or radio buttons with ``kind="radio"``), bound to
+    ``?key=<option>``."""
+    options = list(options)
+    where = container if container is not None else st
+
+    def render(widget_key: str) -> str:
+        if kind == "radio":
+            return where.radio(label, options, key=widget_key, format_func=format_func, horizontal=True, help=help)
+        return where.selectbox(label, options, key=widget_key, format_func=format_func, help=help)
+
+    return _bind(
+        key,
+        label=label,
+        default=default,
+        parse=lambda raw: parse_choice(raw, options),
+        encode=str,
+        render=render,
+        valid=lambda value: value in options,
+    )
+
+
+def multi_choice(
+    key: str,
+    label: str,
+    options: Sequence[str],
+    default: Sequence[str],
+    *,
+    format_func: Callable[[str], str] = str,
+    container: Any = None,
+    help: str | None = None,
+) -> list[str]:
+    """A non-empty subset of ``options`` bound to ``?key=a,b``; an emptied picker means the default."""
+    options = list(options)
+    where = container if container is not None else st
+
+    def render(widget_key: str) -> list[str]:
+        picked = where.multiselect(label, options, key=widget_key, format_func=format_func, help=help)
+        return [option for option in options if option in picked] or list(default)
+
+    return _bind(
+        key,
+        label=label,
+        default=list(default),
+        parse=lambda raw: parse_multi(raw, options),
+        encode=lambda values: ",".join(values),
+        render=render,
+        valid=lambda value: isinstance(value, list) and all(v in options for v in value),
+    )
+
+
+def windows_choice(
+    key: str,
+    label: str,
+    options: Sequence[tuple[int, int]],
+    default: Sequence[tuple[int, int]],
+    *,
+    container: Any = None,
+) -> tuple[tuple[int, int], ...]:
+    """Event windows (trading days around day 0) bound to ``?windows=-1:1,0:20``."""
+    names = [encode_window(window) for window in options]
+    picked = multi_choice(
+        key,
+        label,
+        names,
+        [encode_window(window) for window in default],
+        format_func=lambda name: "[{}, {}]".format(*name.split(":")),
+        container=container,
+        help="Trading days relative to day 0; CAR sums abnormal returns over the window.",
+    )
+    return tuple(parse_window(name) for name in picked)
+
+
+def number(
+    key: str,
+    label: str,
+    *,
+    low: float,
+    high: float,
+    default: float,
+    step: float,
+    container: Any = None,
+    format: str | None = None,
+    help: str | None = None,
+) -> float:
+    """A slider value in [low, high] bound to ``?key=<number>`` (snapped to ``step``)."""
+    where = container if container is not None else st
+
+    def parse(raw: str) -> float:
+        value = parse_number(raw, low, high)
+        return round(round((value - low) / step) * step + low, 10)
+
+    def render(widget_key: str) -> float:
+        return float(where.slider(label, min_value=low, max_value=high, step=step, key=widget_key, format=format, help=help))
+
+    return _bind(
+        key,
+        label=label,
+        default=float(default),
+        parse=parse,
+        encode=encode_number,
+        render=render,
+        valid=lambda value: isinstance(value, (int, float)) and low <= value <= high,
+    )
+
+
+def date_range(
+    keys: tuple[str, str],
+    labels: tuple[str, str],
+    *,
+    low: dt.date,
+    high: dt.date,
+    container: Any = None,
+) -> tuple[dt.date, dt.date]:
+    """A from/to pair of dates within [low, high] bound to ``?from=YYYY-MM-DD&to=YYYY-MM-DD``;
+    a range that ends before it starts falls back to the full range with a notice."""
+    where = container if container is not None else st
+    first, second = where.columns(2) if hasattr(where, "columns") else (st, st)
+
+    def bound(key: str, label: str, default: dt.date, column: Any) -> dt.date:
+        return _bind(
+            key,
+            label=label,
+            default=default,
+            parse=lambda raw: parse_date(raw, low, high),
+            encode=lambda value: value.isoformat(),
+            render=lambda widget_key: column.date_input(
+                label, min_value=low, max_value=high, key=widget_key, format="YYYY-MM-DD"
+            ),
+            valid=lambda value: isinstance(value, dt.date) and low <= value <= high,
+        )
+
+    start = bound(keys[0], labels[0], low, first)
+    end = bound(keys[1], labels[1], high, second)
+    if start > end:
+        notice(f"The date range {start.isoformat()} to {end.isoformat()} ends before it starts; showing all dates.")
+        st.query_params[keys[0]], st.query_params[keys[1]] = low.isoformat(), high.isoformat()
+        return low, high
+    return start, end
+
+
+# --- data version in the link ---------------------------------------------------------------------------
+
+
+def data_version_notice(current: str) -> str | None:
+    """Compare the link's ``v`` with the current data version, then put the current one in the
+    link. Returns the notice text (also shown) when the link was made on other data."""
+    if _LINK_VERSION not in st.session_state:
+        st.session_state[_LINK_VERSION] = st.query_params.get(VERSION_PARAM)
+    linked = st.session_state[_LINK_VERSION]
+    st.query_params[VERSION_PARAM] = current
+    st.session_state.setdefault(_TOUCHED, set()).add(VERSION_PARAM)
+    if linked is None or linked == current:
+        return None
+    message = (
+        f"This link was made with data version `{_plain(linked)}`; the data has changed since "
+        f"(now `{current}`), so figures may differ from what the sender saw."
+    )
+    st.info(message, icon="ℹ️")
+    return message
+
+
+# --- the shared sidebar controls ---------------------------------------------------------------------
+
+CAPEX_BASES: tuple[str, ...] = ("reported", "economic")
+CAPEX_BASIS_LABELS = {"reported": "Reported capex", "economic": "Economic (incl. finance-lease principal)"}
+MODELS: tuple[str, ...] = ("market", "market_adjusted", "constant_mean", "peer")
+MODEL_LABELS = {
+    "market": "Market model (OLS α, β)",
+    "market_adjusted": "Market-adjusted (R − Rm)",
+    "constant_mean": "Constant mean",
+    "peer": "Peer group (equal-weighted)",
+}
+WINDOW_OPTIONS: tuple[tuple[int, int], ...] = (
+    (-1, 1), (0, 1), (-5, 5), (0, 20), (0, 0), (-1, 0), (-2, 2), (-3, 3), (0, 5), (0, 10), (-10, 10),
+)
+# Which shared controls each page shows (and so puts in its link).
+PAGE_CONTROLS: dict[str, tuple[str, ...]] = {
+    "overview": ("capex",),
+    "company": ("company", "capex", "model", "windows"),
+    "events": ("model", "windows"),
+    "compare": ("capex",),
+    "methodology": (),
+}
+
+
+class Shared(dict):
+    """The shared settings of this run: company, capex basis, model, windows (keys present only
+    when the page uses them)."""
+
+
+def sidebar_controls(page: str, companies: Sequence[str], company_names: dict[str, str]) -> Shared:
+    """Render the shared controls the page uses in the sidebar, bound to the link; store them for
+    the page (:func:`shared`)."""
+    from dashboard import config
+
+    wanted = PAGE_CONTROLS.get(page, ())
+    values = Shared()
+    bar = st.sidebar
+    if "company" in wanted:
+        values["company"] = choice(
+            "company", "Company", list(companies), companies[0],
+            format_func=lambda t: f"{company_names.get(t, t)} ({t})", container=bar,
+        )
+    if "capex" in wanted:
+        values["capex_basis"] = choice(
+            "capex", "Capex basis", list(CAPEX_BASES), "reported",
+            format_func=CAPEX_BASIS_LABELS.get, container=bar, kind="radio",
+            help="Economic capex = reported purchases of property and equipment + principal "
+            "payments on finance leases.",
+        )
+    if "model" in wanted:
+        values["model"] = choice(
+            "model", "Abnormal-return model", list(MODELS), "market", format_func=MODEL_LABELS.get, container=bar
+        )
+    if "windows" in wanted:
+        values["windows"] = windows_choice(
+            "windows", "Event windows", WINDOW_OPTIONS, config.DEFAULT_EVENT_WINDOWS, container=bar
+        )
+    st.session_state["_shared"] = values
+    return values
+
+
+def shared() -> Shared:
+    """The shared settings rendered by app.py in this run."""
+    return st.session_state.get("_shared", Shared())
