@@ -15,6 +15,8 @@ from that file's rows (``map_day0_to_rows``).
 """
 from __future__ import annotations
 
+import functools
+import warnings
 from collections.abc import Mapping
 
 import numpy as np
@@ -36,11 +38,19 @@ def trading_sessions(calendar_name: str, start: pd.Timestamp | str, end: pd.Time
     Dates are tz-naive midnight timestamps (ns). Raises ``ValueError`` for an unknown calendar.
     The dates are clipped to the range exchange_calendars supports for that calendar.
     """
+    return _sessions(calendar_name, pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()).copy()
+
+
+@functools.lru_cache(maxsize=32)
+def _sessions(calendar_name: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.DatetimeIndex:
     import exchange_calendars as xcals
 
-    start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
     try:
-        factory = xcals.get_calendar(calendar_name, start=start, end=end)
+        with warnings.catch_warnings():
+            # exchange_calendars 4.13 reads Series.values on tz-aware data, which pandas 3.1
+            # deprecates; the sessions it returns are unaffected.
+            warnings.simplefilter("ignore", getattr(pd.errors, "Pandas4Warning", FutureWarning))
+            factory = xcals.get_calendar(calendar_name, start=start, end=end)
     except xcals.errors.InvalidCalendarName as exc:  # type: ignore[attr-defined]
         raise ValueError(f"unknown exchange calendar {calendar_name!r}") from exc
     sessions = pd.DatetimeIndex(factory.sessions)
@@ -82,7 +92,7 @@ def day0_from_sessions(
     reason = np.where(
         is_session,
         np.where(after_close, AFTER_CLOSE_NEXT, SAME_SESSION),
-        NOT_A_ROW_NEXT if rows else np.where(pd.DatetimeIndex(dates).dayofweek.to_numpy() >= 5, WEEKEND_NEXT, HOLIDAY_NEXT),
+        NOT_A_ROW_NEXT if rows else np.where(pd.DatetimeIndex(dates).day_of_week.to_numpy() >= 5, WEEKEND_NEXT, HOLIDAY_NEXT),
     ).astype(object)
     valid_date = ~np.isnat(dates)
     beyond = (target >= n) & valid_date
