@@ -34,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="reported = purchases of P&E; economic = plus finance-lease principal (default: reported)",
     )
     parser.add_argument(
-        "--forward", action="store_true", help="write the forward view: implied gap per capex-guidance vintage"
+        "--forward", action="store_true", help="write the forward view instead: implied gap and new debt per capex-guidance vintage (--period and --capex do not apply)"
     )
     parser.add_argument("--out", type=Path, required=True, metavar="FILE.csv", help="the CSV to write")
 
