@@ -446,8 +446,8 @@ def funding_table(
             "debt_coverage": debt_coverage(coverage["net_debt_issued"], gap),
         }
     )
-    result["missing"] = _missing_text(windows, any_missing, closing_cash, opening_cash, capex_basis, calendar)
-    result["source"] = _source_text(windows, fundamentals, calendar, period)
+    result["missing"] = _missing_text(windows, any_missing, closing_cash, opening_cash, capex_basis)
+    result["source"] = _source_text(windows, fundamentals, calendar)
     result = result.join(_basis_columns(result["ticker"], companies))
     result["period_note"] = windows["period_note"]
     result["memo_events"] = [
@@ -464,7 +464,6 @@ def _missing_text(
     closing_cash: pd.Series,
     opening_cash: pd.Series,
     capex_basis: CapexBasis,
-    calendar: pd.DataFrame,
 ) -> list[str]:
     inputs = [c for c in _FLOW_INPUTS if capex_basis == "economic" or c != "finance_lease_principal"]
     texts = []
@@ -483,7 +482,7 @@ def _missing_text(
     return texts
 
 
-def _source_text(windows: pd.DataFrame, fundamentals: pd.DataFrame, calendar: pd.DataFrame, period: Period) -> list[str]:
+def _source_text(windows: pd.DataFrame, fundamentals: pd.DataFrame, calendar: pd.DataFrame) -> list[str]:
     texts = []
     for members, opening in zip(windows["members"], windows["opening"]):
         if not members:

@@ -237,6 +237,7 @@ def period_windows(calendar: pd.DataFrame, period: Period) -> pd.DataFrame:
     ]  # fmt: skip
     result = pd.DataFrame(rows, columns=columns)
     result["period_end"] = pd.to_datetime(result["period_end"])
+    result["opening"] = result["opening"].astype("Int64")  # NA, not NaN, where it is absent
     return result
 
 
