@@ -39,6 +39,7 @@ RATE_LIMIT_BACKOFF_SECONDS = 5.0  # doubled after each rate-limited attempt: 5 s
 # Largest relative move of an overlapping adjusted close that a dividend explains (see dividend_moves).
 DIVIDEND_MOVE_THRESHOLD = 0.02
 
+_sleep = time.sleep  # module-level so that tests can make the backoff instant
 _PRICE_FIELDS = {"Open": "open", "High": "high", "Low": "low", "Close": "close", "Volume": "volume"}
 _RATE_LIMIT_MARKERS = ("rate limit", "too many requests", "yfratelimiterror", "429")
 
@@ -122,8 +123,8 @@ def fetch_prices_raw(
     *,
     timeout: float = config.YFINANCE_TIMEOUT_SECONDS,
     retries: int = RATE_LIMIT_RETRIES,
-    backoff_seconds: float = RATE_LIMIT_BACKOFF_SECONDS,
-    sleep: Callable[[float], None] = time.sleep,
+    backoff_seconds: float | None = None,
+    sleep: Callable[[float], None] | None = None,
 ) -> pd.DataFrame:
     """Download daily adjusted OHLCV for ``symbols`` (Yahoo symbols, e.g. ``^N225``) in one batch.
 
@@ -134,8 +135,8 @@ def fetch_prices_raw(
 
     Raises ``RefreshError`` naming yfinance when the frame is empty (offline, or every symbol bad:
     yfinance returns an empty frame rather than raising) and when Yahoo rate-limits the request
-    (HTTP 429) on every one of ``1 + retries`` attempts, waiting ``backoff_seconds`` and then twice
-    as long again between attempts. A frame with some symbols empty is returned: partial coverage
+    (HTTP 429) on every one of ``1 + retries`` attempts, waiting ``backoff_seconds`` (default
+    ``RATE_LIMIT_BACKOFF_SECONDS``) and then twice as long again between attempts. A frame with some symbols empty is returned: partial coverage
     is for the caller (``normalize_prices``) to report.
     """
     symbols = list(dict.fromkeys(symbols))
@@ -143,7 +144,8 @@ def fetch_prices_raw(
         raise RefreshError(f"{SOURCE}: no symbols to download")
     place_yfinance_cache()
     logger = logging.getLogger("yfinance")
-    wait = backoff_seconds
+    wait = RATE_LIMIT_BACKOFF_SECONDS if backoff_seconds is None else backoff_seconds
+    sleep = sleep or _sleep
     for attempt in range(retries + 1):
         collector = _ErrorCollector()
         logger.addHandler(collector)
