@@ -10,7 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
-st.set_page_config(page_title="AI capex vs divestment", page_icon="📊", layout="wide")
+st.set_page_config(page_title="AI capex vs divestment", page_icon=":material/query_stats:", layout="wide")
 
 from dashboard.ui.auth import require_sign_in  # noqa: E402  (after set_page_config, on purpose)
 
@@ -20,11 +20,11 @@ from dashboard.ui import cached, widgets  # noqa: E402
 
 PAGES_DIR = Path(__file__).resolve().parent / "app_pages"
 PAGES = {
-    "overview": st.Page(PAGES_DIR / "overview.py", title="Overview", icon="🏠", url_path="overview", default=True),
-    "company": st.Page(PAGES_DIR / "company.py", title="Company", icon="🏢", url_path="company"),
-    "events": st.Page(PAGES_DIR / "events.py", title="Events", icon="📰", url_path="events"),
-    "compare": st.Page(PAGES_DIR / "compare.py", title="Compare", icon="📈", url_path="compare"),
-    "methodology": st.Page(PAGES_DIR / "methodology.py", title="Data & methodology", icon="📚", url_path="methodology"),
+    "overview": st.Page(PAGES_DIR / "overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
+    "company": st.Page(PAGES_DIR / "company.py", title="Company", icon=":material/apartment:", url_path="company"),
+    "events": st.Page(PAGES_DIR / "events.py", title="Events", icon=":material/event_note:", url_path="events"),
+    "compare": st.Page(PAGES_DIR / "compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
+    "methodology": st.Page(PAGES_DIR / "methodology.py", title="Data & methodology", icon=":material/menu_book:", url_path="methodology"),
 }
 
 page = st.navigation(list(PAGES.values()))
@@ -40,7 +40,7 @@ widgets.sidebar_controls(page_key, companies["ticker"].tolist(), dict(zip(compan
 with st.sidebar:
     st.caption(f"Data version `{version}`. As-of dates:")
     for name, as_of in sorted(cached.as_of_dates(version).items()):
-        st.badge(f"{name} · {as_of}", icon="🗓️", color="gray")
+        st.badge(f"{name} · {as_of}", icon=":material/calendar_month:", color="gray")
 
 page.run()
 widgets.finish_run()

@@ -38,7 +38,7 @@ if ticker in coverage.index:
         st.warning(
             f"{ticker}'s prices stop on {last} (the snapshot runs to {prices_as_of}): no price, "
             "return or reaction after that date is shown.",
-            icon="📉",
+            icon=":material/event_busy:",
         )
 
 # --- 1. capex and guidance ------------------------------------------------------------------------
@@ -53,6 +53,8 @@ if ttm.empty and guidance.empty:
     st.info(f"No fundamentals and no capex guidance for {company['name']} in the data.")
 else:
     st.plotly_chart(capex_guidance_figure(ttm, fiscal_years, guidance, ticker=ticker), key="company_guidance")
+    st.caption("Each guidance vintage is a bar from its stated low to high, placed on the date it was stated and coloured "
+               "by the year it guides; the line is trailing-12-month capex, squares the fiscal-year totals.")
     table(
         guidance.assign(source_url=http_urls(guidance["source_url"])),
         "company_guidance",
@@ -81,7 +83,8 @@ else:
     label = widgets.choice("bridge", "Period", labels[::-1], default_label)
     row = rows[rows["period"] == label].iloc[0]
     if pd.notna(row["missing"]) and str(row["missing"]):
-        st.caption(f"{escape_markdown(label)}: {escape_markdown(missing_reason(row['missing']))} — dependent figures are n/a.")
+        st.caption(f"{escape_markdown(label)}: {escape_markdown(missing_reason(row['missing']))} — dependent figures are n/a, "
+                   "and the waterfall stops before the first missing step.")
     left, right = st.columns([3, 2])
     with left:
         bridge = cached.cached_funding_bridge(version, period, basis, ticker, label)
@@ -113,7 +116,12 @@ base = base[base["ticker"] == ticker].sort_values("statement_date")
 if base.empty:
     st.info(f"No capex guidance for {company['name']} in the data, so no forward view.")
 else:
-    latest = base.iloc[-1]
+    vintage_names = [f"{d.date().isoformat()}_{p}" for d, p in zip(base["statement_date"], base["guided_period"])]
+    complete = [n for n, gap in zip(vintage_names, base["funding_gap_mid"]) if pd.notna(gap)]
+    vintage = widgets.choice("vintage", "Guidance vintage (statement date, guided year)", vintage_names[::-1], vintage_names[-1],
+                             format_func=lambda n: n.replace("_", " · "))
+    position = vintage_names.index(vintage)
+    latest = base.iloc[position]
     s1, s2, s3, s4, s5 = st.columns(5)
     capex_change = widgets.number("capex_change", "Capex vs guidance", low=-0.5, high=1.0, default=0.0, step=0.05, container=s1, format="%+.2f",
                                   help="Decimal change applied to the guided mid-point (0 = as guided, 0.1 = +10%).")
@@ -131,7 +139,7 @@ else:
         dividends_value = float(latest["trailing_dividends"]) * dividend_pace
     what_if = cached.cached_forward_view(version, capex_value, ocf_growth, buyback_pace, dividends_value, divestments * 1000.0)
     what_if = what_if[(what_if["ticker"] == ticker)].sort_values("statement_date")
-    current = what_if.iloc[-1]
+    current = what_if.iloc[position]
     reason = missing_reason(current["missing"])
     st.markdown(
         f"Guidance of **{current['statement_date'].date()}** for **{escape_markdown(current['guided_period'])}**: "
@@ -144,10 +152,11 @@ else:
     f3.metric("Implied new debt (mid)", usd_bn(current["implied_new_debt_mid"]), help=reason or "max(gap − divestments, 0)")
     f4.metric("New debt range", f"{usd_bn(current['implied_new_debt_low'])} – {usd_bn(current['implied_new_debt_high'])}", help=reason or "low – high")
     if reason:
-        st.caption(f"n/a: {escape_markdown(reason)} in the run-rate quarters.")
+        hint = f" The latest vintage with a complete run-rate is {complete[-1].replace('_', ' · ')}." if complete else ""
+        st.caption(f"n/a: {escape_markdown(reason)} in the run-rate quarters ({escape_markdown(current['run_rate_period'])}).{hint}")
     st.caption(escape_markdown(current["assumptions"]))
     table(what_if.drop(columns=["source"]), "company_forward_view",
-          {**params, "capex_change": capex_change, "ocf_growth": ocf_growth, "buyback_pace": buyback_pace,
+          {**params, "vintage": vintage, "capex_change": capex_change, "ocf_growth": ocf_growth, "buyback_pace": buyback_pace,
            "dividend_pace": dividend_pace, "divestments": divestments}, export=what_if)
 
 # --- 4. price vs benchmark, 5. reactions, 6. event detail -------------------------------------------

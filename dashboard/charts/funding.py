@@ -35,7 +35,8 @@ def capex_vs_internal_funding_figure(table: pd.DataFrame, *, names: dict[str, st
     if table.empty:
         return empty_figure("No fundamentals to show.")
     names = names or {}
-    tickers = list(dict.fromkeys(table["ticker"]))
+    present = set(table["ticker"])
+    tickers = [t for t in names if t in present] + sorted(present - set(names))
     rows = math.ceil(len(tickers) / columns)
     figure = make_subplots(
         rows=rows,
@@ -87,7 +88,9 @@ def funding_bridge_figure(bridge: pd.DataFrame, *, title: str) -> go.Figure:
             x=[plain(step) for step in shown["step"]],
             measure=shown["measure"].tolist(),
             y=(shown["value"] / BN).tolist(),
-            text=[f"{v / BN:,.1f}" for v in shown["value"]],
+            # Totals are labelled with the table's figure (the gap is capex − internal funding, so a
+            # surplus bar above zero reads as a negative gap), changes with their signed amount.
+            text=[f"{(a if m == 'total' else v) / BN:,.1f}" for a, v, m in zip(shown["amount"], shown["value"], shown["measure"])],
             textposition="outside",
             increasing=dict(marker=dict(color=POSITIVE)),
             decreasing=dict(marker=dict(color=NEGATIVE)),
@@ -96,12 +99,6 @@ def funding_bridge_figure(bridge: pd.DataFrame, *, title: str) -> go.Figure:
             hovertemplate="%{x}: %{y:,.2f} bn<extra></extra>",
         )
     )
-    if missing.any():
-        absent = ", ".join(bridge.loc[missing, "step"].tolist())
-        figure.add_annotation(
-            text=plain(f"Stops here: missing {absent}"), x=1, y=1.08, xref="paper", yref="paper",
-            showarrow=False, xanchor="right", font=dict(color=NEGATIVE),
-        )
     figure.update_yaxes(ticksuffix=" bn")
     return styled(figure, title=title, height=400)
 
@@ -121,7 +118,7 @@ def memo_lines_figure(row: pd.Series) -> go.Figure:
     figure = go.Figure(
         go.Bar(
             x=[v / BN for v in values], y=labels, orientation="h", marker_color=MEMO,
-            text=[("n/a" if pd.isna(v) else f"{v / BN:,.1f} bn") for v in values], textposition="auto",
+            text=[("n/a" if pd.isna(v) else f"{v / BN:,.1f} bn") for v in values], textposition="outside", cliponaxis=False,
             hovertemplate="%{y}: %{x:,.2f} bn<extra></extra>",
         )
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.charts.theme import ACCENT, MEMO, company_color, empty_figure, plain, styled
+from dashboard.charts.theme import ACCENT, company_color, empty_figure, plain, styled
 
 BN = 1000.0
 
@@ -64,8 +64,4 @@ def capex_guidance_figure(ttm: pd.DataFrame, fiscal_years: pd.DataFrame, guidanc
             )
         )
     figure.update_yaxes(ticksuffix=" bn", rangemode="tozero")
-    figure.add_annotation(
-        text="Guidance bars span the stated low–high range, placed on the statement date", x=0, y=-0.14,
-        xref="paper", yref="paper", showarrow=False, xanchor="left", font=dict(size=11, color=MEMO),
-    )
     return styled(figure, title="Capex and guidance trajectory (USD bn, annual amounts)", height=420)

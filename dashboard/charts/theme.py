@@ -47,12 +47,12 @@ def styled(figure: go.Figure, *, title: str | None = None, height: int = 380) ->
     figure.update_layout(
         title=dict(text=title, x=0, xanchor="left", font=dict(size=15)) if title else None,
         height=height,
-        margin=dict(l=10, r=10, t=50 if title else 20, b=10),
+        margin=dict(l=10, r=10, t=45 if title else 20, b=10),
         font=FONT,
         plot_bgcolor="white",
         paper_bgcolor="white",
         hoverlabel=dict(namelength=-1),
-        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
+        legend=dict(orientation="h", yanchor="top", y=-0.1, xanchor="left", x=0),
     )
     figure.update_xaxes(showgrid=False, linecolor="#bdbdbd")
     figure.update_yaxes(gridcolor="#eeeeee", zerolinecolor="#9e9e9e")

@@ -137,7 +137,7 @@ def download_button(frame: pd.DataFrame, name: str, params: Mapping[str, object]
         mime="text/csv",
         key=f"download_{name}",
         on_click="ignore",
-        icon="⬇️",
+        icon=":material/download:",
         help="CSV with the parameters and data as-of dates in its first rows; text that a "
         "spreadsheet would run as a formula is prefixed with a quote.",
     )
@@ -159,5 +159,9 @@ def table(
     """
     import streamlit as st
 
-    st.dataframe(frame, hide_index=True, column_config=dict(column_config or {}), height=height, width="stretch")
+    config = dict(column_config or {})
+    for column in frame.columns:
+        if column not in config and pd.api.types.is_datetime64_any_dtype(frame[column]):
+            config[column] = st.column_config.DateColumn(column, format="YYYY-MM-DD")
+    st.dataframe(frame, hide_index=True, column_config=config, height=height, width="stretch")
     download_button(frame if export is None else export, name, params)

@@ -76,7 +76,8 @@ def usd_bn(value: object, *, digits: int = 1) -> str:
     """USD millions shown as ``$12.3 bn``; missing as ``n/a``."""
     if value is None or pd.isna(value):
         return "n/a"
-    return f"${float(value) / 1000:,.{digits}f} bn"
+    amount = float(value) / 1000
+    return f"{'−' if amount < 0 else ''}${abs(amount):,.{digits}f} bn"
 
 
 def percent(value: object, *, digits: int = 0) -> str:

@@ -55,7 +55,7 @@ def finish_run(keep: Sequence[str] = (VERSION_PARAM,)) -> None:
 
 def notice(message: str) -> None:
     """A visible notice about the link (shown at the top of the page this run)."""
-    st.warning(message, icon="⚠️")
+    st.warning(message, icon=":material/link_off:")
     st.session_state.setdefault(_NOTICES, []).append(message)
 
 
@@ -127,12 +127,15 @@ def parse_date(raw: str, low: dt.date, high: dt.date) -> dt.date:
 # --- the binding -------------------------------------------------------------------------------------
 
 
-def _initial(key: str, parse: Callable[[str], T], default: T, encode: Callable[[T], str], label: str) -> T:
-    """The value a control starts with in this session: link value, else default (with notice)."""
+def _initial(
+    key: str, parse: Callable[[str], T], default: T, encode: Callable[[T], str], label: str, valid: Callable[[Any], bool]
+) -> T:
+    """The value a control starts with: the link's value, else the value it had when last shown
+    in this session, else the default (a bad link value gives the default and a notice)."""
     raw = st.query_params.get(key)
     if raw is None:
         kept = st.session_state.get(f"_keep_{key}")
-        return default if kept is None else kept
+        return kept if kept is not None and valid(kept) else default
     try:
         return parse(raw)
     except InvalidParam as exc:
@@ -160,7 +163,7 @@ def _bind(
 ) -> T:
     widget_key = f"w_{key}"
     if widget_key not in st.session_state or not valid(st.session_state[widget_key]):
-        st.session_state[widget_key] = _initial(key, parse, default, encode, label)
+        st.session_state[widget_key] = _initial(key, parse, default, encode, label, valid)
     value = render(widget_key)
     st.query_params[key] = encode(value)
     st.session_state[f"_keep_{key}"] = value
@@ -336,7 +339,7 @@ def data_version_notice(current: str) -> str | None:
         f"This link was made with data version `{_plain(linked)}`; the data has changed since "
         f"(now `{current}`), so figures may differ from what the sender saw."
     )
-    st.info(message, icon="ℹ️")
+    st.info(message, icon=":material/update:")
     return message
 
 
