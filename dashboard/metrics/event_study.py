@@ -207,7 +207,9 @@ def run_event_study(
 
     ``sessions``: ``"exchange"`` maps day 0 and counts trading days on each company's exchange
     calendar (exchange_calendars); ``"rows"`` uses the rows of ``returns`` as the sessions (a
-    user's ``--returns`` file); or a mapping calendar -> sessions.
+    user's ``--returns`` file); or a mapping calendar -> sessions. ``mask_days``: the days around
+    every other event of the same ticker removed from the estimation sample (``(1, 0)``, an
+    empty range, switches masking off).
 
     Returns an ``EventStudyResult``; see the module docstring for models, standard errors,
     confounding and statuses. Empty ``events`` gives empty frames. Inputs are not modified.
