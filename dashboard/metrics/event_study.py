@@ -108,7 +108,8 @@ class EventStudyResult:
     ``events``: EVENTS.csv (one row per event x window, ``EVENT_COLUMNS``).
     ``abnormal``: AR.csv (one row per event x relative day of the union of the windows).
     ``parameters``: one row per event (input order) with the fit and its inputs to the standard
-    errors (``dof``, ``market_mean``, ``market_sxx``), ``estimated`` (the model could be fitted)
+    errors (``dof``, ``market_mean``, ``market_sxx``), ``n_missing`` (estimation-window days
+    without a stock or benchmark return, e.g. before coverage), ``estimated`` (the model was fitted)
     and ``confounded_any`` (confounded in the union of the windows).
     The arrays (rows = events as in ``parameters``) feed ``group_statistics`` and ``car_paths``.
     """
@@ -311,6 +312,7 @@ def run_event_study(
             "day0": ev["day0"], "day0_reason": ev["day0_reason"], "model": model, "benchmark": ev["benchmark"],
             "alpha": out.alpha, "beta": out.beta, "sigma": out.sigma, "dof": out.n_est - k,
             "n_estimation": out.n_est.astype(int), "n_masked": out.n_masked.astype(int),
+            "n_missing": (estimation[1] - estimation[0] + 1) - out.n_est.astype(int) - out.n_masked.astype(int),
             "market_mean": out.x_mean, "market_sxx": out.sxx, "estimated": out.estimated,
             "confounded_any": out.confounded.any(axis=1) if len(windows) else False,
             "n_estimation_positive": out.positive,
