@@ -57,6 +57,12 @@ Confidence = Literal["high", "medium", "low"]
 PeriodBasis = Literal["fiscal_year", "calendar_year"]
 FiscalCalendar = Literal["month_end", "52_53_week"]
 
+# Funding-gap settings: how figures are grouped in time, and which capex is compared.
+Period = Literal["quarter", "ttm", "fiscal_year", "calendar_quarter", "calendar_year"]
+CapexBasis = Literal["reported", "economic"]
+DEFAULT_FUNDING_PERIOD: Period = "quarter"
+DEFAULT_CAPEX_BASIS: CapexBasis = "reported"
+
 EVENT_TIMES: tuple[str, ...] = get_args(EventTime)
 EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 STAGES: tuple[str, ...] = get_args(Stage)

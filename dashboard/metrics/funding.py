@@ -32,6 +32,7 @@ from typing import Literal, get_args
 import numpy as np
 import pandas as pd
 
+from dashboard.config import DEFAULT_CAPEX_BASIS, DEFAULT_FUNDING_PERIOD, CapexBasis
 from dashboard.errors import DataUnavailable
 from dashboard.metrics.periods import (
     QUARTERS_PER_YEAR,
@@ -44,7 +45,6 @@ from dashboard.metrics.periods import (
     quarter_calendar,
 )
 
-CapexBasis = Literal["reported", "economic"]
 CAPEX_BASES: tuple[str, ...] = get_args(CapexBasis)
 MemoLine = Literal["jv_spv_financing_memo", "third_party_financing_memo", "announced_funding_memo"]
 MEMO_LINES: tuple[str, ...] = get_args(MemoLine)
@@ -113,7 +113,9 @@ def economic_capex(capex: Number, finance_lease_principal: Number) -> Number:
     return capex + finance_lease_principal
 
 
-def capex_on_basis(capex: Number, finance_lease_principal: Number, *, capex_basis: CapexBasis = "reported") -> Number:
+def capex_on_basis(
+    capex: Number, finance_lease_principal: Number, *, capex_basis: CapexBasis = DEFAULT_CAPEX_BASIS
+) -> Number:
     """Capex on the chosen basis (USD millions): ``reported`` = capex (purchases of P&E);
     ``economic`` = :func:`economic_capex`."""
     if capex_basis not in CAPEX_BASES:
@@ -358,8 +360,8 @@ def funding_table(
     events: pd.DataFrame,
     *,
     companies: pd.DataFrame | None,
-    period: Period = "quarter",
-    capex_basis: CapexBasis = "reported",
+    period: Period = DEFAULT_FUNDING_PERIOD,
+    capex_basis: CapexBasis = DEFAULT_CAPEX_BASIS,
 ) -> pd.DataFrame:
     """The funding gap and what covered it, one row per ticker x period (USD millions).
 

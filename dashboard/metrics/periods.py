@@ -16,14 +16,14 @@ exactly. The mapping must be one-to-one per company; :func:`quarter_calendar` ra
 """
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import get_args
 
 import numpy as np
 import pandas as pd
 
+from dashboard.config import Period
 from dashboard.errors import DataUnavailable
 
-Period = Literal["quarter", "ttm", "fiscal_year", "calendar_quarter", "calendar_year"]
 PERIODS: tuple[str, ...] = get_args(Period)
 
 QUARTERS_PER_YEAR = 4
