@@ -217,3 +217,6 @@ def test_fetch_prices_raw_partial_coverage_is_returned(fake_tickers):
     frame = fetch_prices_raw(["MSFT", "BAD"], "2026-01-01", "2026-01-08", timeout=1)
     prices, missing = normalize_prices(frame, {"MSFT": "MSFT", "BAD": "BAD"})
     assert missing == ["BAD"] and len(prices) == 3
+    # yfinance's own caches now live under the project's cache folder.
+    assert yfinance.cache._TzDBManager.get_location() == str(config.CACHE_DIR / "yfinance")
+    assert yfinance.cache._CookieDBManager.get_location() == str(config.CACHE_DIR / "yfinance")
