@@ -355,6 +355,17 @@ def test_fundamentals_refresh_fills_gaps_and_reports(data_copy, offline, reachab
     assert (offline / "sec" / "CIK0001018724.json").exists()
 
 
+def test_a_manifest_out_of_step_with_its_file_is_reported(data_copy, offline, reachable, monkeypatch):
+    # As after a SIGKILL between the swap of prices.parquet and the manifest write.
+    prices = pd.read_parquet(data_copy / config.PRICES_FILE)
+    prices.iloc[:-1].to_parquet(data_copy / config.PRICES_FILE, index=False)
+    monkeypatch.setattr(yfinance, "download", fake_download({"MSFT": old_closes(data_copy, "MSFT")}))
+    result = refresh(fundamentals=False, tickers=["MSFT"], data_dir=data_copy)
+    assert any("prices.parquet does not match its manifest hash" in w for w in result.warnings)
+    manifest = json.loads((data_copy / config.MANIFEST_FILE).read_text())
+    assert manifest["datasets"]["prices"]["sha256"] == snapshot.content_hash(data_copy / config.PRICES_FILE)
+
+
 def test_unknown_ticker_is_refused(data_copy, offline):
     with pytest.raises(RefreshError, match="unknown ticker.*FOO"):
         refresh(tickers=["FOO"], data_dir=data_copy)

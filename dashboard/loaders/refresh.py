@@ -271,6 +271,23 @@ def _previous_source(data_dir: Path, name: str) -> str:
         return "curated"
 
 
+def _manifest_mismatches(data_dir: Path) -> list[str]:
+    """Datasets whose file no longer matches its manifest hash (e.g. a refresh killed with SIGKILL
+    between the file swap and the manifest write, which no exception handler can undo)."""
+    import json
+
+    try:
+        manifest = json.loads((data_dir / config.MANIFEST_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return [f"{data_dir / config.MANIFEST_FILE} is missing or unreadable"]
+    found = []
+    for name, entry in manifest.get("datasets", {}).items():
+        path = data_dir / entry.get("file", "")
+        if path.is_file() and snapshot.content_hash(path) != entry.get("sha256"):
+            found.append(f"{path.name} does not match its manifest hash (an earlier refresh may have been killed)")
+    return found
+
+
 def _commit(data_dir: Path, staging: Path, staged: list[_Staged], progress: ProgressCallback) -> dict[str, dict]:
     """Swap staged files into ``data_dir`` and update the manifest; on any failure or interruption,
     put back every file (and the manifest) as it was before, then re-raise."""
@@ -370,6 +387,7 @@ def _refresh_locked(
     instruments = load_instruments(data_dir)
     known = companies["ticker"].tolist() + instruments["ticker"].tolist()
     selected = _selected(tickers, known)
+    result.warnings += _manifest_mismatches(data_dir)
     agent = sec.sec_user_agent(user_agent) if fundamentals else ""  # fail before any network
     if prices:
         progress(0.02, "prices: checking that Yahoo Finance is reachable")
