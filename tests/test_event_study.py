@@ -99,6 +99,14 @@ def test_peer_model_by_hand() -> None:
     expected = returns["META"].iloc[6] - returns[["MSFT", "GOOGL", "AMZN", "ORCL", "INTC"]].iloc[6].mean()
     assert result.events.loc[0, "car"] == pytest.approx(expected)
     assert result.events.loc[0, "benchmark"] == "peers:us_ai_capex"
+    # SoftBank is alone in its peer group, and an all-NaN benchmark is no benchmark either.
+    alone = run_event_study(events.assign(ticker="9984.T"), returns.assign(**{"9984.T": returns["META"]}),
+                            companies=companies, model="peer", estimation=(-6, -2), windows=((0, 0),),
+                            min_estimation=5, sessions="rows")
+    assert alone.events.loc[0, "status"] == "no_benchmark"
+    empty = run_event_study(events, returns.assign(SPY=np.nan), companies=companies, estimation=(-6, -2),
+                            windows=((0, 0),), min_estimation=5, sessions="rows")
+    assert empty.events.loc[0, "status"] == "no_benchmark" and empty.events.loc[0, "benchmark"] == "SPY"
 
 
 # --- synthetic panel for invariants and cross-checks ---------------------------------------------

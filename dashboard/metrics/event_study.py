@@ -505,10 +505,11 @@ def _compute_block(
         b_first = np.where(bench >= 0, first[np.maximum(bench, 0)] if len(first) else -1, -1)
         b_last = np.where(bench >= 0, last[np.maximum(bench, 0)] if len(last) else -1, -1)
         c_first, c_last = np.maximum(s_first, b_first), np.minimum(s_last, b_last)
+        no_bench = (bench < 0) | (b_first < 0)
     else:
         c_first, c_last = s_first, s_last
+        no_bench = np.zeros(len(rows), bool)
     no_prices = (stock < 0) | (s_first < 0)
-    no_bench = needs_bench & ((bench < 0) | (np.where(bench >= 0, c_first, -1) < 0))
     beyond = p0 >= n_axis  # day 0 after the last known session
 
     for w, (a, b) in enumerate(windows):
