@@ -1,6 +1,7 @@
 """The one CSV export of the dashboard. Every table's download goes through :func:`export_csv`.
 
-File format (UTF-8, comma-separated, RFC 4180 quoting, ``\\n`` line ends):
+File format (UTF-8, comma-separated, RFC 4180: quoted where needed, ``\\r\\n`` line ends, so a
+carriage return inside a cell is always quoted):
 
 1. Leading **metadata rows**, each with two cells: a key whose first character is ``#``, and its
    value::
@@ -85,7 +86,7 @@ def export_csv(
     The input frame is not modified.
     """
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(["# dashboard export", neutralize_text(str(name))])
     if data_version is not None:
         writer.writerow(["# data_version", neutralize_text(str(data_version))])
@@ -105,7 +106,7 @@ def read_export(data: bytes) -> tuple[pd.DataFrame, dict[str, str]]:
     pandas as usual.
     """
     text = data.decode("utf-8")
-    rows = list(csv.reader(io.StringIO(text)))
+    rows = list(csv.reader(io.StringIO(text, newline="")))
     metadata: dict[str, str] = {}
     skip = 0
     for row in rows:
@@ -114,7 +115,7 @@ def read_export(data: bytes) -> tuple[pd.DataFrame, dict[str, str]]:
             skip += 1
         else:
             break
-    frame = pd.read_csv(io.StringIO(text), skiprows=skip, keep_default_na=True)
+    frame = pd.read_csv(io.BytesIO(data), skiprows=skip, keep_default_na=True, encoding="utf-8")
     return frame, metadata
 
 

@@ -1,7 +1,7 @@
 """Render text that comes from data files or uploads safely.
 
 Text from data (headlines, descriptions, uploaded cells) is never rendered as HTML: nothing here
-uses ``unsafe_allow_html``. Markdown is only used for text the app writes itself; data text that
+lets Streamlit render raw HTML. Markdown is only used for text the app writes itself; data text that
 must sit inside Markdown goes through :func:`escape_markdown` first, and links are produced only
 for ``http``/``https`` URLs (:func:`http_url`).
 """

@@ -1,10 +1,11 @@
 """Pickers bound to the URL: every control that shapes a view lives in the query string.
 
-How a control gets its value, on the first run of a browser session: from the link's query
-parameter when it is present and valid; otherwise from the default, with a visible warning that
-names the parameter, the rejected value and the default used. After that the widget's own state
-rules, and every run writes the current value back to the query string, so the address bar is
-always a link that reproduces the view. Values are written explicitly (defaults too), so a link
+How a control gets its value: from the link's query parameter when it is present and valid (on a
+session's first run, or whenever the URL holds a value this session did not write: a pasted link,
+browser history); a bad value gives the default, with a visible warning that names the parameter,
+the rejected value and the default used. Otherwise the widget's own state rules (or the value it
+had when last shown in this session, then the default), and every run writes the current value
+back to the query string, so the address bar is always a link that reproduces the view. Values are written explicitly (defaults too), so a link
 keeps its meaning even if a default changes later. The page itself is in the URL path
 (``st.navigation``); the data version is the ``v`` parameter (see :func:`data_version_notice`).
 
@@ -162,10 +163,15 @@ def _bind(
     valid: Callable[[Any], bool],
 ) -> T:
     widget_key = f"w_{key}"
-    if widget_key not in st.session_state or not valid(st.session_state[widget_key]):
+    written_key = f"_written_{key}"
+    raw = st.query_params.get(key)
+    # The URL changed under us (a pasted link, browser history, another page's link) when it holds
+    # a value this session did not write: the link wins then, as it does on a session's first run.
+    link_changed = raw is not None and raw != st.session_state.get(written_key)
+    if link_changed or widget_key not in st.session_state or not valid(st.session_state[widget_key]):
         st.session_state[widget_key] = _initial(key, parse, default, encode, label, valid)
     value = render(widget_key)
-    st.query_params[key] = encode(value)
+    st.query_params[key] = st.session_state[written_key] = encode(value)
     st.session_state[f"_keep_{key}"] = value
     st.session_state.setdefault(_TOUCHED, set()).add(key)
     return value
@@ -328,10 +334,11 @@ def date_range(
 def data_version_notice(current: str) -> str | None:
     """Compare the link's ``v`` with the current data version, then put the current one in the
     link. Returns the notice text (also shown) when the link was made on other data."""
-    if _LINK_VERSION not in st.session_state:
-        st.session_state[_LINK_VERSION] = st.query_params.get(VERSION_PARAM)
+    raw = st.query_params.get(VERSION_PARAM)
+    if _LINK_VERSION not in st.session_state or (raw is not None and raw != st.session_state.get("_written_v")):
+        st.session_state[_LINK_VERSION] = raw
     linked = st.session_state[_LINK_VERSION]
-    st.query_params[VERSION_PARAM] = current
+    st.query_params[VERSION_PARAM] = st.session_state["_written_v"] = current
     st.session_state.setdefault(_TOUCHED, set()).add(VERSION_PARAM)
     if linked is None or linked == current:
         return None

@@ -1,0 +1,273 @@
+"""AppTest for every page of the dashboard, on the real embedded data.
+
+Each page renders without an exception; the key numbers it shows equal the metrics layer's own
+output computed here independently of the UI code (loaders -> metrics, no cache); bad query
+values fall back to the defaults with a visible notice; an uploaded events file with bad rows is
+reported row by row (AppTest cannot upload, so the upload is put in session state, the path the
+page's file uploader feeds, and the bytes-level function is tested directly too).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard import config
+from dashboard.loaders import curated
+from dashboard.metrics import event_study, funding, returns
+from dashboard.ui import uploads
+from dashboard.ui.text import usd_bn
+
+APP = str(config.REPO_ROOT / "dashboard" / "app.py")
+PAGES = ("overview", "company", "events", "compare", "methodology")
+TIMEOUT = 180
+
+
+@pytest.fixture(scope="module")
+def data():
+    """The metrics computed straight from the loaders (no Streamlit, no cache)."""
+    fundamentals, events, companies = curated.load_fundamentals(), curated.load_events(), curated.load_companies()
+    study = event_study.run_event_study(
+        events, returns.simple_returns(curated.close_prices(curated.load_prices())), companies=companies
+    )
+    return {
+        "fundamentals": fundamentals,
+        "events": events,
+        "companies": companies,
+        "guidance": curated.load_guidance(),
+        "study": study,
+        "manifest": curated.load_manifest(),
+    }
+
+
+def open_page(page: str, **params: str) -> AppTest:
+    """Run the app once (the home page), then open ``page`` with a link's query parameters."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    if page != "overview":
+        at.switch_page(f"app_pages/{page}.py")
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def frame_by_columns(at: AppTest, *columns: str, last: bool = False) -> pd.DataFrame:
+    """The first (or last) dataframe shown that has all ``columns``."""
+    for element in (reversed(list(at.dataframe)) if last else at.dataframe):
+        if set(columns) <= set(element.value.columns):
+            return element.value
+    raise AssertionError(f"no table with columns {columns}")
+
+
+def metric(at: AppTest, label: str, occurrence: int = 0) -> str:
+    return [m.value for m in at.metric if m.label == label][occurrence]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_with_title_tables_and_exports(page):
+    at = open_page(page)
+    assert at.title, "page has a title"
+    assert len(at.dataframe) >= 1
+    # every table shown has its export button (ui.export.table)
+    assert len(at.get("download_button")) == len(at.dataframe)
+    assert at.query_params["v"] == [curated.load_manifest()["data_version"]] or at.query_params["v"] == curated.load_manifest()["data_version"]
+
+
+def test_overview_numbers_equal_the_funding_table(data):
+    at = open_page("overview")
+    shown = frame_by_columns(at, "ticker", "funding_gap_bn", "ttm_capex_bn").set_index("ticker")
+    ttm = funding.funding_table(data["fundamentals"], data["events"], companies=data["companies"], period="ttm", capex_basis="reported")
+    for ticker in ("META", "MSFT", "GOOGL", "AMZN", "ORCL", "INTC"):
+        own = ttm[ttm["ticker"] == ticker].sort_values("period_end")
+        with_gap = own[own["funding_gap"].notna()]
+        if with_gap.empty:
+            assert np.isnan(shown.at[ticker, "funding_gap_bn"])
+        else:
+            assert shown.at[ticker, "gap_period"] == with_gap["period"].iloc[-1]
+            assert shown.at[ticker, "funding_gap_bn"] == pytest.approx(with_gap["funding_gap"].iloc[-1] / 1000)
+            assert shown.at[ticker, "self_funded_pct"] == pytest.approx(with_gap["self_funded_share"].iloc[-1] * 100)
+        with_capex = own[own["capex"].notna()]
+        assert shown.at[ticker, "ttm_capex_bn"] == pytest.approx(with_capex["capex"].iloc[-1] / 1000)
+    # SoftBank: no fundamentals, shown as missing with the reason, never as zero
+    assert np.isnan(shown.at["9984.T", "ttm_capex_bn"])
+    assert "no fundamentals" in shown.at["9984.T", "note"]
+
+
+def test_overview_economic_basis_changes_capex_as_the_metrics_do(data):
+    at = open_page("overview", capex="economic")
+    shown = frame_by_columns(at, "ticker", "ttm_capex_bn").set_index("ticker")
+    ttm = funding.funding_table(data["fundamentals"], data["events"], companies=data["companies"], period="ttm", capex_basis="economic")
+    meta = ttm[(ttm["ticker"] == "META") & ttm["capex"].notna()].sort_values("period_end")
+    assert shown.at["META", "ttm_capex_bn"] == pytest.approx(meta["capex"].iloc[-1] / 1000)
+
+
+def test_company_bridge_and_reactions_equal_the_metrics(data):
+    at = open_page("company", company="MSFT", bridge_period="quarter", bridge="FY2025 Q3", model="market")
+    assert at.title[0].value == "Microsoft (MSFT)"
+    quarters = funding.funding_table(data["fundamentals"], data["events"], companies=data["companies"], period="quarter", capex_basis="reported")
+    row = quarters[(quarters["ticker"] == "MSFT") & (quarters["period"] == "FY2025 Q3")].iloc[0]
+    assert metric(at, "Funding gap") == usd_bn(row["funding_gap"])
+    assert metric(at, "Capex") == usd_bn(row["capex"])
+    assert metric(at, "Internal funding") == usd_bn(row["internal_funding"])
+    # reactions table: every MSFT event x window of the study, CARs equal
+    shown = frame_by_columns(at, "event_id", "window_start", "car", "status")
+    expected = data["study"].events[data["study"].events["ticker"] == "MSFT"]
+    assert len(shown) == len(expected)
+    merged = shown.merge(expected, on=["event_id", "window_start", "window_end"], suffixes=("", "_expected"))
+    np.testing.assert_allclose(merged["car"], merged["car_expected"], equal_nan=True)
+    assert (merged["status"] == merged["status_expected"]).all()
+
+
+def test_company_forward_view_what_ifs_equal_forward_view(data):
+    at = open_page("company", company="AMZN", ocf_growth="0.1", buyback_pace="0", divestments="5", capex_change="0.2")
+    guidance = data["guidance"]
+    base = funding.forward_view(data["fundamentals"], guidance, companies=data["companies"])
+    latest = base[base["ticker"] == "AMZN"].sort_values("statement_date").iloc[-1]
+    expected = funding.forward_view(
+        data["fundamentals"], guidance, companies=data["companies"],
+        capex=latest["capex_mid"] * 1.2, ocf_growth=0.1, buyback_pace=0.0, divestment_proceeds=5000.0,
+    )
+    row = expected[expected["ticker"] == "AMZN"].sort_values("statement_date").iloc[-1]
+    assert metric(at, "Implied new debt (mid)") == usd_bn(row["implied_new_debt_mid"])
+    assert metric(at, "Implied gap (mid)") == usd_bn(row["funding_gap_mid"])
+    assert at.query_params["ocf_growth"] in ("0.1", ["0.1"])
+
+
+def test_company_page_says_where_prices_stop():
+    at = open_page("company", company="9984.T")
+    assert at.title[0].value == "SoftBank Group (9984.T)"
+    assert any("2026-05-19" in w.value for w in at.warning)
+    assert any("No fundamentals" in i.value for i in at.info)
+
+
+def test_events_caar_table_equals_group_statistics(data):
+    at = open_page("events")
+    shown = frame_by_columns(at, "group", "sample", "caar", "t_csect", "lower", "upper")
+    summary, _ = event_study.group_statistics(data["study"], group_by="event_type")
+    merged = shown.merge(summary, on=["group", "sample", "window_start", "window_end"], suffixes=("", "_expected"))
+    assert len(merged) == len(summary)
+    for column in ("caar", "t_csect", "patell_z", "bmp_t", "kp_bmp_t", "rank_z", "gsign_z", "p_t_csect"):
+        np.testing.assert_allclose(merged[column], merged[f"{column}_expected"], equal_nan=True, rtol=1e-10)
+    # the interval brackets the CAAR wherever the test exists
+    tested = merged[merged["t_csect"].notna()]
+    assert ((tested["lower"] <= tested["caar"]) & (tested["caar"] <= tested["upper"])).all()
+
+
+def test_events_filter_subset_matches_a_study_cut_to_those_events(data):
+    at = open_page("events", companies="META", types="earnings,capex_guidance")
+    shown = frame_by_columns(at, "event_id", "car", "status")
+    chosen = data["events"][(data["events"]["ticker"] == "META") & data["events"]["event_type"].isin(["earnings", "capex_guidance"])]
+    assert sorted(shown["event_id"]) == sorted(chosen["event_id"])
+    # CARs are those of the full study (confounding judged against every curated event)
+    full = data["study"].events
+    window = full[(full["window_start"] == -1) & (full["window_end"] == 1)].set_index("event_id")
+    np.testing.assert_allclose(shown.set_index("event_id")["car"], window.loc[shown["event_id"], "car"], equal_nan=True)
+
+
+def test_compare_table_equals_calendarized_funding_table(data):
+    at = open_page("compare", period="calendar_year")
+    shown = frame_by_columns(at, "ticker", "period", "capex_intensity", "funding_gap")
+    expected = funding.funding_table(data["fundamentals"], data["events"], companies=data["companies"], period="calendar_year", capex_basis="reported")
+    merged = shown.merge(expected, on=["ticker", "period"], suffixes=("", "_expected"))
+    assert len(merged) == len(expected) == len(shown)
+    np.testing.assert_allclose(merged["funding_gap"], merged["funding_gap_expected"], equal_nan=True)
+    np.testing.assert_allclose(merged["capex_intensity"], merged["capex_intensity_expected"], equal_nan=True)
+
+
+def test_methodology_shows_the_manifest_and_a_clean_validation(data):
+    at = open_page("methodology")
+    shown = frame_by_columns(at, "dataset", "as_of", "rows").set_index("dataset")
+    for name, entry in data["manifest"]["datasets"].items():
+        assert shown.at[name, "as_of"] == entry["as_of"]
+        assert shown.at[name, "rows"] == entry["rows"]
+    assert len(at.success) == 4 and not at.warning  # events, fundamentals, guidance, prices all valid
+    assert not at.button  # refresh is off unless the server allows it
+
+
+@pytest.mark.parametrize(
+    ("page", "params", "param_name", "default"),
+    [
+        ("overview", {"capex": "sideways"}, "capex", "reported"),
+        ("company", {"company": "NOPE"}, "company", "META"),
+        ("company", {"model": "astrology"}, "model", "market"),
+        ("company", {"windows": "1:0,zz"}, "windows", "-1:1,0:1,-5:5,0:20"),
+        ("company", {"ocf_growth": "lots"}, "ocf_growth", "0"),
+        ("company", {"buyback_pace": "9"}, "buyback_pace", "1"),
+        ("company", {"event": "EV999"}, "event", "EV093"),
+        ("events", {"types": "earnings,gossip"}, "types", ",".join(config.EVENT_TYPES)),
+        ("events", {"from": "2024-13-45"}, "from", "2024-04-24"),
+        ("compare", {"period": "decade"}, "period", "calendar_quarter"),
+    ],
+)
+def test_bad_query_values_fall_back_to_defaults_with_a_notice(page, params, param_name, default):
+    at = open_page(page, **params)
+    assert any(f"`{param_name}=" in w.value for w in at.warning), [w.value for w in at.warning]
+    value = at.query_params[param_name]
+    assert (value[0] if isinstance(value, list) else value) == default
+
+
+def test_a_link_from_older_data_shows_a_notice():
+    at = open_page("overview", v="0000000000")
+    assert any("0000000000" in i.value and "changed" in i.value for i in at.info)
+
+
+def test_a_good_link_reproduces_the_view():
+    at = open_page("company", company="GOOGL", capex="economic", model="peer", windows="0:1,0:20", event="EV091")
+    assert at.title[0].value == "Alphabet (GOOGL)"
+    assert not at.warning or all("`" not in w.value for w in at.warning)
+    assert at.selectbox(key="w_model").value == "peer"
+    assert at.radio(key="w_capex").value == "economic"
+    assert at.multiselect(key="w_windows").value == ["0:1", "0:20"]
+    assert at.selectbox(key="w_event").value == "EV091"
+
+
+UPLOAD = (
+    b"event_id,ticker,event_date,event_time,event_type,headline\n"
+    b"U1,META,2025-10-29,after_close,earnings,=cmd|' /C calc'!A0\n"
+    b"U2,NOPE,2025-10-30,,,unknown ticker\n"
+    b"U3,MSFT,2025-02-30,,,impossible date\n"
+    b"U4,MSFT,2025-07-30,at_lunch,,bad time\n"
+    b"U5,GOOGL,2025-07-23,after_close,capex_guidance,fine\n"
+)
+
+
+def test_upload_check_reports_every_bad_row_by_line():
+    check = uploads.check_uploaded_events("mine.csv", UPLOAD)
+    assert check.error is None
+    assert sorted(check.events["event_id"]) == ["U1", "U5"]
+    assert check.issues[["line", "column"]].values.tolist() == [[3, "ticker"], [4, "event_date"], [5, "event_time"]]
+    assert "5 rows read, 2 loaded, 3 rejected" in check.summary
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [(b"a,b\n1,2\n", "missing required column"), (b"\xff\xfe\x00", "not UTF-8"), (b"", "empty")],
+)
+def test_unreadable_uploads_give_one_clear_error(data, reason):
+    check = uploads.check_uploaded_events("bad.csv", data)
+    assert reason in check.error and check.events.empty
+
+
+def test_events_page_reports_an_upload_row_by_row_and_runs_the_valid_rows(data, tmp_path):
+    before = sorted(p.name for p in config.DATA_DIR.iterdir())
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page("app_pages/events.py")
+    at.session_state[uploads.SESSION_KEY] = ("mine.csv", UPLOAD)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("3 rejected" in w.value for w in at.warning)
+    report = frame_by_columns(at, "line", "column", "reason")
+    assert report[["line", "column"]].values.tolist() == [[3, "ticker"], [4, "event_date"], [5, "event_time"]]
+    result = frame_by_columns(at, "event_id", "car", "day0_reason", last=True)
+    assert sorted(result["event_id"].unique()) == ["U1", "U5"]
+    # the upload's own study, computed directly, gives the same CARs
+    good = uploads.check_uploaded_events("mine.csv", UPLOAD).events
+    expected = event_study.run_event_study(
+        good, returns.simple_returns(curated.close_prices(curated.load_prices())), companies=data["companies"]
+    ).events
+    np.testing.assert_allclose(result["car"].to_numpy(), expected["car"].to_numpy(), equal_nan=True)
+    assert sorted(p.name for p in config.DATA_DIR.iterdir()) == before  # nothing written
