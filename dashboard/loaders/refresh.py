@@ -18,6 +18,7 @@ before any download, and the error names the source.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 import socket
@@ -262,8 +263,6 @@ def _stage_fundamentals(
 
 
 def _previous_source(data_dir: Path, name: str) -> str:
-    import json
-
     try:
         manifest = json.loads((data_dir / config.MANIFEST_FILE).read_text(encoding="utf-8"))
         return str(manifest["datasets"][name]["source"])
@@ -274,8 +273,6 @@ def _previous_source(data_dir: Path, name: str) -> str:
 def _manifest_mismatches(data_dir: Path) -> list[str]:
     """Datasets whose file no longer matches its manifest hash (e.g. a refresh killed with SIGKILL
     between the file swap and the manifest write, which no exception handler can undo)."""
-    import json
-
     try:
         manifest = json.loads((data_dir / config.MANIFEST_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):

@@ -30,6 +30,7 @@ import requests
 
 from dashboard import config
 from dashboard.errors import RefreshError
+from dashboard.loaders.snapshot import atomic_write_text
 
 SOURCE = "SEC EDGAR"
 SEC_BASE_URL_ENV = "DASHBOARD_SEC_BASE_URL"  # tests point it at a closed local port
@@ -199,8 +200,6 @@ def fetch_companyfacts_raw(
         raise RefreshError(f"{SOURCE}: {url} did not return JSON") from exc
     if not isinstance(raw, dict) or "facts" not in raw:
         raise RefreshError(f"{SOURCE}: {url} returned JSON without 'facts'")
-    from dashboard.loaders.snapshot import atomic_write_text  # local: snapshot is a sibling loader
-
     atomic_write_text(path, json.dumps(raw))
     return raw
 
