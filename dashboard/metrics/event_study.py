@@ -101,7 +101,7 @@ DAILY_COLUMNS: tuple[str, ...] = (
 CAR_PATH_COLUMNS: tuple[str, ...] = ("event_id", "rel_day", "date", "car", "car_se", "lower", "upper")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays inside: compare frames explicitly
 class EventStudyResult:
     """Everything one run produces.
 
@@ -640,13 +640,12 @@ def group_statistics(
             days = [np.array([offset + j]) for j in range(len(result.rel_days))]
             st = _statistics(result, idx, values, standardized, days, min_events)
             aar = np.where(st["n_events"] > 0, st["mean"], np.nan)
-            part = pd.DataFrame({"group": group, "sample": sample, "rel_day": result.rel_days,
-                                 "n_events": st["n_events"].astype(int), "aar": aar,
-                                 "caar": np.cumsum(np.nan_to_num(aar)) + np.where(np.isnan(aar), np.nan, 0.0)})
-            for name in (*STAT_COLUMNS, *(f"p_{c}" for c in STAT_COLUMNS)):
-                part[name] = st[name]
-            part["small_sample"] = st["small_sample"]
-            daily_parts.append(part)
+            columns = {"group": group, "sample": sample, "rel_day": result.rel_days,
+                       "n_events": st["n_events"].astype(int), "aar": aar,
+                       "caar": np.cumsum(np.nan_to_num(aar)) + np.where(np.isnan(aar), np.nan, 0.0)}
+            columns.update({name: st[name] for name in (*STAT_COLUMNS, *(f"p_{c}" for c in STAT_COLUMNS))})
+            columns["small_sample"] = st["small_sample"]
+            daily_parts.append(pd.DataFrame(columns))
     summary = pd.DataFrame(summary_rows, columns=list(SUMMARY_COLUMNS))
     daily = pd.concat(daily_parts, ignore_index=True) if daily_parts else pd.DataFrame(columns=list(DAILY_COLUMNS))
     return summary, daily[list(DAILY_COLUMNS)]

@@ -18,18 +18,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 FloatArray = np.ndarray
 
 
 def _two_sided_normal(z: FloatArray) -> FloatArray:
-    return 2.0 * stats.norm.sf(np.abs(z))
+    # scipy.special's ufuncs: the same values as stats.norm.sf / stats.t.sf, without their overhead.
+    return 2.0 * special.ndtr(-np.abs(z))
 
 
 def _two_sided_t(t: FloatArray, dof: FloatArray) -> FloatArray:
     with np.errstate(invalid="ignore"):
-        return np.where(dof > 0, 2.0 * stats.t.sf(np.abs(t), np.maximum(dof, 1)), np.nan)
+        return np.where(dof > 0, 2.0 * special.stdtr(np.maximum(dof, 1), -np.abs(t)), np.nan)
 
 
 def _column_moments(values: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
