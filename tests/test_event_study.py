@@ -229,6 +229,19 @@ def test_statuses_for_missing_data() -> None:
     assert len(result.events) == 10  # nothing dropped
 
 
+def test_confounders_flag_and_mask_without_being_studied() -> None:
+    returns = _synthetic_panel()
+    events = _synthetic_events(returns, [300], ["S1"])
+    others = pd.DataFrame({"event_id": ["C1", "C2", "S000"], "ticker": ["S1", "S1", "S1"],
+                           "event_date": returns.index[[301, 200, 300]]})
+    alone, with_others = _run(events, returns), _run(events, returns, confounders=others)
+    assert not alone.events["confounded"].any() and alone.parameters.loc[0, "n_masked"] == 0
+    # C1 (day +1) confounds [-1,1]; C2 (day -100) masks 3 estimation days; S000 is the event itself.
+    assert with_others.events["confounded"].tolist() == [True, True, True, True]
+    assert with_others.parameters.loc[0, "n_masked"] == 3
+    assert with_others.parameters["event_id"].tolist() == ["S000"] and len(with_others.abnormal) == 26
+
+
 def test_event_before_the_first_return_is_before_coverage() -> None:
     returns = _synthetic_panel()
     early = pd.DataFrame({"event_id": ["b"], "ticker": ["S1"], "event_date": [returns.index[0]]})
@@ -454,6 +467,8 @@ def test_cli_user_events_bad_rows_warned_and_softbank_after_its_prices(tmp_path:
     written = pd.read_csv(out).set_index("event_id")
     assert written.loc["U1", "status"] == "after_coverage"
     assert written.loc["U3", "status"] == "ok" and written.loc["U3", "day0"] == "2025-10-30"
+    # U3 is Meta's Q3 2025 results again: the curated EV050 and EV053 confound it.
+    assert bool(written.loc["U3", "confounded"])
     assert set(written.index) == {"U1", "U3"}
 
 

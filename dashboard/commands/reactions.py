@@ -7,7 +7,8 @@
 
 Window bounds are negative, so write them attached: ``--estimation=-250,-11 --window=-1,1``.
 Without ``--events`` the curated events run; a user's events file needs only
-``event_id,ticker,event_date`` (bad rows are reported on stderr and the good ones run).
+``event_id,ticker,event_date`` (bad rows are reported on stderr and the good ones run), and the
+curated events of the same company still count as confounding events for it.
 Without ``--returns`` the returns come from the price snapshot's adjusted closes, each ticker on
 its own exchange calendar. A ``--returns`` file is a wide CSV (``date`` plus one column per ticker,
 benchmark included) of decimal returns; its rows are the sessions.
@@ -160,6 +161,7 @@ def run(args: argparse.Namespace) -> int:
             raise DataUnavailable("--benchmark does not apply to --model peer (the peers are the benchmark)")
         if args.benchmark not in returns.columns:
             raise DataUnavailable(f"benchmark {args.benchmark!r} has no returns (columns: {', '.join(map(str, returns.columns))})")
+    curated = load_events()
     if args.events is not None:
         try:
             events = _user_events(args.events, set(map(str, returns.columns)), set(companies["ticker"]))
@@ -167,12 +169,14 @@ def run(args: argparse.Namespace) -> int:
             print(f"error: {args.events}: no valid event rows", file=sys.stderr)
             return EXIT_INVALID
     else:
-        events = load_events()
+        events = curated
     try:
         result = run_event_study(
             events, returns, companies=companies, model=args.model, benchmark=args.benchmark,
             estimation=args.estimation, windows=windows, min_estimation=args.min_estimation,
             return_type=args.return_type, sessions=sessions,
+            # A user's events are also confounded by the curated events of the same company.
+            confounders=curated if args.events is not None else None,
         )
     except ValueError as exc:
         raise DataUnavailable(str(exc)) from exc

@@ -196,6 +196,7 @@ def run_event_study(
     return_type: ReturnType = "simple",
     sessions: Literal["exchange", "rows"] | Mapping[str, pd.DatetimeIndex] = "exchange",
     mask_days: tuple[int, int] = config.CONFOUND_MASK_DAYS,
+    confounders: pd.DataFrame | None = None,
 ) -> EventStudyResult:
     """Abnormal returns, CARs and their tests for every event, all windows in one pass.
 
@@ -210,7 +211,10 @@ def run_event_study(
     calendar (exchange_calendars); ``"rows"`` uses the rows of ``returns`` as the sessions (a
     user's ``--returns`` file); or a mapping calendar -> sessions. ``mask_days``: the days around
     every other event of the same ticker removed from the estimation sample (``(1, 0)``, an
-    empty range, switches masking off).
+    empty range, switches masking off). ``confounders``: more events (e.g. the curated ones when
+    a user's file is studied) that count as "another event of the same company" for the
+    confounding flags and the estimation masks, without being studied themselves; rows whose
+    ``event_id`` is among ``events`` are ignored.
 
     Returns an ``EventStudyResult``; see the module docstring for models, standard errors,
     confounding and statuses. Empty ``events`` gives empty frames. Inputs are not modified.
@@ -222,6 +226,12 @@ def run_event_study(
         if column not in events.columns:
             raise ValueError(f"events: missing required column {column!r}")
     ev = events.reset_index(drop=True).copy()
+    ev["_shadow"] = False
+    if confounders is not None and len(confounders):
+        extra = confounders[~confounders["event_id"].isin(ev["event_id"])][
+            [c for c in ("event_id", "ticker", "event_date", "event_time", "event_type") if c in confounders.columns]
+        ]
+        ev = pd.concat([ev, extra.assign(_shadow=True)], ignore_index=True)
     if "event_time" not in ev.columns:
         ev["event_time"] = "unknown"
     ev["event_time"] = ev["event_time"].fillna("unknown")
@@ -303,6 +313,13 @@ def run_event_study(
             model=model, offsets_est=offsets_est, rel_days=rel_days, windows=windows,
             min_estimation=min_estimation, mask_days=mask_days,
         )
+
+    if ev["_shadow"].any():  # confounders only shaped the flags and masks: drop their rows
+        studied = np.flatnonzero(~ev["_shadow"].to_numpy(dtype=bool))
+        ev = ev.iloc[studied].reset_index(drop=True)
+        for name, value in vars(out).items():
+            setattr(out, name, value[studied])
+        n_ev = len(ev)
 
     k = 2 if model == "market" else 1
     params = pd.DataFrame(
