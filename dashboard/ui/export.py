@@ -124,7 +124,8 @@ def read_export(data: bytes) -> tuple[pd.DataFrame, dict[str, str]]:
 
 def download_button(frame: pd.DataFrame, name: str, params: Mapping[str, object]) -> None:
     """A "Download CSV" button for ``frame`` whose file comes from :func:`export_csv`, with the
-    data version and every dataset's as-of date from the manifest."""
+    data version and every dataset's as-of date from the manifest. (The CSV's first rows hold the
+    parameters and as-of dates; text a spreadsheet would run as a formula gets a quote prefix.)"""
     import streamlit as st
 
     from dashboard.ui import cached
@@ -139,8 +140,6 @@ def download_button(frame: pd.DataFrame, name: str, params: Mapping[str, object]
         key=f"download_{name}",
         on_click="ignore",
         icon=":material/download:",
-        help="CSV with the parameters and data as-of dates in its first rows; text that a "
-        "spreadsheet would run as a formula is prefixed with a quote.",
     )
 
 

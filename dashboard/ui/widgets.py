@@ -168,8 +168,11 @@ def _bind(
     # The URL changed under us (a pasted link, browser history, another page's link) when it holds
     # a value this session did not write: the link wins then, as it does on a session's first run.
     link_changed = raw is not None and raw != st.session_state.get(written_key)
-    if link_changed or widget_key not in st.session_state or not valid(st.session_state[widget_key]):
+    if link_changed or widget_key not in st.session_state:
         st.session_state[widget_key] = _initial(key, parse, default, encode, label, valid)
+    elif not valid(st.session_state[widget_key]):
+        # The options changed under the widget (another company's events): not the link's fault.
+        st.session_state[widget_key] = default
     value = render(widget_key)
     st.query_params[key] = st.session_state[written_key] = encode(value)
     st.session_state[f"_keep_{key}"] = value
