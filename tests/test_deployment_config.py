@@ -47,6 +47,17 @@ def test_cors_protection_on_without_wildcard(config: dict) -> None:
     assert all("*" not in origin for origin in origins)
 
 
+def test_websocket_host_allow_list_without_wildcard(config: dict) -> None:
+    hosts = config["server"]["allowedHosts"]
+    assert hosts, "an empty list accepts any Host header (DNS rebinding)"
+    assert "*" not in hosts
+    assert {"localhost", "127.0.0.1"} <= set(hosts)  # the documented local address works
+
+
+def test_agent_api_off(config: dict) -> None:
+    assert config["server"]["enableAgentApi"] is False
+
+
 def test_upload_limit_set_and_small(config: dict) -> None:
     limit = config["server"]["maxUploadSize"]
     assert isinstance(limit, int)
@@ -86,3 +97,89 @@ def test_secrets_file_is_git_ignored_and_not_tracked() -> None:
         capture_output=True,
     )
     assert tracked.returncode != 0, ".streamlit/secrets.toml is committed: remove it and rotate secrets"
+
+
+# --- the settings take effect on a real server (loopback only, no browser) ------------------
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def served_port():
+    """A Streamlit server started from the repo root, so it reads .streamlit/config.toml."""
+    import sys
+    import time
+    import urllib.request
+
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "tests/fixtures/auth_gate_app.py",
+         "--server.port", str(port), "--server.fileWatcherType", "none"],
+        cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    pytest.fail("the Streamlit server did not start")
+                time.sleep(0.3)
+        yield port
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def _websocket_status(port: int, host: str, origin: str) -> str:
+    """Status line of a raw WebSocket upgrade request to /_stcore/stream."""
+    import base64
+    import os
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        key = base64.b64encode(os.urandom(16)).decode()
+        request = (
+            f"GET /_stcore/stream HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nOrigin: {origin}\r\n"
+            "Sec-WebSocket-Protocol: streamlit\r\n\r\n"
+        )
+        sock.sendall(request.encode())
+        return sock.recv(256).split(b"\r\n")[0].decode()
+
+
+def test_server_listens_on_loopback_only(served_port: int) -> None:
+    import socket
+
+    # Bound to 127.0.0.1 by the config: the machine's other addresses do not answer.
+    # (A UDP "connect" only picks the outgoing interface; no packet is sent.)
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("10.255.255.255", 1))
+            hostname_ip = probe.getsockname()[0]
+    except OSError:
+        hostname_ip = "127.0.0.1"
+    if hostname_ip.startswith("127.") or hostname_ip == "0.0.0.0":
+        pytest.skip("no non-loopback address to probe")
+    with pytest.raises(OSError):
+        socket.create_connection((hostname_ip, served_port), timeout=2).close()
+
+
+def test_websocket_refuses_foreign_hosts_and_origins(served_port: int) -> None:
+    local = f"127.0.0.1:{served_port}"
+    assert " 101 " in _websocket_status(served_port, local, f"http://{local}")
+    assert " 101 " in _websocket_status(served_port, f"localhost:{served_port}", f"http://localhost:{served_port}")
+    # DNS rebinding (a foreign Host header) and a cross-origin page are both refused.
+    assert " 403 " in _websocket_status(served_port, f"evil.test:{served_port}", f"http://evil.test:{served_port}")
+    assert " 403 " in _websocket_status(served_port, local, "http://evil.test")
