@@ -1,0 +1,161 @@
+"""Dashboard startup and company-switch times against a bare one-page Streamlit app.
+
+    python benchmarks/app_startup_bench.py [--rounds 3]
+
+From the repository root; needs Chromium at /usr/bin/chromium (Playwright drives it). Each round
+starts a fresh server (``python -m streamlit run <app> --server.headless true`` on a free port)
+for the dashboard and for a bare app written to a temporary folder, and measures, with the same
+clock and browser:
+
+- **first page ready**: from launching the server process to the page's heading being visible and
+  the script run finished (no running indicator) in a new browser page opened as soon as
+  ``/_stcore/health`` answers. For the dashboard this is the home page (overview), so it includes
+  loading and caching the data and the funding metrics.
+- **switch**: on the dashboard's company page, choosing another company in the sidebar until the
+  new company's heading is shown and the run has finished (first switch to a company: cold for its
+  rows, the cached study; then a switch back: everything cached); on the bare app, choosing another
+  option of a selectbox until its new heading is shown.
+
+Reports the median over rounds of each time and the ratio dashboard / bare app measured in the
+same round. No assertion: numbers only (CONVENTIONS: performance lives here, not in tests).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]  # fmt: skip
+
+BARE_APP = '''
+import streamlit as st
+choice = st.selectbox("Company", ["Alpha", "Beta", "Gamma"], key="company")
+st.title(f"Bare {choice}")
+st.write("A bare one-page app: one widget, one heading.")
+'''
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start(app: Path, port: int) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ},
+    )  # fmt: skip
+
+
+def wait_health(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("server exited")
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(url)
+
+
+def settle(page) -> None:
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
+
+
+def ready(page, heading: str) -> None:
+    page.get_by_role("heading", name=heading).wait_for(timeout=120_000)
+    settle(page)
+
+
+def switch(page, option: str, heading: str) -> float:
+    began = time.perf_counter()
+    page.get_by_role("combobox", name="Company").click()
+    page.get_by_role("option", name=option).click()
+    ready(page, heading)
+    return time.perf_counter() - began
+
+
+def one_round(browser) -> dict[str, float]:
+    times: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        bare = Path(folder) / "bare_app.py"
+        bare.write_text(BARE_APP, encoding="utf-8")
+        for name, app, heading in (("bare", bare, "Bare Alpha"), ("dashboard", REPO / "dashboard" / "app.py", "AI capex against internal funding")):
+            port = free_port()
+            url = f"http://127.0.0.1:{port}"
+            began = time.perf_counter()
+            process = start(app, port)
+            try:
+                wait_health(url, process)
+                times[f"{name}_health"] = time.perf_counter() - began
+                context = browser.new_context(viewport={"width": 1400, "height": 1000})
+                page = context.new_page()
+                page.goto(url + "/")
+                ready(page, heading)
+                times[f"{name}_first_page"] = time.perf_counter() - began
+                if name == "bare":
+                    times["bare_switch"] = switch(page, "Beta", "Bare Beta")
+                    times["bare_switch_back"] = switch(page, "Alpha", "Bare Alpha")
+                else:
+                    page.goto(url + "/company")
+                    ready(page, "Meta Platforms (META)")
+                    times["dashboard_switch"] = switch(page, "Microsoft (MSFT)", "Microsoft (MSFT)")
+                    times["dashboard_switch_back"] = switch(page, "Meta Platforms (META)", "Meta Platforms (META)")
+                context.close()
+            finally:
+                process.terminate()
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+    return times
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    rounds: list[dict[str, float]] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        for number in range(max(1, min(args.rounds, 10))):
+            rounds.append(one_round(browser))
+            print(f"round {number + 1}: " + ", ".join(f"{k} {v:.2f}s" for k, v in rounds[-1].items()), flush=True)
+        browser.close()
+
+    def median(key: str) -> float:
+        return statistics.median(r[key] for r in rounds)
+
+    def ratio(numerator: str, denominator: str) -> float:
+        return statistics.median(r[numerator] / r[denominator] for r in rounds)
+
+    load = os.getloadavg()[0]
+    print(f"\nmedian of {len(rounds)} rounds (load average {load:.1f}, {os.cpu_count()} cores)")
+    print("| measure | dashboard | bare app | ratio |")
+    print("|---|---|---|---|")
+    print(f"| server start to /_stcore/health | {median('dashboard_health'):.2f} s | {median('bare_health'):.2f} s | {ratio('dashboard_health', 'bare_health'):.2f}x |")
+    print(f"| server start to first page ready | {median('dashboard_first_page'):.2f} s | {median('bare_first_page'):.2f} s | {ratio('dashboard_first_page', 'bare_first_page'):.2f}x |")
+    print(f"| switch company (first time) | {median('dashboard_switch'):.2f} s | {median('bare_switch'):.2f} s | {ratio('dashboard_switch', 'bare_switch'):.2f}x |")
+    print(f"| switch back (cached) | {median('dashboard_switch_back'):.2f} s | {median('bare_switch_back'):.2f} s | {ratio('dashboard_switch_back', 'bare_switch_back'):.2f}x |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
