@@ -16,7 +16,13 @@ import streamlit
 from streamlit.testing.v1 import AppTest
 
 from dashboard.ui import auth
-from dashboard.ui.auth import access_decision, email_domain, missing_auth_keys, normalize_domains
+from dashboard.ui.auth import (
+    access_decision,
+    auth_providers,
+    email_domain,
+    missing_auth_keys,
+    normalize_domains,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 GATE_APP = REPO_ROOT / "tests" / "fixtures" / "auth_gate_app.py"
@@ -73,6 +79,19 @@ def test_helpers() -> None:
     assert email_domain("trailing@") is None
     assert missing_auth_keys({**FAKE_AUTH, "client_secret": ""}) == ["client_secret"]
     assert missing_auth_keys(FAKE_AUTH) == []
+    assert missing_auth_keys({}) == [
+        "redirect_uri", "cookie_secret", "client_id", "client_secret", "server_metadata_url"
+    ]
+
+
+def test_named_providers() -> None:
+    shared = {k: FAKE_AUTH[k] for k in ("redirect_uri", "cookie_secret")}
+    provider = {k: FAKE_AUTH[k] for k in ("client_id", "client_secret", "server_metadata_url")}
+    assert auth_providers(FAKE_AUTH) == [None]
+    assert auth_providers({**FAKE_AUTH, "client_kwargs": {"prompt": "login"}}) == [None]
+    named = {**shared, "okta": provider, "entra": {**provider, "client_secret": ""}}
+    assert auth_providers(named) == ["okta", "entra"]
+    assert missing_auth_keys(named) == ["entra.client_secret"]
 
 
 def test_unreadable_secrets_file_fails_closed(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -129,6 +148,18 @@ def test_sign_in_button_starts_the_oidc_login(monkeypatch: pytest.MonkeyPatch) -
     at = _gate({"auth": FAKE_AUTH}, {"is_logged_in": False})
     at.button(key="auth_sign_in").click().run()
     assert calls == [()], "st.login() with the default provider"
+    assert MARKER not in _texts(at)
+
+
+def test_named_provider_gets_its_own_sign_in_button(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple] = []
+    monkeypatch.setattr(streamlit, "login", lambda *args: calls.append(args))
+    provider = {k: FAKE_AUTH[k] for k in ("client_id", "client_secret", "server_metadata_url")}
+    secrets = {"auth": {"redirect_uri": FAKE_AUTH["redirect_uri"], "cookie_secret": "s", "okta": provider}}
+    at = _gate(secrets, {"is_logged_in": False})
+    assert [b.label for b in at.button] == ["Sign in with okta"]
+    at.button(key="auth_sign_in_okta").click().run()
+    assert calls == [("okta",)]
     assert MARKER not in _texts(at)
 
 

@@ -14,6 +14,9 @@ only some email domains are let in, listed in a separate ``[access]`` section::
     [access]
     allowed_domains = ["example.com"]
 
+A named provider (``[auth.okta]`` holding ``client_id``, ``client_secret`` and
+``server_metadata_url``) gets its own "Sign in with okta" button; several may be configured.
+
 Our own key lives outside ``[auth]`` on purpose: ``[auth]`` belongs to Streamlit, which reads
 sub-tables there as named providers, so a key of ours could be mistaken for one.
 
@@ -31,14 +34,14 @@ import streamlit as st
 
 AccessDecision = Literal["open", "sign_in", "denied", "allowed"]
 
-#: Keys ``st.login`` needs for the default provider (checked here to fail closed and say why).
-REQUIRED_AUTH_KEYS: tuple[str, ...] = (
-    "redirect_uri",
-    "cookie_secret",
-    "client_id",
-    "client_secret",
-    "server_metadata_url",
-)
+#: Keys every ``[auth]`` section needs, and the keys of each provider (the default provider keeps
+#: them at the top of ``[auth]``; a named one in ``[auth.<name>]``). Checked here to fail closed
+#: with a clear message instead of an exception on the sign-in click.
+SHARED_AUTH_KEYS: tuple[str, ...] = ("redirect_uri", "cookie_secret")
+PROVIDER_KEYS: tuple[str, ...] = ("client_id", "client_secret", "server_metadata_url")
+REQUIRED_AUTH_KEYS: tuple[str, ...] = (*SHARED_AUTH_KEYS, *PROVIDER_KEYS)
+#: Sub-tables of ``[auth]`` that are settings, not named providers.
+_NOT_PROVIDERS = frozenset({"client_kwargs"})
 ACCESS_SECTION = "access"
 ALLOWED_DOMAINS_KEY = "allowed_domains"
 
@@ -101,9 +104,28 @@ def access_decision(
     return "allowed"
 
 
+def auth_providers(auth_section: Mapping[str, Any]) -> list[str | None]:
+    """Providers configured in ``[auth]``: ``None`` for the default one (provider keys at the top
+    of the section), then each ``[auth.<name>]`` sub-table, in file order."""
+    providers: list[str | None] = []
+    if any(key in auth_section for key in PROVIDER_KEYS):
+        providers.append(None)
+    for name, value in auth_section.items():
+        if isinstance(value, Mapping) and name not in _NOT_PROVIDERS:
+            providers.append(str(name))
+    return providers
+
+
 def missing_auth_keys(auth_section: Mapping[str, Any]) -> list[str]:
-    """Required ``[auth]`` keys (see ``REQUIRED_AUTH_KEYS``) that are absent or empty."""
-    return [key for key in REQUIRED_AUTH_KEYS if not auth_section.get(key)]
+    """Required keys absent or empty in ``[auth]``: the shared ones, then each provider's
+    (``okta.client_secret`` for a named provider). With no provider at all, the default
+    provider's keys are reported missing."""
+    missing = [key for key in SHARED_AUTH_KEYS if not auth_section.get(key)]
+    for provider in auth_providers(auth_section) or [None]:
+        section = auth_section if provider is None else auth_section[provider]
+        prefix = "" if provider is None else f"{provider}."
+        missing += [f"{prefix}{key}" for key in PROVIDER_KEYS if not section.get(key)]
+    return missing
 
 
 def _secrets_files_present() -> bool:
@@ -172,8 +194,14 @@ def require_sign_in() -> None:
     if decision == "sign_in":
         st.title("Sign in required")
         st.write("This dashboard is private. Sign in with your organization's account to continue.")
-        if st.button("Sign in", key="auth_sign_in", type="primary"):
-            st.login()
+        for provider in auth_providers(auth_section):
+            label = "Sign in" if provider is None else f"Sign in with {provider}"
+            key = "auth_sign_in" if provider is None else f"auth_sign_in_{provider}"
+            if st.button(label, key=key, type="primary"):
+                if provider is None:
+                    st.login()
+                else:
+                    st.login(provider)
         st.stop()
     # denied
     st.title("Access denied")
