@@ -269,7 +269,6 @@ def test_no_input_is_mutated() -> None:
 
 def _loop_statistics(result, window: tuple[int, int]) -> dict[str, float]:
     """Independent per-event loop implementation of the six tests (the formulas as published)."""
-    params = result.parameters
     events = result.events[(result.events["window_start"] == window[0]) & (result.events["window_end"] == window[1])]
     cars, scars, dofs, positives, n_est, ranks_rows, resid_rows = [], [], [], [], [], [], []
     for i, row in enumerate(events.itertuples()):

@@ -270,3 +270,11 @@ def test_no_warning_on_clean_load():
     with warnings.catch_warnings():
         warnings.simplefilter("error", CurationWarning)
         assert len(load_events()) == 96
+
+
+def test_user_events_may_name_extra_tickers_when_allowed(tmp_path):
+    path = tmp_path / "mine.csv"
+    path.write_text("event_id,ticker,event_date\nX1,ZM,2020-03-16\nX2,QQQQ,2020-03-16\n", encoding="utf-8")
+    good, report = validate_events(path, curated=False, extra_tickers=["ZM"])
+    assert good["ticker"].tolist() == ["ZM"]
+    assert [(i.line, i.column) for i in report.issues] == [(3, "ticker")]

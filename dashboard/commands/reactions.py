@@ -16,7 +16,6 @@ benchmark included) of decimal returns; its rows are the sessions.
 from __future__ import annotations
 
 import argparse
-import csv
 import io
 import sys
 from pathlib import Path
@@ -109,30 +108,12 @@ def read_returns_file(path: Path) -> pd.DataFrame:
     return frame.sort_index()
 
 
-def _user_events(path: Path, extra_tickers: set[str], known: set[str]) -> pd.DataFrame:
+def _user_events(path: Path, extra_tickers: set[str]) -> pd.DataFrame:
     """Validate a user's events file; report bad rows on stderr; return the good ones.
 
-    The loader's validator knows only the companies' tickers; a ``--returns`` file may name other
-    tickers, so those are swapped for a known placeholder while validating and restored after.
+    Tickers that are columns of the returns in use are accepted besides the covered companies.
     """
-    text = read_text(Path(path))
-    restore: dict[str, str] = {}
-    if extra_tickers - known:
-        placeholder = sorted(known)[0]
-        rows = list(csv.reader(io.StringIO(text)))
-        if rows and "ticker" in rows[0] and "event_id" in rows[0]:
-            t_col, id_col = rows[0].index("ticker"), rows[0].index("event_id")
-            for row in rows[1:]:
-                if len(row) > max(t_col, id_col) and row[t_col].strip() in extra_tickers - known:
-                    restore[row[id_col].strip()] = row[t_col].strip()
-                    row[t_col] = placeholder
-            buffer = io.StringIO()
-            csv.writer(buffer, lineterminator="\n").writerows(rows)
-            text = buffer.getvalue()
-    good, report = validate_events(path, curated=False, text=text)
-    if restore:
-        good = good.copy()
-        good["ticker"] = [restore.get(e, t) for e, t in zip(good["event_id"], good["ticker"], strict=True)]
+    good, report = validate_events(path, curated=False, extra_tickers=sorted(extra_tickers))
     if report.issues:
         print("warning: rows of the events file were rejected:", file=sys.stderr)
         print("\n".join(report.lines()), file=sys.stderr)
@@ -164,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
     curated = load_events()
     if args.events is not None:
         try:
-            events = _user_events(args.events, set(map(str, returns.columns)), set(companies["ticker"]))
+            events = _user_events(args.events, set(map(str, returns.columns)))
         except _NoValidEvents:
             print(f"error: {args.events}: no valid event rows", file=sys.stderr)
             return EXIT_INVALID

@@ -8,6 +8,7 @@ typed frame. Amounts: events and guidance in USD billions, fundamentals in USD m
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -130,11 +131,14 @@ def validate_events(
     data_dir: Path | None = None,
     curated: bool = True,
     text: str | None = None,
+    extra_tickers: Iterable[str] = (),
 ) -> tuple[pd.DataFrame, ValidationReport]:
     """Validate an events file (or its ``text``, named ``source``) and return its good rows.
 
     ``curated=False`` accepts a user's file: only event_id, ticker and event_date are required;
     a missing event_time counts as ``unknown`` and a missing event_type as ``other``.
+    ``extra_tickers`` are accepted besides the covered companies (the columns of a user's
+    returns file, for example).
     """
     name = str(source)
     text = read_text(Path(source)) if text is None else text
@@ -155,7 +159,7 @@ def validate_events(
     if {"funding_usd_bn", "deal_id", "funding_kind"} <= set(frame.columns):
         frame["_deal_funding_once"] = _deal_funding_once(frame)
     companies, _ = known_tickers(data_dir)
-    schema = events_schema(companies, today(), curated=curated)
+    schema = events_schema([*companies, *extra_tickers], today(), curated=curated)
     good, report = validate_rows(frame, schema, dataset="events", file=name, lines=lines, parse_failures=failures)
     return good.sort_values(["event_date", "event_id"], kind="stable").reset_index(drop=True), report
 

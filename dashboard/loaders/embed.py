@@ -25,7 +25,6 @@ from dashboard.loaders.curated import (
 )
 from dashboard.loaders.snapshot import (
     atomic_write,
-    atomic_write_csv,
     atomic_write_parquet,
     dataset_entry,
     write_manifest,
