@@ -226,3 +226,19 @@ def test_real_app_signed_in_user_gets_past_the_gate() -> None:
     # themselves run cleanly is the page tests' business; a failure there must not hide here.)
     assert len(at.sidebar.children) > 0 or at.exception
     assert not any("dashboard/ui/auth.py" in "".join(e.stack_trace) for e in at.exception)
+
+
+# --- the sign-in flow's own dependencies -----------------------------------------------------
+
+
+@pytest.mark.parametrize("module", ["authlib", "httpx"])
+def test_sign_in_dependencies_are_installed(module: str) -> None:
+    """st.login's server side needs streamlit's ``auth`` extra: Authlib AND httpx. Without httpx
+    the app still shows the sign-in button, but /auth/login fails with ModuleNotFoundError
+    (seen on a real server), so sign-in would be switched on and impossible to pass."""
+    import importlib.util
+
+    assert importlib.util.find_spec(module) is not None, (
+        f"{module} is missing: pin it in requirements.txt (streamlit[auth] needs Authlib>=1.3.2 "
+        "and httpx>=0.24.1)"
+    )
