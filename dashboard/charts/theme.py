@@ -9,6 +9,11 @@ import html
 
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
+
+# Every figure is styled here and by Streamlit's chart theme, so plotly's own default template is
+# not needed; the empty "none" template also spares a deep copy of it per figure (~25 ms each).
+pio.templates.default = "none"
 
 COMPANY_COLORS: dict[str, str] = {
     "META": "#1f77b4",
