@@ -242,3 +242,106 @@ def test_sign_in_dependencies_are_installed(module: str) -> None:
         f"{module} is missing: pin it in requirements.txt (streamlit[auth] needs Authlib>=1.3.2 "
         "and httpx>=0.24.1)"
     )
+
+
+# --- end to end: the real st.login flow against a local fake OpenID Connect provider ---------
+
+
+@pytest.mark.browser
+def test_real_sign_in_flow_in_a_browser(tmp_path: Path) -> None:
+    """A served app with [auth] (in a temporary folder, so no real secrets file is involved):
+    anonymous -> prompt only; sign in via the provider as an allowed user -> the data; as a user
+    of another domain -> refusal; sign out -> back to the prompt. Offline: the provider is
+    tests/fixtures/fake_oidc.py on 127.0.0.1."""
+    import asyncio
+    import os
+    import shutil
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    pytest.importorskip("playwright")
+    pytest.importorskip("httpx")
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("Chromium not installed at /usr/bin/chromium")
+    from playwright.async_api import async_playwright
+
+    from tests.fixtures.fake_oidc import FakeOIDCProvider
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    (tmp_path / ".streamlit").mkdir()
+    shutil.copy(REPO_ROOT / ".streamlit" / "config.toml", tmp_path / ".streamlit" / "config.toml")
+    shutil.copy(GATE_APP, tmp_path / "app.py")
+    chromium_args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+
+    async def visit(base: str, idp: FakeOIDCProvider) -> dict[str, str]:
+        seen: dict[str, str] = {}
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(
+                executable_path="/usr/bin/chromium", headless=True, args=chromium_args
+            )
+            try:
+                for email in ("ana@example.com", "eve@evil.test"):
+                    idp.email = email
+                    context = await browser.new_context()
+                    page = await context.new_page()
+                    await page.goto(base)
+                    await page.get_by_text("Sign in required").wait_for(timeout=30_000)
+                    seen["anonymous"] = await page.inner_text("body")
+                    await page.get_by_role("button", name="Sign in").click()
+                    expected = MARKER if email.endswith("@example.com") else "Access denied"
+                    await page.get_by_text(expected).wait_for(timeout=30_000)
+                    seen[email] = await page.inner_text("body")
+                    if expected == "Access denied":
+                        await page.get_by_role("button", name="Sign out").click()
+                        await page.get_by_text("Sign in required").wait_for(timeout=30_000)
+                        seen["signed_out"] = await page.inner_text("body")
+                    await context.close()
+            finally:
+                await browser.close()
+        return seen
+
+    with FakeOIDCProvider("dashboard-test-client") as idp:
+        (tmp_path / ".streamlit" / "secrets.toml").write_text(
+            "[auth]\n"
+            f'redirect_uri = "http://127.0.0.1:{port}/oauth2callback"\n'
+            f'cookie_secret = "{os.urandom(16).hex()}"\n'
+            'client_id = "dashboard-test-client"\n'
+            'client_secret = "dashboard-test-secret"\n'
+            f'server_metadata_url = "{idp.metadata_url}"\n'
+            "[access]\n"
+            'allowed_domains = ["example.com"]\n',
+            encoding="utf-8",
+        )
+        server = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+             "--server.fileWatcherType", "none"],
+            cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(REPO_ROOT)),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
+                        break
+                except OSError:
+                    assert time.monotonic() < deadline and server.poll() is None, "server did not start"
+                    time.sleep(0.3)
+            seen = asyncio.run(visit(f"http://127.0.0.1:{port}/", idp))
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+
+    assert MARKER not in seen["anonymous"]
+    assert MARKER in seen["ana@example.com"]
+    assert "Access denied" in seen["eve@evil.test"] and MARKER not in seen["eve@evil.test"]
+    assert "Sign in required" in seen["signed_out"] and MARKER not in seen["signed_out"]
