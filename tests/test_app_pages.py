@@ -271,3 +271,23 @@ def test_events_page_reports_an_upload_row_by_row_and_runs_the_valid_rows(data, 
     ).events
     np.testing.assert_allclose(result["car"].to_numpy(), expected["car"].to_numpy(), equal_nan=True)
     assert sorted(p.name for p in config.DATA_DIR.iterdir()) == before  # nothing written
+
+
+def test_refresh_button_appears_only_when_the_server_allows_it(monkeypatch):
+    monkeypatch.setenv("DASHBOARD_ALLOW_REFRESH", "1")
+    at = open_page("methodology")
+    assert [b.label for b in at.button] == ["Refresh the data"]  # shown, not clicked: no network in tests
+    monkeypatch.setenv("DASHBOARD_ALLOW_REFRESH", "0")
+    at = open_page("methodology")
+    assert not at.button
+
+
+def test_links_to_sources_are_http_only_in_every_table():
+    """Source columns shown as links hold only http(s) URLs or nothing."""
+    for page in PAGES:
+        at = open_page(page)
+        for element in at.dataframe:
+            for column in element.value.columns:
+                if column.endswith("source_url") or column in ("guidance_source", "latest_event_source"):
+                    values = element.value[column].dropna()
+                    assert values.map(lambda u: str(u).startswith(("http://", "https://"))).all(), (page, column)

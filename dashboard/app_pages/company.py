@@ -107,7 +107,7 @@ else:
     c3.metric("Capex", usd_bn(row["capex"]), help=f"{basis} basis")
     c4.metric("Free cash flow", usd_bn(row["free_cash_flow"]), help="operating cash flow − capex")
     st.caption(f"Buybacks basis: {escape_markdown(row.get('buybacks_basis', ''))}. {escape_markdown(row.get('period_note', ''))}")
-    table(rows.drop(columns=["source"]), f"company_funding_{period}", {**params, "bridge_period": period}, export=rows)
+    table(rows, f"company_funding_{period}", {**params, "bridge_period": period})
 
 # --- 3. forward view --------------------------------------------------------------------------------
 st.header("Forward view: the latest guidance's implied gap")
@@ -155,9 +155,9 @@ else:
         hint = f" The latest vintage with a complete run-rate is {complete[-1].replace('_', ' · ')}." if complete else ""
         st.caption(f"n/a: {escape_markdown(reason)} in the run-rate quarters ({escape_markdown(current['run_rate_period'])}).{hint}")
     st.caption(escape_markdown(current["assumptions"]))
-    table(what_if.drop(columns=["source"]), "company_forward_view",
+    table(what_if, "company_forward_view",
           {**params, "vintage": vintage, "capex_change": capex_change, "ocf_growth": ocf_growth, "buyback_pace": buyback_pace,
-           "dividend_pace": dividend_pace, "divestments": divestments}, export=what_if)
+           "dividend_pace": dividend_pace, "divestments": divestments})
 
 # --- 4. price vs benchmark, 5. reactions, 6. event detail -------------------------------------------
 st.header("Price against its benchmark")
