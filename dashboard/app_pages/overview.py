@@ -79,7 +79,7 @@ st.caption(
 
 st.subheader("Latest events")
 events = cached.cached_events(version).sort_values("event_date", ascending=False).head(12)
-events_display = events[["event_date", "ticker", "event_type", "headline", "amount_usd_bn", "source_name", "source_url"]].assign(
+events_display = events[["event_date", "ticker", "event_type", "headline", "source_url", "amount_usd_bn", "source_name"]].assign(
     source_url=http_urls(events["source_url"])
 )
 table(

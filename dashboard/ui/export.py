@@ -163,5 +163,5 @@ def table(
     for column in frame.columns:
         if column not in config and pd.api.types.is_datetime64_any_dtype(frame[column]):
             config[column] = st.column_config.DateColumn(column, format="YYYY-MM-DD")
-    st.dataframe(frame, hide_index=True, column_config=config, height=height, width="stretch")
+    st.dataframe(frame, hide_index=True, column_config=config, height=height, width="stretch", placeholder="n/a")
     download_button(frame if export is None else export, name, params)
