@@ -206,6 +206,32 @@ def test_company_link_round_trip_export_and_screenshots(server, browser, data_wi
     context.close()
 
 
+def test_upload_of_own_events_is_reported_row_by_row(server, browser, tmp_path):
+    """The real upload path (Streamlit's uploader, XSRF on): bad rows listed by line, valid rows run."""
+    upload = tmp_path / "my_events.csv"
+    upload.write_text(
+        "event_id,ticker,event_date,event_time,headline\n"
+        "U1,META,2025-10-29,after_close,<b>not html</b>\n"
+        "U2,NOPE,2025-10-30,,bad ticker\n"
+        "U3,MSFT,2025-02-30,,bad date\n",
+        encoding="utf-8",
+    )
+    context = browser.new_context(viewport={"width": 1400, "height": 3000})
+    page = context.new_page()
+    page.goto(f"{server}/events")
+    page.get_by_role("heading", name="Events and market reactions").wait_for(timeout=90_000)
+    settle(page)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(upload))
+    page.get_by_text("3 rows read, 1 loaded, 2 rejected").wait_for(timeout=90_000)
+    settle(page)
+    assert_no_exception(page)
+    assert page.locator(".st-key-download_upload_validation_report button").count() == 1
+    assert page.locator(".st-key-download_upload_event_study button").count() == 1
+    assert page.locator("b", has_text="not html").count() == 0  # uploaded text never becomes HTML
+    screenshot(page, "events_upload")
+    context.close()
+
+
 def test_readme_screenshot_of_the_company_page(server, browser):
     """The README's picture (copy tests/artifacts/screenshots/company_readme.png to docs/company.png
     to update it): Meta's company page, top part, on the embedded data (the data copy only changes
