@@ -166,13 +166,19 @@ window_name = views.window_label(window)
 cars = views.event_cars(version, model, windows, window)
 own = cars[cars["ticker"] == ticker].sort_values("event_date")
 benchmark = own["benchmark"].iloc[0] if not own.empty else company["market_benchmark"]
-st.plotly_chart(
+chart = st.plotly_chart(
     price_vs_benchmark_figure(cached.cached_closes(version), ticker=ticker, benchmark=benchmark, markers=own, window_label=window_name),
-    key="company_prices",
+    key="company_prices", on_select="rerun", selection_mode="points",
 )
+# Clicking an event marker selects that event below (and so in the link), once per click.
+clicked = [point.get("customdata") for point in (chart.selection.points if chart else []) if point.get("customdata")]
+clicked = [c[0] if isinstance(c, list) else c for c in clicked]
+if clicked and clicked[-1] in set(own["event_id"]) and clicked[-1] != st.session_state.get("_clicked_event"):
+    st.session_state["_clicked_event"] = clicked[-1]
+    st.session_state["w_event"] = clicked[-1]
 st.caption(
     f"Markers: CAR over {window_name} ({widgets.MODEL_LABELS[model]}); filled = significant at 5%, hollow = not, "
-    "grey cross = no CAR (status in the table). Hover for the headline."
+    "grey cross = no CAR (status in the table). Hover for the headline; click a marker to open the event below."
 )
 
 st.header("Reactions")
