@@ -12,7 +12,8 @@ import streamlit as st
 
 st.set_page_config(page_title="AI capex vs divestment", page_icon=":material/query_stats:", layout="wide")
 
-from dashboard.ui.auth import require_sign_in  # noqa: E402  (after set_page_config, on purpose)
+# Imported after set_page_config on purpose: nothing else may run (or show data) before the gate.
+from dashboard.ui.auth import require_sign_in  # noqa: E402
 
 require_sign_in()
 

@@ -14,7 +14,12 @@ import pandas as pd
 import pytest
 
 from dashboard import config
-from dashboard.ui.export import FORMULA_PREFIXES, export_csv, neutralize_text, read_export
+from dashboard.ui.export import (
+    FORMULA_PREFIXES,
+    export_csv,
+    neutralize_text,
+    read_export,
+)
 from dashboard.ui.text import escape_markdown, http_url
 
 AS_OF = {"events": "2026-09-10", "prices": "2026-09-25"}

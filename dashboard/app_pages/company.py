@@ -11,7 +11,14 @@ from dashboard.charts.prices import price_vs_benchmark_figure
 from dashboard.charts.reactions import car_paths_figure
 from dashboard.ui import cached, views, widgets
 from dashboard.ui.export import table
-from dashboard.ui.text import escape_markdown, http_urls, missing_reason, show_link, show_text, usd_bn
+from dashboard.ui.text import (
+    escape_markdown,
+    http_urls,
+    missing_reason,
+    show_link,
+    show_text,
+    usd_bn,
+)
 
 version = cached.data_version()
 settings = widgets.shared()

@@ -8,7 +8,14 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import config
-from dashboard.metrics import event_study, event_tests, funding, periods, returns, trading_calendar
+from dashboard.metrics import (
+    event_study,
+    event_tests,
+    funding,
+    periods,
+    returns,
+    trading_calendar,
+)
 from dashboard.ui import cached, refreshing
 from dashboard.ui.export import table
 

@@ -7,7 +7,16 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.charts.theme import BENCHMARK, NEGATIVE, NEUTRAL, POSITIVE, company_color, empty_figure, plain, styled
+from dashboard.charts.theme import (
+    BENCHMARK,
+    NEGATIVE,
+    NEUTRAL,
+    POSITIVE,
+    company_color,
+    empty_figure,
+    plain,
+    styled,
+)
 
 SIGNIFICANCE = 0.05
 

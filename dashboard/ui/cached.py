@@ -118,24 +118,6 @@ def cached_validation_reports(version: str) -> list[DatasetReport]:
 # --- metrics: computed once per settings and data version -----------------------------------------
 
 
-def funding_available() -> bool:
-    """True when the funding-gap metrics module is importable (it lands separately)."""
-    try:
-        from dashboard.metrics import funding  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def event_study_available() -> bool:
-    """True when the event-study metrics modules are importable (they land separately)."""
-    try:
-        from dashboard.metrics import event_study, returns  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 @st.cache_data(show_spinner=False, max_entries=_METRIC_ENTRIES)
 def cached_funding_table(version: str, period: str, capex_basis: str) -> pd.DataFrame:
     """``metrics.funding.funding_table`` for every company (USD millions; one row per ticker x
