@@ -145,14 +145,6 @@ def cached_funding_bridge(version: str, period: str, capex_basis: str, ticker: s
     return funding.funding_bridge(row.iloc[0])
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def cached_memo_lines(version: str) -> pd.DataFrame:
-    """``metrics.funding.funding_memo_lines``: each funding event, its memo line and quarter."""
-    from dashboard.metrics import funding
-
-    return funding.funding_memo_lines(cached_events(version), cached_fundamentals(version))
-
-
 @st.cache_data(show_spinner=False, max_entries=_METRIC_ENTRIES)
 def cached_forward_view(
     version: str,

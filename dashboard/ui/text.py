@@ -80,13 +80,6 @@ def usd_bn(value: object, *, digits: int = 1) -> str:
     return f"{'−' if amount < 0 else ''}${abs(amount):,.{digits}f} bn"
 
 
-def percent(value: object, *, digits: int = 0) -> str:
-    """A decimal ratio shown as ``42%``; missing as ``n/a``."""
-    if value is None or pd.isna(value):
-        return "n/a"
-    return f"{float(value) * 100:,.{digits}f}%"
-
-
 def missing_reason(missing: object) -> str:
     """The metrics' ``missing`` column as a readable reason (``missing: buybacks, dividends``)."""
     if missing is None or (isinstance(missing, float) and pd.isna(missing)) or not str(missing).strip():
