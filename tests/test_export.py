@@ -1,4 +1,4 @@
-"""The dashboard's one CSV export (dashboard/ui/export.py) and the safe-text helpers.
+"""The one CSV export (dashboard/exporting.py) and the safe-text helpers.
 
 Hand-made frames (synthetic, only to check the encoding): formulas neutralized, numbers numeric,
 metadata recorded, nothing mutated; data text never becomes HTML or a non-http(s) link.
@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from dashboard import config
-from dashboard.ui.export import (
+from dashboard.exporting import (
     FORMULA_PREFIXES,
     export_csv,
     neutralize_text,

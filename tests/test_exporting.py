@@ -1,70 +1,63 @@
-"""The one export: formulas neutralized, numbers numeric, metadata recorded."""
+"""The command line's CSVs go through the same export as the app's download buttons."""
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 
-import numpy as np
 import pandas as pd
 
-from dashboard.exporting import neutralize_formulas, to_safe_csv
+from dashboard import config
+from dashboard.exporting import export_csv, read_export
+from dashboard.loaders.snapshot import dataset_entry, update_manifest
 
 
-def test_formula_prefixes_are_neutralized_and_numbers_are_not():
-    frame = pd.DataFrame(
-        {
-            "headline": ["=HYPERLINK(\"http://x\")", "+1", "-cmd", "@SUM(A1)", "\tx", "\rx", "plain", None],
-            "value": [-2790.0, 1.5, -3.0, 0.0, np.nan, 2.0, 3.0, 4.0],
-        }
+def run_cli(*args: str, data_dir=None) -> subprocess.CompletedProcess:
+    env = {**os.environ, **({"DASHBOARD_DATA_DIR": str(data_dir)} if data_dir else {})}
+    return subprocess.run(
+        [sys.executable, "-m", "dashboard", *args], capture_output=True, text=True, cwd=config.REPO_ROOT, timeout=300, env=env
     )
-    safe = neutralize_formulas(frame)
-    assert safe["headline"].tolist()[:7] == ["'=HYPERLINK(\"http://x\")", "'+1", "'-cmd", "'@SUM(A1)", "'\tx", "'\rx", "plain"]
-    assert pd.isna(safe["headline"].iloc[7])
-    assert safe["value"].tolist()[0] == -2790.0  # a negative number stays a number
-    assert frame["headline"].iloc[0].startswith("=")  # input untouched
 
 
-def test_csv_carries_metadata_and_reads_back():
-    frame = pd.DataFrame({"ticker": ["META"], "funding_gap": [-1234.5], "note": ["=1+1"]})
-    raw = to_safe_csv(
-        frame,
-        what="funding-gap",
-        params={"ticker": "META", "period": "quarter\nEVIL"},
-        as_of={"prices": "2026-09-25", "events": "2026-09-10"},
-        data_version="abc123",
-    ).decode()
-    lines = raw.splitlines()
-    assert lines[0] == "# export: funding-gap"
-    assert lines[1] == "# parameters: ticker=META; period=quarter EVIL"  # no line break smuggled in
-    assert lines[2] == "# data as of: events 2026-09-10; prices 2026-09-25"
-    assert lines[3] == "# data version: abc123"
-    back = pd.read_csv(io.StringIO(raw), comment="#")
-    assert back["funding_gap"].iloc[0] == -1234.5
-    assert back["note"].iloc[0] == "'=1+1"
+def test_plain_mode_has_the_header_first_and_still_neutralizes():
+    raw = export_csv(pd.DataFrame({"a": ["=1+1"], "b": [-2.5]}), with_metadata=False)
+    assert raw.decode() == "a,b\r\n'=1+1,-2.5\r\n"
 
 
-def test_cli_export_neutralizes_a_formula_headline(data_copy, tmp_path):
-    import os
-    import subprocess
-    import sys
-
-    from dashboard import config
-    from dashboard.loaders.embed import SOURCES  # noqa: F401  (the embed module imports cleanly)
-    from dashboard.loaders.snapshot import dataset_entry, update_manifest
-
+def test_cli_export_neutralizes_a_formula_headline_and_records_the_data(data_copy, tmp_path):
     events_path = data_copy / config.EVENTS_FILE
     text = events_path.read_text(encoding="utf-8").replace(
         '"Meta lifts 2024 capex range to $35-40B, stock slides"', '"=HYPERLINK(""http://evil"")"', 1
     )
     events_path.write_text(text, encoding="utf-8")
-    update_manifest(data_copy, "events", dataset_entry(events_path, rows=96, as_of="2026-09-10", source="test copy"))
-    out = tmp_path / "events.csv"
-    result = subprocess.run(
-        [sys.executable, "-m", "dashboard", "export", "events", "--ticker", "META", "--out", str(out)],
-        capture_output=True, text=True, cwd=config.REPO_ROOT, timeout=120,
-        env={**os.environ, "DASHBOARD_DATA_DIR": str(data_copy)},
+    manifest = update_manifest(
+        data_copy, "events", dataset_entry(events_path, rows=96, as_of="2026-09-10", source="test copy")
     )
+    out = tmp_path / "events.csv"
+    result = run_cli("export", "events", "--ticker", "META", "--out", str(out), data_dir=data_copy)
     assert result.returncode == 0, result.stderr
-    back = pd.read_csv(out, comment="#")
-    assert len(back) == 22  # Meta's curated events
-    assert back.loc[back["event_id"] == "EV001", "headline"].iloc[0] == "'=HYPERLINK(\"http://evil\")"
-    assert back["amount_usd_bn"].dtype == float
+    table, meta = read_export(out.read_bytes())
+    assert len(table) == 22  # Meta's curated events
+    assert table.loc[table["event_id"] == "EV001", "headline"].iloc[0] == "'=HYPERLINK(\"http://evil\")"
+    assert table["amount_usd_bn"].dtype == float
+    assert meta["param ticker"] == "META" and meta["as_of events"] == "2026-09-10"
+    assert meta["data_version"] == manifest["data_version"]
+
+
+def test_cli_export_rejects_an_unknown_ticker_in_one_line(tmp_path):
+    result = run_cli("export", "events", "--ticker", "XXX", "--out", str(tmp_path / "x.csv"))
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: unknown ticker(s) for events: XXX"
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_cli_metric_tables_read_back_with_plain_pandas(tmp_path):
+    out = tmp_path / "gap.csv"
+    result = run_cli("funding-gap", "--ticker", "META", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    table = pd.read_csv(io.BytesIO(out.read_bytes()))
+    q1 = table[table["period"] == "FY2025 Q1"].iloc[0]
+    # Meta Q1 2025 (data/fundamentals.csv): internal funding = OCF 24,026 - buybacks 13,400
+    # - dividends 1,325 = 9,301; gap = reported capex 12,941 - 9,301 = 3,640.
+    assert q1["internal_funding"] == 9301.0 and q1["funding_gap"] == 3640.0

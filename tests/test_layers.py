@@ -22,7 +22,7 @@ ALLOWED: dict[str, set[str]] = {
     "loaders": BASE | {"loaders"},
     "metrics": BASE | {"metrics"},
     "charts": BASE | {"charts"},
-    "ui": BASE | {"ui", "loaders", "metrics", "charts"},
+    "ui": BASE | {"ui", "loaders", "metrics", "charts", "exporting"},
     "app_pages": BASE | {"ui", "loaders", "metrics", "charts", "app_pages"},
     "app": BASE | {"ui", "app_pages", "loaders"},
     "commands": BASE | {"loaders", "metrics", "commands", "exporting"},

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from dashboard.errors import DashboardError
-from dashboard.exporting import manifest_as_of, to_safe_csv
+from dashboard.exporting import export_csv
 from dashboard.loaders.curated import (
     load_companies,
     load_events,
@@ -17,7 +17,7 @@ from dashboard.loaders.curated import (
     load_manifest,
     load_prices,
 )
-from dashboard.loaders.snapshot import atomic_write
+from dashboard.loaders.snapshot import atomic_write_bytes
 
 NAME = "export"
 HELP = "write a dataset (companies, instruments, events, fundamentals, guidance, prices, manifest) to CSV"
@@ -54,9 +54,8 @@ def run(args: argparse.Namespace) -> int:
             raise DashboardError(f"unknown ticker(s) for {args.dataset}: {', '.join(unknown)}")
         frame = frame[frame["ticker"].isin(args.ticker)]
     params = {"dataset": args.dataset, "ticker": ",".join(args.ticker or []) or "all"}
-    payload = to_safe_csv(
-        frame, what=args.dataset, params=params, as_of=manifest_as_of(manifest), data_version=manifest["data_version"]
-    )
-    atomic_write(args.out, lambda tmp: tmp.write_bytes(payload))
+    as_of = {name: entry["as_of"] for name, entry in manifest["datasets"].items()}
+    payload = export_csv(frame, params=params, as_of=as_of, name=args.dataset, data_version=manifest["data_version"])
+    atomic_write_bytes(args.out, payload)
     print(f"wrote {len(frame)} rows of {args.dataset} to {args.out} (data version {manifest['data_version']})")
     return 0

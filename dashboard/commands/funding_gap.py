@@ -12,9 +12,9 @@ import argparse
 from pathlib import Path
 
 from dashboard.errors import DataUnavailable
-from dashboard.exporting import neutralize_formulas
+from dashboard.exporting import export_csv
 from dashboard.loaders.curated import load_companies, load_events, load_fundamentals, load_guidance, load_manifest
-from dashboard.loaders.snapshot import atomic_write_csv
+from dashboard.loaders.snapshot import atomic_write_bytes
 from dashboard.metrics.funding import CAPEX_BASES, forward_view, funding_table
 from dashboard.metrics.periods import PERIODS
 
@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         table = funding_table(chosen, load_events(), companies=companies, period=args.period, capex_basis=args.capex)
         what = f"{len(table)} rows (period={args.period}, capex={args.capex}, USD millions)"
     # Plain CSV (header first) as other tools read it; text cells still cannot start a formula.
-    atomic_write_csv(args.out, neutralize_formulas(table))
+    atomic_write_bytes(args.out, export_csv(table, with_metadata=False))
     tickers = ", ".join(sorted(set(table["ticker"])))
     skipped_text = f"; skipped (no fundamentals): {', '.join(skipped)}" if skipped else ""
     print(f"funding-gap: wrote {what} for {tickers} to {args.out}{skipped_text}; {_as_of_text()}")

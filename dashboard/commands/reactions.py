@@ -26,7 +26,8 @@ import pandas as pd
 from dashboard import config
 from dashboard.errors import CurationError, DataUnavailable
 from dashboard.loaders.curated import close_prices, load_companies, load_events, load_prices, validate_events
-from dashboard.loaders.snapshot import atomic_write_csv
+from dashboard.exporting import export_csv
+from dashboard.loaders.snapshot import atomic_write_bytes
 from dashboard.loaders.validation import read_text
 from dashboard.metrics.event_study import GROUP_BYS, MODELS, group_statistics, run_event_study
 from dashboard.metrics.returns import RETURN_KINDS, returns_from_closes
@@ -161,18 +162,18 @@ def run(args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         raise DataUnavailable(str(exc)) from exc
-    atomic_write_csv(args.out, result.events)
+    atomic_write_bytes(args.out, export_csv(result.events, with_metadata=False))
     written = [str(args.out)]
     if args.summary or args.daily:
         summary, daily = group_statistics(result, group_by=args.group_by)
         if args.summary:
-            atomic_write_csv(args.summary, summary)
+            atomic_write_bytes(args.summary, export_csv(summary, with_metadata=False))
             written.append(str(args.summary))
         if args.daily:
-            atomic_write_csv(args.daily, daily)
+            atomic_write_bytes(args.daily, export_csv(daily, with_metadata=False))
             written.append(str(args.daily))
     if args.ar:
-        atomic_write_csv(args.ar, result.abnormal)
+        atomic_write_bytes(args.ar, export_csv(result.abnormal, with_metadata=False))
         written.append(str(args.ar))
     statuses = result.events["status"].value_counts()
     status_text = ", ".join(f"{name} {count}" for name, count in statuses.items())
