@@ -8,8 +8,6 @@ statsmodels OLS, and, when the PyPI ``eventstudy`` package is importable, agains
 from __future__ import annotations
 
 import math
-import sys
-import types
 from pathlib import Path
 
 import numpy as np
@@ -111,26 +109,9 @@ def test_command_line_on_the_sample(tmp_path: Path, capsys) -> None:
     assert pd.read_csv(summary)["n_events"].tolist() == [7, 7, 7, 7]
 
 
-def _import_eventstudy(monkeypatch: pytest.MonkeyPatch):
-    """The PyPI ``eventstudy`` package (0.1a12) imports matplotlib for plots only; stub it for
-    this test if absent (the stub leaves sys.modules when the test ends)."""
-    try:
-        import eventstudy  # noqa: F401
-    except ModuleNotFoundError as exc:
-        if exc.name != "matplotlib":
-            pytest.skip("PyPI eventstudy package not installed (optional cross-check)")
-        for name in ("matplotlib", "matplotlib.pyplot", "matplotlib.ticker"):
-            module = types.ModuleType(name)
-            module.MaxNLocator = object  # type: ignore[attr-defined]
-            monkeypatch.setitem(sys.modules, name, module)
-        sys.modules["matplotlib"].pyplot = sys.modules["matplotlib.pyplot"]  # type: ignore[attr-defined]
-    import eventstudy
+def test_against_the_pypi_eventstudy_package(result) -> None:
+    import eventstudy as es  # an independent implementation (requirements-test.txt)
 
-    return eventstudy
-
-
-def test_against_the_pypi_eventstudy_package(result, monkeypatch: pytest.MonkeyPatch) -> None:
-    es = _import_eventstudy(monkeypatch)
     es.Single.import_returns(str(FIXTURES / "returns_log.csv"))
     # eventstudy needs complete histories (ZM and UBER have none before listing) and measures
     # its estimation as a size plus a buffer: 230 days + 9 days of buffer = our [-240, -11].

@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboard import config
 from dashboard.charts.reactions import caar_by_type_figure, car_vs_size_figure
+from dashboard.metrics import event_study
 from dashboard.ui import cached, uploads, views, widgets
 from dashboard.ui.export import table
 from dashboard.ui.text import escape_markdown, http_urls
@@ -47,7 +48,7 @@ if chosen.empty:
     st.info("No event matches the filters.")
 else:
     summary, daily = cached.cached_group_statistics(version, model, windows, "event_type", tuple(sorted(chosen["event_id"])))
-    summary = views.with_intervals(summary)
+    summary = event_study.caar_intervals(summary)
     in_window = summary[(summary["window_start"] == window[0]) & (summary["window_end"] == window[1])]
     st.plotly_chart(caar_by_type_figure(in_window, window_label=label), key="events_caar")
     cars = views.event_cars(version, model, windows, window)

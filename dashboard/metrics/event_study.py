@@ -43,8 +43,8 @@ index array into the returns matrix, and OLS is computed in closed form over mas
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -666,6 +666,45 @@ def group_statistics(
     summary = pd.DataFrame(summary_rows, columns=list(SUMMARY_COLUMNS))
     daily = pd.concat(daily_parts, ignore_index=True) if daily_parts else pd.DataFrame(columns=list(DAILY_COLUMNS))
     return summary, daily[list(DAILY_COLUMNS)]
+
+
+def select_events(result: EventStudyResult, event_ids: Collection[str]) -> EventStudyResult:
+    """The part of ``result`` that belongs to ``event_ids``, in the original order; nothing is
+    recomputed, so confounding and masking still reflect every event of the full run (a
+    filtered re-run would lose the events filtered out). Unknown ids are ignored; none -> an
+    empty result with the same windows."""
+    wanted = set(event_ids)
+    index = np.flatnonzero(result.parameters["event_id"].isin(wanted).to_numpy())
+    per_window = len(result.windows)
+    event_rows = (index[:, None] * per_window + np.arange(per_window)[None, :]).ravel()
+    arrays = {
+        name: getattr(result, name)[index]
+        for name in ("ar", "sar", "benchmark_returns", "estimation_residuals", "rank_deviations", "positive_estimation", "dates")
+    }
+    return replace(
+        result,
+        events=result.events.iloc[event_rows].reset_index(drop=True),
+        abnormal=result.abnormal[result.abnormal["event_id"].isin(wanted)].reset_index(drop=True),
+        parameters=result.parameters.iloc[index].reset_index(drop=True),
+        **arrays,
+    )
+
+
+def caar_intervals(summary: pd.DataFrame, *, confidence: float = 0.95) -> pd.DataFrame:
+    """A copy of a ``group_statistics`` summary with ``lower`` and ``upper`` CAAR bounds.
+
+    ``se = |caar / t_csect|`` is the cross-sectional standard error behind ``t_csect``
+    (sample standard deviation of the CARs / sqrt(N)); the bounds are ``caar -/+ q * se`` with
+    ``q`` the Student t quantile at ``confidence`` and N - 1 degrees of freedom, the test's own
+    convention. NaN where the test is NaN (a small group, or fewer than two events).
+    """
+    out = summary.copy()
+    se = (out["caar"] / out["t_csect"]).abs()
+    dof = (out["n_events"] - 1).clip(lower=1)
+    q = stats.t.ppf(0.5 + confidence / 2, dof)
+    out["lower"] = out["caar"] - q * se
+    out["upper"] = out["caar"] + q * se
+    return out
 
 
 def car_paths(result: EventStudyResult, *, confidence: float = 0.95) -> pd.DataFrame:

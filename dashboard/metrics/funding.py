@@ -712,3 +712,34 @@ def forward_view(
             }
         )
     return pd.DataFrame(rows, columns=list(FORWARD_COLUMNS))
+
+
+def relative_deal_size(events: pd.DataFrame, ttm_table: pd.DataFrame) -> pd.DataFrame:
+    """Deal size relative to the company's trailing capex, one row per event.
+
+    ``events``: rows with ``ticker``, ``event_date`` and ``amount_usd_bn`` (USD billions);
+    ``ttm_table``: ``funding_table(period="ttm")`` (USD millions). Adds ``ttm_period``,
+    ``ttm_end``, ``trailing_capex`` (the latest complete TTM capex ending strictly before the
+    event date: no look-ahead) and ``relative_size = amount_usd_bn * 1000 / trailing_capex``.
+    No market capitalisations are in the data, so capex is the yardstick. NaN, with the reason
+    in ``size_note``, when the event has no amount or its company no earlier TTM capex (SoftBank
+    has no fundamentals). Rows come back sorted by event date; the inputs are not changed.
+    """
+    ttm = ttm_table[ttm_table["capex"].notna()][["ticker", "period", "period_end", "capex"]].sort_values("period_end")
+    left = events.sort_values("event_date").reset_index(drop=True)
+    merged = pd.merge_asof(
+        left,
+        ttm.rename(columns={"period_end": "ttm_end", "capex": "trailing_capex", "period": "ttm_period"}),
+        left_on="event_date",
+        right_on="ttm_end",
+        by="ticker",
+        direction="backward",
+        allow_exact_matches=False,
+    )
+    merged["relative_size"] = merged["amount_usd_bn"] * 1000 / merged["trailing_capex"]
+    merged["size_note"] = ""
+    merged.loc[merged["amount_usd_bn"].isna(), "size_note"] = "no amount"
+    no_capex = merged["amount_usd_bn"].notna() & merged["trailing_capex"].isna()
+    merged.loc[no_capex, "size_note"] = "no trailing capex before the event"
+    return merged
+

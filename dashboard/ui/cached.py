@@ -195,35 +195,6 @@ def cached_event_study(version: str, model: str, windows: tuple[tuple[int, int],
     )
 
 
-def subset_study(result, event_ids: tuple[str, ...]):
-    """The rows of an ``EventStudyResult`` for ``event_ids`` (selection only, nothing recomputed).
-
-    ``group_statistics`` has no event filter, and re-running the study on a filtered event list
-    would lose confounding by the events filtered out; so the result of the full run is cut to
-    the chosen events. Every per-event array and frame keeps its row order.
-    """
-    import dataclasses
-
-    import numpy as np
-
-    wanted = set(event_ids)
-    keep = result.parameters["event_id"].isin(wanted).to_numpy()
-    index = np.flatnonzero(keep)
-    per_window = len(result.windows)
-    event_rows = (index[:, None] * per_window + np.arange(per_window)[None, :]).ravel()
-    arrays = {
-        name: getattr(result, name)[index]
-        for name in ("ar", "sar", "benchmark_returns", "estimation_residuals", "rank_deviations", "positive_estimation", "dates")
-    }
-    return dataclasses.replace(
-        result,
-        events=result.events.iloc[event_rows].reset_index(drop=True),
-        abnormal=result.abnormal[result.abnormal["event_id"].isin(wanted)].reset_index(drop=True),
-        parameters=result.parameters.iloc[index].reset_index(drop=True),
-        **arrays,
-    )
-
-
 @st.cache_data(show_spinner=False, max_entries=_METRIC_ENTRIES)
 def cached_group_statistics(
     version: str,
@@ -233,12 +204,12 @@ def cached_group_statistics(
     event_ids: tuple[str, ...] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``metrics.event_study.group_statistics`` -> (summary, daily) of the cached study, over
-    ``event_ids`` only when given (see :func:`subset_study`)."""
+    ``event_ids`` only when given (see ``metrics.event_study.select_events``)."""
     from dashboard.metrics import event_study
 
     result = cached_event_study(version, model, windows)
     if event_ids is not None:
-        result = subset_study(result, event_ids)
+        result = event_study.select_events(result, event_ids)
     return event_study.group_statistics(result, group_by=group_by)
 
 

@@ -95,35 +95,8 @@ def event_cars(version: str, model: str, windows: tuple[tuple[int, int], ...], w
     return rows.merge(events, on="event_id", how="left")
 
 
-def with_intervals(summary: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
-    """``group_statistics`` summary rows with ``lower``/``upper``: CAAR -/+ q x CAAR / t_csect,
-    i.e. the cross-sectional standard error behind ``t_csect`` times the Student t quantile with
-    N - 1 degrees of freedom (the test's own convention). NaN when the test is NaN (small group)."""
-    from scipy import stats
-
-    out = summary.copy()
-    se = out["caar"] / out["t_csect"]
-    dof = (out["n_events"] - 1).clip(lower=1)
-    q = stats.t.ppf(0.5 + confidence / 2, dof)
-    out["lower"] = out["caar"] - q * se.abs()
-    out["upper"] = out["caar"] + q * se.abs()
-    return out
-
-
 def relative_deal_size(version: str, cars: pd.DataFrame) -> pd.DataFrame:
-    """``cars`` (one row per event) with ``trailing_capex`` (USD m: the latest complete TTM
-    reported capex of ``funding_table(period="ttm")`` ending before the event date) and
-    ``relative_size`` = amount_usd_bn x 1000 ÷ trailing_capex. NaN (with ``size_note``) when the
-    event has no amount or its company no TTM capex (SoftBank: no fundamentals)."""
-    ttm = cached.cached_funding_table(version, "ttm", "reported")
-    ttm = ttm[ttm["capex"].notna()][["ticker", "period", "period_end", "capex"]].sort_values("period_end")
-    left = cars.sort_values("event_date").reset_index(drop=True)
-    merged = pd.merge_asof(
-        left, ttm.rename(columns={"period_end": "ttm_end", "capex": "trailing_capex", "period": "ttm_period"}),
-        left_on="event_date", right_on="ttm_end", by="ticker", direction="backward", allow_exact_matches=False,
-    )
-    merged["relative_size"] = merged["amount_usd_bn"] * 1000 / merged["trailing_capex"]
-    merged["size_note"] = ""
-    merged.loc[merged["amount_usd_bn"].isna(), "size_note"] = "no amount"
-    merged.loc[merged["amount_usd_bn"].notna() & merged["trailing_capex"].isna(), "size_note"] = "no trailing capex before the event"
-    return merged
+    """``metrics.funding.relative_deal_size`` of ``cars`` against the cached TTM reported capex."""
+    from dashboard.metrics.funding import relative_deal_size as relative_size
+
+    return relative_size(cars, cached.cached_funding_table(version, "ttm", "reported"))

@@ -1,0 +1,61 @@
+"""Metric helpers the pages use: selecting events of a study, CAAR intervals, relative deal size.
+
+Checked on the real embedded data against independent computations (scipy's t interval on the
+CARs themselves; TTM capex summed by hand from data/fundamentals.csv).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from dashboard.loaders.curated import close_prices, load_companies, load_events, load_fundamentals, load_prices
+from dashboard.metrics.event_study import caar_intervals, group_statistics, run_event_study, select_events
+from dashboard.metrics.funding import funding_table, relative_deal_size
+from dashboard.metrics.returns import returns_from_closes
+
+
+@pytest.fixture(scope="module")
+def study():
+    returns = returns_from_closes(close_prices(load_prices()))
+    return run_event_study(load_events(), returns, companies=load_companies())
+
+
+def test_caar_interval_equals_scipy_t_interval_on_the_cars(study):
+    summary = caar_intervals(group_statistics(study, group_by="all")[0])
+    row = summary[(summary["sample"] == "all") & (summary["window_start"] == -1) & (summary["window_end"] == 1)].iloc[0]
+    rows = study.events[(study.events["window_start"] == -1) & (study.events["window_end"] == 1) & (study.events["status"] == "ok")]
+    cars = rows["car"].to_numpy()
+    low, high = stats.t.interval(0.95, len(cars) - 1, loc=cars.mean(), scale=stats.sem(cars))
+    assert row["n_events"] == len(cars)
+    assert row["lower"] == pytest.approx(low, abs=1e-12) and row["upper"] == pytest.approx(high, abs=1e-12)
+
+
+def test_caar_interval_is_nan_for_a_small_group(study):
+    summary = caar_intervals(group_statistics(study, group_by="event_type")[0])
+    small = summary[summary["small_sample"]]
+    assert len(small) > 0 and small["lower"].isna().all() and small["upper"].isna().all()
+
+
+def test_selected_events_give_the_same_statistics_as_their_group(study):
+    meta_ids = study.parameters.loc[study.parameters["ticker"] == "META", "event_id"]
+    by_ticker = group_statistics(study, group_by="ticker")[0]
+    selected = group_statistics(select_events(study, meta_ids), group_by="all")[0]
+    expected = by_ticker[by_ticker["group"] == "META"].drop(columns="group").reset_index(drop=True)
+    pd.testing.assert_frame_equal(selected.drop(columns="group").reset_index(drop=True), expected)
+    assert len(select_events(study, ["no-such-id"]).parameters) == 0
+
+
+def test_relative_deal_size_by_hand():
+    ttm = funding_table(load_fundamentals(), load_events(), companies=load_companies(), period="ttm")
+    events = load_events()
+    sized = relative_deal_size(events, ttm).set_index("event_id")
+    bond = sized.loc["EV053"]  # Meta's $30B bond, 2025-10-30
+    # TTM to FY2025 Q3 reported capex: 14,425 + 12,941 + 16,538 + 18,829 = 62,733 (USD m)
+    assert bond["ttm_period"] == "TTM to FY2025 Q3" and bond["trailing_capex"] == 62733.0
+    assert bond["relative_size"] == pytest.approx(30000 / 62733)
+    softbank = sized[sized["ticker"] == "9984.T"]
+    assert softbank["relative_size"].isna().all()
+    assert set(softbank["size_note"]) <= {"no amount", "no trailing capex before the event"}
+    assert len(sized) == len(events) and np.all(events["event_date"].notna())
