@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -25,7 +26,6 @@ from dashboard.loaders.curated import (
 )
 from dashboard.loaders.snapshot import (
     atomic_write,
-    atomic_write_parquet,
     dataset_entry,
     write_manifest,
 )
@@ -71,29 +71,29 @@ def build(source: Path, target: Path) -> dict:
     embedded snapshot is only ever written whole and valid.
     """
     target.mkdir(parents=True, exist_ok=True)
-    staged = target / ".staging"
-    staged.mkdir(exist_ok=True)
-    events_raw = (source / "events.csv").read_text(encoding="utf-8")
-    (staged / config.EVENTS_FILE).write_text(events_raw, encoding="utf-8")
-    fundamentals = pd.read_csv(source / "fundamentals.csv", dtype={"fiscal_quarter": str})
-    fundamentals["fiscal_quarter"] = fundamentals["fiscal_quarter"].str.removeprefix("Q").astype(int)
-    fundamentals.to_csv(staged / config.FUNDAMENTALS_FILE, index=False, lineterminator="\n")
-    shutil.copyfile(source / "guidance.csv", staged / config.GUIDANCE_FILE)
-    prices = read_price_folder(source / "prices")
+    with tempfile.TemporaryDirectory(prefix=".staging-", dir=target) as folder:
+        staged = Path(folder)
+        shutil.copyfile(source / "events.csv", staged / config.EVENTS_FILE)
+        fundamentals = pd.read_csv(source / "fundamentals.csv", dtype={"fiscal_quarter": str})
+        fundamentals["fiscal_quarter"] = fundamentals["fiscal_quarter"].str.removeprefix("Q").astype(int)
+        fundamentals.to_csv(staged / config.FUNDAMENTALS_FILE, index=False, lineterminator="\n")
+        shutil.copyfile(source / "guidance.csv", staged / config.GUIDANCE_FILE)
+        read_price_folder(source / "prices").to_parquet(staged / config.PRICES_FILE, index=False, compression="zstd")
 
-    events, events_report = validate_events(staged / config.EVENTS_FILE, data_dir=target)
-    fundamentals_ok, fundamentals_report = validate_fundamentals(staged / config.FUNDAMENTALS_FILE, data_dir=target)
-    guidance, guidance_report = validate_guidance(staged / config.GUIDANCE_FILE, data_dir=target)
-    atomic_write_parquet(staged / config.PRICES_FILE, prices)
-    prices_ok, prices_report = validate_prices(staged / config.PRICES_FILE, data_dir=target)
-    reports = [events_report, fundamentals_report, guidance_report, prices_report]
-    if not all(report.ok for report in reports):
-        lines = [line for report in reports for line in report.lines()]
-        raise SystemExit("source data failed validation; nothing written:\n" + "\n".join(lines))
+        # Reports name the source files; the reshaped fundamentals keep their line numbers.
+        events, events_report = validate_events(source / "events.csv", data_dir=target)
+        fundamentals_ok, fundamentals_report = validate_fundamentals(
+            source / "fundamentals.csv", data_dir=target, text=(staged / config.FUNDAMENTALS_FILE).read_text()
+        )
+        guidance, guidance_report = validate_guidance(source / "guidance.csv", data_dir=target)
+        prices_ok, prices_report = validate_prices(staged / config.PRICES_FILE, data_dir=target)
+        reports = [events_report, fundamentals_report, guidance_report, prices_report]
+        if not all(report.ok for report in reports):
+            lines = [line for report in reports for line in report.lines()]
+            raise SystemExit("source data failed validation; nothing written:\n" + "\n".join(lines))
 
-    for name in (config.EVENTS_FILE, config.FUNDAMENTALS_FILE, config.GUIDANCE_FILE, config.PRICES_FILE):
-        atomic_write(target / name, lambda tmp, name=name: shutil.copyfile(staged / name, tmp))
-    shutil.rmtree(staged)
+        for name in (config.EVENTS_FILE, config.FUNDAMENTALS_FILE, config.GUIDANCE_FILE, config.PRICES_FILE):
+            atomic_write(target / name, lambda tmp, name=name: shutil.copyfile(staged / name, tmp))
 
     provenance = target / "provenance"
     provenance.mkdir(exist_ok=True)
@@ -101,40 +101,23 @@ def build(source: Path, target: Path) -> dict:
     for note in sorted((source / "provenance").glob("*.md")):
         shutil.copyfile(note, provenance / note.name)
 
+    # Each dataset with the column whose latest date is its as-of date (None: reviewed on REFERENCE_AS_OF).
+    loaded = {
+        "companies": (load_companies(target), None),
+        "instruments": (load_instruments(target), None),
+        "events": (events, "event_date"),
+        "fundamentals": (fundamentals_ok, "period_end"),
+        "guidance": (guidance, "statement_date"),
+        "prices": (prices_ok, "date"),
+    }
     entries = {
-        "companies": dataset_entry(
-            target / config.COMPANIES_FILE, rows=len(load_companies(target)), as_of=REFERENCE_AS_OF, source=SOURCES["companies"]
-        ),
-        "instruments": dataset_entry(
-            target / config.INSTRUMENTS_FILE,
-            rows=len(load_instruments(target)),
-            as_of=REFERENCE_AS_OF,
-            source=SOURCES["instruments"],
-        ),
-        "events": dataset_entry(
-            target / config.EVENTS_FILE,
-            rows=len(events),
-            as_of=events["event_date"].max().date().isoformat(),
-            source=SOURCES["events"],
-        ),
-        "fundamentals": dataset_entry(
-            target / config.FUNDAMENTALS_FILE,
-            rows=len(fundamentals_ok),
-            as_of=fundamentals_ok["period_end"].max().date().isoformat(),
-            source=SOURCES["fundamentals"],
-        ),
-        "guidance": dataset_entry(
-            target / config.GUIDANCE_FILE,
-            rows=len(guidance),
-            as_of=guidance["statement_date"].max().date().isoformat(),
-            source=SOURCES["guidance"],
-        ),
-        "prices": dataset_entry(
-            target / config.PRICES_FILE,
-            rows=len(prices_ok),
-            as_of=prices_ok["date"].max().date().isoformat(),
-            source=SOURCES["prices"],
-        ),
+        name: dataset_entry(
+            target / config.DATASET_FILES[name],
+            rows=len(frame),
+            as_of=REFERENCE_AS_OF if column is None else frame[column].max().date().isoformat(),
+            source=SOURCES[name],
+        )
+        for name, (frame, column) in loaded.items()
     }
     return write_manifest(target, entries)
 
