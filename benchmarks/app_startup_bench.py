@@ -3,13 +3,13 @@
     python benchmarks/app_startup_bench.py [--rounds 3]
 
 From the repository root; needs Chromium at /usr/bin/chromium (Playwright drives it). Each round
-starts a fresh server (``python -m streamlit run <app> --server.headless true`` on a free port)
-for the dashboard and for a bare app written to a temporary folder, and measures, with the same
-clock and browser:
+starts a fresh server (``tests/streamlit_server.running_streamlit``: ``python -m streamlit run
+<app>`` headless on a free port of 127.0.0.1) for the dashboard and for a bare app written to a
+temporary folder, and measures, with the same clock and browser:
 
 - **first page ready**: from launching the server process to the page's heading being visible and
-  the script run finished (no running indicator) in a new browser page opened as soon as
-  ``/_stcore/health`` answers. For the dashboard this is the home page (overview), so it includes
+  the script run finished (the app root's script state back to "notRunning") in a new browser
+  page opened as soon as ``/_stcore/health`` answers. For the dashboard this is the home page (overview), so it includes
   loading and caching the data and the funding metrics.
 - **switch**: on the dashboard's company page, choosing another company in the sidebar until the
   new company's heading is shown and the run has finished (first switch to a company: cold for its
@@ -23,19 +23,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]  # fmt: skip
+if str(REPO) not in sys.path:  # run as `python benchmarks/app_startup_bench.py` from the repo root
+    sys.path.insert(0, str(REPO))
+
+from tests.streamlit_server import CHROMIUM, CHROMIUM_ARGS, running_streamlit  # noqa: E402
 
 BARE_APP = '''
 import streamlit as st
@@ -45,36 +43,17 @@ st.write("A bare one-page app: one widget, one heading.")
 '''
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start(app: Path, port: int) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ},
-    )  # fmt: skip
-
-
-def wait_health(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("server exited")
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=1) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(url)
+# The run is over when the app root says so; the running indicator alone is not enough, since
+# Streamlit shows it only after a run has lasted 500 ms.
+RUN_FINISHED = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    return app !== null && app.dataset.testScriptState === 'notRunning'
+        && document.querySelector('[data-testid="stStatusWidget"]') === null;
+}"""
 
 
 def settle(page) -> None:
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
+    page.wait_for_function(RUN_FINISHED, polling=50, timeout=120_000)
 
 
 def ready(page, heading: str) -> None:
@@ -96,12 +75,8 @@ def one_round(browser) -> dict[str, float]:
         bare = Path(folder) / "bare_app.py"
         bare.write_text(BARE_APP, encoding="utf-8")
         for name, app, heading in (("bare", bare, "Bare Alpha"), ("dashboard", REPO / "dashboard" / "app.py", "AI capex against internal funding")):
-            port = free_port()
-            url = f"http://127.0.0.1:{port}"
             began = time.perf_counter()
-            process = start(app, port)
-            try:
-                wait_health(url, process)
+            with running_streamlit(app, cwd=REPO) as url:
                 times[f"{name}_health"] = time.perf_counter() - began
                 context = browser.new_context(viewport={"width": 1400, "height": 1000})
                 page = context.new_page()
@@ -117,12 +92,6 @@ def one_round(browser) -> dict[str, float]:
                     times["dashboard_switch"] = switch(page, "Microsoft (MSFT)", "Microsoft (MSFT)")
                     times["dashboard_switch_back"] = switch(page, "Meta Platforms (META)", "Meta Platforms (META)")
                 context.close()
-            finally:
-                process.terminate()
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
     return times
 
 
@@ -134,7 +103,7 @@ def main() -> int:
 
     rounds: list[dict[str, float]] = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         for number in range(max(1, min(args.rounds, 10))):
             rounds.append(one_round(browser))
             print(f"round {number + 1}: " + ", ".join(f"{k} {v:.2f}s" for k, v in rounds[-1].items()), flush=True)

@@ -24,75 +24,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+if str(REPO_ROOT) not in sys.path:  # run as `python benchmarks/load_check.py` from the repo root
+    sys.path.insert(0, str(REPO_ROOT))
+
+from tests.streamlit_server import CHROMIUM, CHROMIUM_ARGS, running_streamlit  # noqa: E402
+
 CHART_SELECTOR = '[data-testid="stPlotlyChart"], .js-plotly-plot'
 MAX_SESSIONS = 8
 MAX_ROUNDS = 5
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_server(app: Path, port: int) -> subprocess.Popen:
-    """Start one Streamlit server on 127.0.0.1:port from the repo root (so `import dashboard` works)."""
-    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
-    command = [
-        sys.executable, "-m", "streamlit", "run", str(app),
-        "--server.address", "127.0.0.1",
-        "--server.port", str(port),
-        "--server.headless", "true",
-        "--server.fileWatcherType", "none",
-        "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
-    return subprocess.Popen(
-        command, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-
-
-def wait_healthy(url: str, server: subprocess.Popen, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            err = server.stderr.read().decode(errors="replace") if server.stderr else ""
-            raise RuntimeError(f"server exited with code {server.returncode}:\n{err[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"server not healthy after {timeout:.0f} s")
-
-
-def stop_server(server: subprocess.Popen) -> None:
-    if server.poll() is None:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
 
 
 async def one_session(browser, url: str, timeout_s: float) -> float:
@@ -152,7 +96,7 @@ async def run_check(url: str, sessions: list[int], rounds: int, timeout_s: float
     started = time.monotonic()
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
         )
         try:
             cold = await one_session(browser, url, timeout_s)
@@ -231,23 +175,17 @@ def main(argv: list[str] | None = None) -> int:
 
     sessions = sorted({min(max(1, n), MAX_SESSIONS) for n in args.sessions} | {1})
     rounds = min(max(1, args.rounds), MAX_ROUNDS)
-    if not Path(CHROMIUM).exists():
+    if not CHROMIUM.exists():
         print(f"Chromium not found at {CHROMIUM}", file=sys.stderr)
         return 2
     app = args.app if args.app.is_absolute() else REPO_ROOT / args.app
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/"
     shown_app = app.relative_to(REPO_ROOT) if app.is_relative_to(REPO_ROOT) else app
-    print(f"server: {shown_app} on {url}; sessions {sessions}; {rounds} rounds each")
     print(f"machine: {os.cpu_count()} CPU cores, load average {os.getloadavg()[0]:.1f} before the run; Chromium {CHROMIUM}")
-    server = start_server(app, port)
-    try:
-        wait_healthy(url, server, timeout=60)
+    with running_streamlit(app, cwd=REPO_ROOT) as url:
+        print(f"server: {shown_app} on {url}/; sessions {sessions}; {rounds} rounds each")
         cold, results, cpu_use = asyncio.run(
-            run_check(url + args.path, sessions, rounds, args.session_timeout, args.budget, server.pid)
+            run_check(f"{url}/{args.path}", sessions, rounds, args.session_timeout, args.budget, url.pid)
         )
-    finally:
-        stop_server(server)
     if not results.get(1):
         print("no single-session baseline measured", file=sys.stderr)
         return 1

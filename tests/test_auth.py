@@ -256,50 +256,45 @@ def test_real_sign_in_flow_in_a_browser(tmp_path: Path) -> None:
     import asyncio
     import os
     import shutil
-    import socket
-    import subprocess
-    import sys
-    import time
-    import urllib.request
 
     pytest.importorskip("playwright")
     pytest.importorskip("httpx")
-    if not Path("/usr/bin/chromium").exists():
-        pytest.skip("Chromium not installed at /usr/bin/chromium")
+    from tests.streamlit_server import CHROMIUM, CHROMIUM_ARGS, free_port, running_streamlit
+
+    if not CHROMIUM.exists():
+        pytest.skip(f"Chromium not installed at {CHROMIUM}")
     from playwright.async_api import async_playwright
 
     from tests.fixtures.fake_oidc import FakeOIDCProvider
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()  # fixed before the start: the redirect URI in secrets.toml names it
     (tmp_path / ".streamlit").mkdir()
     shutil.copy(REPO_ROOT / ".streamlit" / "config.toml", tmp_path / ".streamlit" / "config.toml")
     shutil.copy(GATE_APP, tmp_path / "app.py")
-    chromium_args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+    wait_ms = 90_000  # the whole suite runs on 2 cores in CI: a sign-in round trip can take long
 
     async def visit(base: str, idp: FakeOIDCProvider) -> dict[str, str]:
         seen: dict[str, str] = {}
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(
-                executable_path="/usr/bin/chromium", headless=True, args=chromium_args
+                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
             )
             try:
                 for email in ("ana@example.com", "eve@evil.test"):
                     idp.email = email
                     context = await browser.new_context()
+                    context.set_default_timeout(wait_ms)
                     page = await context.new_page()
                     await page.goto(base)
-                    await page.get_by_text("Sign in required").wait_for(timeout=30_000)
+                    await page.get_by_text("Sign in required").wait_for()
                     seen["anonymous"] = await page.inner_text("body")
                     await page.get_by_role("button", name="Sign in").click()
                     expected = MARKER if email.endswith("@example.com") else "Access denied"
-                    await page.get_by_text(expected).wait_for(timeout=30_000)
+                    await page.get_by_text(expected).wait_for()
                     seen[email] = await page.inner_text("body")
                     if expected == "Access denied":
                         await page.get_by_role("button", name="Sign out").click()
-                        await page.get_by_text("Sign in required").wait_for(timeout=30_000)
+                        await page.get_by_text("Sign in required").wait_for()
                         seen["signed_out"] = await page.inner_text("body")
                     await context.close()
             finally:
@@ -318,28 +313,8 @@ def test_real_sign_in_flow_in_a_browser(tmp_path: Path) -> None:
             'allowed_domains = ["example.com"]\n',
             encoding="utf-8",
         )
-        server = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-             "--server.fileWatcherType", "none"],
-            cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(REPO_ROOT)),
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
-                        break
-                except OSError:
-                    assert time.monotonic() < deadline and server.poll() is None, "server did not start"
-                    time.sleep(0.3)
-            seen = asyncio.run(visit(f"http://127.0.0.1:{port}/", idp))
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
+        with running_streamlit("app.py", cwd=tmp_path, port=port) as url:
+            seen = asyncio.run(visit(url + "/", idp))
 
     assert MARKER not in seen["anonymous"]
     assert MARKER in seen["ana@example.com"]

@@ -12,12 +12,8 @@ Not skipped when Chromium is installed (CI installs it); skipped with a reason o
 from __future__ import annotations
 
 import os
+import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -25,41 +21,21 @@ import pandas as pd
 import pytest
 
 from dashboard import config
-from dashboard.ui.export import read_export
+from dashboard.exporting import read_export
+from tests.streamlit_server import CHROMIUM, CHROMIUM_ARGS, running_streamlit
 
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = config.REPO_ROOT / "tests" / "artifacts" / "screenshots"
-LAUNCH_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
 FORMULA_HEADLINE = '=HYPERLINK("http://example.com/x","click me")'
 TARGET = "MSFT"
+# Every wait is on a condition, never a fixed sleep; the limit is generous because CI runs the
+# whole suite on 2 cores, where one script run of the dashboard has taken tens of seconds.
+TIMEOUT_MS = 90_000
+QUIET_MS = 500
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed at /usr/bin/chromium"),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited early with code {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise TimeoutError(f"{url}/_stcore/health did not answer within {timeout}s")
 
 
 @pytest.fixture(scope="module")
@@ -78,26 +54,11 @@ def data_with_formula(tmp_path_factory) -> tuple[Path, str]:
 @pytest.fixture(scope="module")
 def server(data_with_formula, tmp_path_factory):
     data_dir, _ = data_with_formula
-    port = free_port()
     env = {**os.environ, "DASHBOARD_DATA_DIR": str(data_dir), "DASHBOARD_CACHE_DIR": str(tmp_path_factory.mktemp("cache"))}
     env.pop("DASHBOARD_ALLOW_REFRESH", None)
-    log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=config.REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, process)
+    log = tmp_path_factory.mktemp("log") / "streamlit.log"
+    with running_streamlit("dashboard/app.py", env=env, log_path=log) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")
@@ -105,23 +66,58 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield instance
         instance.close()
 
 
+def new_page(browser, **context_options):
+    """A page in a fresh context whose every action, navigation and wait allows TIMEOUT_MS."""
+    context = browser.new_context(**context_options)
+    context.set_default_timeout(TIMEOUT_MS)
+    return context, context.new_page()
+
+
+# Streamlit marks the app root with its connection and script-run state. "notRunning" only comes
+# after a first run ("initial" before it), and the status widget is gone once a run is over. The
+# app must stay idle for QUIET_MS in a row, so a rerun the finished run asks for (a URL or widget
+# reset) is waited for too, not mistaken for the end.
+APP_IDLE_FOR = """(quietMs) => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    const idle = app !== null
+        && app.dataset.testConnectionState === 'CONNECTED'
+        && app.dataset.testScriptState === 'notRunning'
+        && document.querySelector('[data-testid="stStatusWidget"]') === null;
+    if (!idle) { window.__appIdleSince = undefined; return false; }
+    if (window.__appIdleSince === undefined) { window.__appIdleSince = performance.now(); }
+    return performance.now() - window.__appIdleSince >= quietMs;
+}"""
+
+
 def settle(page) -> None:
-    """Wait until the script run finished: no running indicator, then a short quiet period."""
-    page.wait_for_selector('[data-testid="stApp"]')
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=90_000)
-    page.wait_for_timeout(800)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=90_000)
+    """Wait until the script run finished and the app stayed idle for QUIET_MS.
+
+    Call it after waiting for what the action shows (a heading, a message): Streamlit starts the
+    rerun a moment after a click, so right after it the app still looks idle from the last run.
+    """
+    page.evaluate("() => { window.__appIdleSince = undefined; }")
+    page.wait_for_function(APP_IDLE_FOR, arg=QUIET_MS, polling=100, timeout=TIMEOUT_MS)
 
 
-def wait_charts(page, count: int) -> None:
-    """Wait until ``count`` Plotly figures are drawn (Streamlit loads them after the run ends)."""
-    page.wait_for_function(f"() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= {count}", timeout=90_000)
-    page.wait_for_timeout(1000)
+# Plotly draws a figure into its container after the run ended (the library loads lazily), so a
+# chart exists before it is drawn: wait for every chart on the page to have its SVG.
+CHARTS_DRAWN = """(minimum) => {
+    const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
+    return charts.length >= minimum
+        && charts.every((chart) => chart.querySelector('.js-plotly-plot .main-svg') !== null);
+}"""
+
+
+def wait_charts(page, minimum: int) -> None:
+    """Wait until at least ``minimum`` Plotly charts exist and every chart on the page is drawn,
+    then for two animation frames (the drawn SVG is painted)."""
+    page.wait_for_function(CHARTS_DRAWN, arg=minimum, polling=100, timeout=TIMEOUT_MS)
+    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
 
 
 def assert_no_exception(page) -> None:
@@ -129,9 +125,9 @@ def assert_no_exception(page) -> None:
     assert errors.count() == 0, errors.all_inner_texts()
 
 
-def screenshot(page, name: str) -> None:
-    if name != "methodology":  # the only page without a chart
-        wait_charts(page, 2)
+def screenshot(page, name: str, charts: int) -> None:
+    if charts:
+        wait_charts(page, charts)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
@@ -141,43 +137,47 @@ def query(url: str) -> dict[str, list[str]]:
 
 
 def test_company_link_round_trip_export_and_screenshots(server, browser, data_with_formula):
+    from playwright.sync_api import expect
+
     _, formula_event = data_with_formula
-    context = browser.new_context(viewport={"width": 1400, "height": 3600}, accept_downloads=True)
-    page = context.new_page()
+    context, page = new_page(browser, viewport={"width": 1400, "height": 3600}, accept_downloads=True)
 
     page.goto(server + "/")
-    page.get_by_role("heading", name="AI capex against internal funding").wait_for(timeout=90_000)
+    page.get_by_role("heading", name="AI capex against internal funding").wait_for()
     settle(page)
     assert_no_exception(page)
-    screenshot(page, "overview")
+    screenshot(page, "overview", charts=1)
 
     page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Company").click()
-    page.get_by_role("heading", name="Meta Platforms (META)").wait_for(timeout=90_000)
+    page.get_by_role("heading", name="Meta Platforms (META)").wait_for()
     settle(page)
     before = page.url
     assert urlsplit(before).path.endswith("/company") and query(before)["company"] == ["META"]
 
     page.get_by_role("combobox", name="Company").click()
     page.get_by_role("option", name=f"Microsoft ({TARGET})").click()
-    page.get_by_role("heading", name=f"Microsoft ({TARGET})").wait_for(timeout=90_000)
-    page.wait_for_url(f"**company={TARGET}**")
+    page.get_by_role("heading", name=f"Microsoft ({TARGET})").wait_for()
+    # The URL is rewritten during the run (the company, then the event picker's default): reading
+    # it as soon as the company appears once caught it without `event` under load.
+    page.wait_for_url(lambda url: query(url).get("company") == [TARGET] and "event" in query(url))
     settle(page)
     assert_no_exception(page)
     shared = page.url
     assert shared != before
     params = query(shared)
     assert params["company"] == [TARGET] and params["event"] == [formula_event] and "v" in params
-    screenshot(page, "company")
+    screenshot(page, "company", charts=2)
 
     # The copied link in a fresh browser (no cookies, no session) reproduces the view.
-    fresh = browser.new_context(viewport={"width": 1400, "height": 1600})
-    other = fresh.new_page()
+    fresh, other = new_page(browser, viewport={"width": 1400, "height": 1600})
     other.goto(shared)
-    other.get_by_role("heading", name=f"Microsoft ({TARGET})").wait_for(timeout=90_000)
+    other.get_by_role("heading", name=f"Microsoft ({TARGET})").wait_for()
     settle(other)
     assert_no_exception(other)
+    expect(other.get_by_role("combobox", name="Company")).to_have_value(f"Microsoft ({TARGET})")
     assert other.get_by_role("combobox", name="Company").input_value() == f"Microsoft ({TARGET})"
     assert query(other.url) == params
+    expect(other.get_by_role("combobox", name="Event", exact=True)).to_have_value(re.compile("^" + re.escape(formula_event)))
     assert other.get_by_role("combobox", name="Event", exact=True).input_value().startswith(formula_event)
     assert other.locator('[data-testid="stAlertContentWarning"]').count() == 0  # a good link raises no notice
     fresh.close()
@@ -197,12 +197,17 @@ def test_company_link_round_trip_export_and_screenshots(server, browser, data_wi
     assert metadata["as_of events"] and metadata["as_of prices"]
     assert pd.api.types.is_float_dtype(table["car"])  # numbers stay numbers
 
-    for name, heading in (("events", "Events and market reactions"), ("compare", "Compare companies"), ("methodology", "Data & methodology")):
+    pages = (
+        ("events", "Events and market reactions", 2),
+        ("compare", "Compare companies", 2),
+        ("methodology", "Data & methodology", 0),  # the only page without a chart
+    )
+    for name, heading, charts in pages:
         page.goto(f"{server}/{name}")
-        page.get_by_role("heading", name=heading).wait_for(timeout=90_000)
+        page.get_by_role("heading", name=heading).wait_for()
         settle(page)
         assert_no_exception(page)
-        screenshot(page, name)
+        screenshot(page, name, charts)
     context.close()
 
 
@@ -216,19 +221,18 @@ def test_upload_of_own_events_is_reported_row_by_row(server, browser, tmp_path):
         "U3,MSFT,2025-02-30,,bad date\n",
         encoding="utf-8",
     )
-    context = browser.new_context(viewport={"width": 1400, "height": 3000})
-    page = context.new_page()
+    context, page = new_page(browser, viewport={"width": 1400, "height": 3000})
     page.goto(f"{server}/events")
-    page.get_by_role("heading", name="Events and market reactions").wait_for(timeout=90_000)
+    page.get_by_role("heading", name="Events and market reactions").wait_for()
     settle(page)
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(upload))
-    page.get_by_text("3 rows read, 1 loaded, 2 rejected").wait_for(timeout=90_000)
+    page.get_by_text("3 rows read, 1 loaded, 2 rejected").wait_for()
     settle(page)
     assert_no_exception(page)
     assert page.locator(".st-key-download_upload_validation_report button").count() == 1
     assert page.locator(".st-key-download_upload_event_study button").count() == 1
     assert page.locator("b", has_text="not html").count() == 0  # uploaded text never becomes HTML
-    screenshot(page, "events_upload")
+    screenshot(page, "events_upload", charts=2)
     context.close()
 
 
@@ -236,10 +240,9 @@ def test_readme_screenshot_of_the_company_page(server, browser):
     """The README's picture (copy tests/artifacts/screenshots/company_readme.png to docs/company.png
     to update it): Meta's company page, top part, on the embedded data (the data copy only changes
     an MSFT headline, which this view does not show)."""
-    context = browser.new_context(viewport={"width": 1400, "height": 2200}, device_scale_factor=1)
-    page = context.new_page()
+    context, page = new_page(browser, viewport={"width": 1400, "height": 2200}, device_scale_factor=1)
     page.goto(f"{server}/company?company=META&capex=reported")
-    page.get_by_role("heading", name="Meta Platforms (META)").wait_for(timeout=90_000)
+    page.get_by_role("heading", name="Meta Platforms (META)").wait_for()
     settle(page)
     wait_charts(page, 3)
     assert_no_exception(page)

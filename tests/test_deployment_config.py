@@ -102,44 +102,14 @@ def test_secrets_file_is_git_ignored_and_not_tracked() -> None:
 # --- the settings take effect on a real server (loopback only, no browser) ------------------
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def served_port():
-    """A Streamlit server started from the repo root, so it reads .streamlit/config.toml."""
-    import sys
-    import time
-    import urllib.request
+    """A Streamlit server started from the repo root, so it reads .streamlit/config.toml; the
+    bind address is left to that file (no --server.address flag), which the tests below check."""
+    from tests.streamlit_server import running_streamlit
 
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "tests/fixtures/auth_gate_app.py",
-         "--server.port", str(port), "--server.fileWatcherType", "none"],
-        cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    pytest.fail("the Streamlit server did not start")
-                time.sleep(0.3)
-        yield port
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+    with running_streamlit("tests/fixtures/auth_gate_app.py", cwd=REPO_ROOT, address_from_config=True) as url:
+        yield url.port
 
 
 def _websocket_status(port: int, host: str, origin: str) -> str:
