@@ -172,7 +172,9 @@ window = windows[0]
 window_name = views.window_label(window)
 cars = views.event_cars(version, model, windows, window)
 own = cars[cars["ticker"] == ticker].sort_values("event_date")
-benchmark = own["benchmark"].iloc[0] if not own.empty else company["market_benchmark"]
+# The chart always shows the market benchmark: under the constant-mean model the study has no
+# benchmark, and under the peer model it is an equal-weighted index with no price series.
+benchmark = company["market_benchmark"]
 chart = st.plotly_chart(
     price_vs_benchmark_figure(cached.cached_closes(version), ticker=ticker, benchmark=benchmark, markers=own, window_label=window_name),
     key="company_prices", on_select="rerun", selection_mode="points",
