@@ -25,6 +25,8 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
+from dashboard.ui.text import escape_markdown
+
 T = TypeVar("T")
 
 VERSION_PARAM = "v"
@@ -141,7 +143,7 @@ def _initial(
         return parse(raw)
     except InvalidParam as exc:
         notice(
-            f"The link's {label.lower()} `{key}={_plain(raw)}` is not valid ({_plain(str(exc))}); "
+            f"The link's {label.lower()} `{key}={_plain(raw)}` is not valid ({escape_markdown(exc)}); "
             f"showing the default `{_plain(encode(default))}` instead."
         )
         return default
