@@ -227,9 +227,15 @@ def session_event_study(
 ):
     """The event study of a user's uploaded events, against the snapshot's returns: not cached
     across sessions and never written to disk (the caller keeps it in its session only).
-    Confounding is judged among the uploaded events themselves."""
+    As on the command line, the curated events of the same company count as confounders (they
+    flag the uploaded events and are masked out of their estimation windows)."""
     from dashboard.metrics import event_study
 
     return event_study.run_event_study(
-        events, cached_returns(version), companies=cached_companies(version), model=model, windows=windows
+        events,
+        cached_returns(version),
+        companies=cached_companies(version),
+        model=model,
+        windows=windows,
+        confounders=cached_events(version),
     )
