@@ -23,7 +23,7 @@ ALLOWED: dict[str, set[str]] = {
     "metrics": BASE | {"metrics"},
     "charts": BASE | {"charts"},
     "ui": BASE | {"ui", "loaders", "metrics", "charts", "exporting"},
-    "app_pages": BASE | {"ui", "loaders", "metrics", "charts", "app_pages"},
+    "app_pages": BASE | {"ui", "charts", "app_pages"},
     "app": BASE | {"ui", "app_pages", "loaders"},
     "commands": BASE | {"loaders", "metrics", "commands", "exporting"},
     "__main__": BASE | {"commands"},

@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.charts.funding import compare_figure
-from dashboard.ui import cached, widgets
+from dashboard.ui import cached, views, widgets
 from dashboard.ui.export import table
 
 version = cached.data_version()
@@ -16,7 +16,7 @@ st.title("Compare companies")
 st.caption(
     "Fiscal quarters mapped to the calendar quarter with the nearest end date (Microsoft's year ends in June, "
     "Oracle's in May, Intel's quarters end on 52/53-week Saturdays), so companies line up. "
-    f"Capex basis: **{widgets.CAPEX_BASIS_LABELS[basis]}**. SoftBank Group has no fundamentals in the data."
+    f"Capex basis: **{widgets.CAPEX_BASIS_LABELS[basis]}**. {views.without_fundamentals_note(version)}"
 )
 PERIODS = {"calendar_quarter": "Calendar quarter", "calendar_year": "Calendar year"}
 c1, c2 = st.columns([1, 3])

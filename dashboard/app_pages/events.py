@@ -8,7 +8,6 @@ import streamlit as st
 
 from dashboard import config
 from dashboard.charts.reactions import caar_by_type_figure, car_vs_size_figure
-from dashboard.metrics import event_study
 from dashboard.ui import cached, uploads, views, widgets
 from dashboard.ui.export import table
 from dashboard.ui.text import escape_markdown, http_urls
@@ -48,7 +47,6 @@ if chosen.empty:
     st.info("No event matches the filters.")
 else:
     summary, daily = cached.cached_group_statistics(version, model, windows, "event_type", tuple(sorted(chosen["event_id"])))
-    summary = event_study.caar_intervals(summary)
     in_window = summary[(summary["window_start"] == window[0]) & (summary["window_end"] == window[1])]
     st.plotly_chart(caar_by_type_figure(in_window, window_label=label), key="events_caar")
     cars = views.event_cars(version, model, windows, window)
@@ -56,7 +54,7 @@ else:
     sized = views.relative_deal_size(version, cars)
     st.plotly_chart(car_vs_size_figure(sized, window_label=label), key="events_size")
     without = sized["relative_size"].isna().sum()
-    st.caption(f"{without} selected event(s) are not in the scatter: no amount, no trailing capex (SoftBank has no fundamentals) "
+    st.caption(f"{without} selected event(s) are not in the scatter: no amount, no trailing capex "
                "or no CAR; see the table's size_note and status.")
 
     st.subheader("CAAR by event type: tests and intervals")

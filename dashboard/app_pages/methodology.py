@@ -2,21 +2,11 @@
 manifest with as-of dates, sources and counts, the validation report, and how to refresh."""
 from __future__ import annotations
 
-import inspect
-
 import pandas as pd
 import streamlit as st
 
 from dashboard import config
-from dashboard.metrics import (
-    event_study,
-    event_tests,
-    funding,
-    periods,
-    returns,
-    trading_calendar,
-)
-from dashboard.ui import cached, refreshing
+from dashboard.ui import cached, refreshing, views
 from dashboard.ui.export import table
 
 version = cached.data_version()
@@ -60,18 +50,9 @@ All amounts from the fundamentals are **USD millions** (shown as billions); even
 """
 )
 st.caption("The full definitions, as the code states them (each module's documentation):")
-for title, module in (
-    ("Funding gap (metrics/funding.py)", funding),
-    ("Periods and calendarization (metrics/periods.py)", periods),
-    ("Returns (metrics/returns.py)", returns),
-    ("Day 0 (metrics/trading_calendar.py)", trading_calendar),
-    ("Event study (metrics/event_study.py)", event_study),
-    ("Significance tests (metrics/event_tests.py)", event_tests),
-):
+for title, text in views.methodology_docs():
     with st.expander(title):
-        st.code(inspect.getdoc(module) or "", language=None, wrap_lines=True)
-with st.expander("Forward view (metrics.funding.forward_view)"):
-    st.code(inspect.getdoc(funding.forward_view) or "", language=None, wrap_lines=True)
+        st.code(text, language=None, wrap_lines=True)
 
 st.header("The data")
 manifest = cached.manifest()
@@ -89,7 +70,7 @@ coverage["first_date"] = coverage["first_date"].dt.date
 coverage["last_date"] = coverage["last_date"].dt.date
 st.subheader("Price coverage")
 table(coverage, "price_coverage", params)
-st.caption("9984.T (Tokyo) ends 2026-05-19, N225 2026-07-10, XLC 2026-02-20; the rest run to the prices' as-of date.")
+st.caption(views.early_price_ends_note(version))
 
 st.header("Validation report")
 st.caption("Every embedded file re-checked row by row with the same rules as `python -m dashboard validate`.")

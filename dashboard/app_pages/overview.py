@@ -29,7 +29,7 @@ st.subheader("Capex vs internal funding, by quarter")
 st.plotly_chart(capex_vs_internal_funding_figure(quarters, names=names), key="overview_multiples")
 st.caption(
     "Internal funding = operating cash flow − buybacks − dividends. A gap in the line is a quarter "
-    "with a missing input (see the table's note). SoftBank Group has no fundamentals in the data."
+    f"with a missing input (see the table's note). {views.without_fundamentals_note(version)}"
 )
 
 st.subheader("Cohort summary")

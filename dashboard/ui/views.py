@@ -18,6 +18,46 @@ def latest_rows(table: pd.DataFrame, *, require: str | None = None) -> pd.DataFr
     return rows.sort_values("period_end").groupby("ticker", sort=False).tail(1).set_index("ticker")
 
 
+def without_fundamentals_note(version: str) -> str:
+    """A sentence naming the covered companies with no fundamentals in the data ("" if none)."""
+    companies = cached.cached_companies(version)
+    have = set(cached.cached_fundamentals(version)["ticker"])
+    names = companies.loc[~companies["ticker"].isin(have), "name"].tolist()
+    if not names:
+        return ""
+    return f"{' and '.join(names)} {'has' if len(names) == 1 else 'have'} no fundamentals in the data."
+
+
+def early_price_ends_note(version: str) -> str:
+    """A sentence naming the price series that stop before the prices' as-of date ("" if none)."""
+    coverage = cached.cached_price_coverage(version)
+    last = coverage["last_date"].max()
+    early = coverage[coverage["last_date"] < last].sort_values("last_date")
+    if early.empty:
+        return "Every series runs to the prices' as-of date."
+    ends = ", ".join(f"{ticker} ends {end.date().isoformat()}" for ticker, end in early["last_date"].items())
+    return f"{ends}; the rest run to the prices' as-of date ({last.date().isoformat()})."
+
+
+def methodology_docs() -> list[tuple[str, str]]:
+    """(title, text) of each metrics module's documentation, and of the forward view: the
+    definitions and formulas exactly as the code states them."""
+    import inspect
+
+    from dashboard.metrics import event_study, event_tests, funding, periods, returns, trading_calendar
+
+    documented = [
+        ("Funding gap (metrics/funding.py)", funding),
+        ("Periods and calendarization (metrics/periods.py)", periods),
+        ("Returns (metrics/returns.py)", returns),
+        ("Day 0 (metrics/trading_calendar.py)", trading_calendar),
+        ("Event study (metrics/event_study.py)", event_study),
+        ("Significance tests (metrics/event_tests.py)", event_tests),
+        ("Forward view (metrics.funding.forward_view)", funding.forward_view),
+    ]
+    return [(title, inspect.getdoc(item) or "") for title, item in documented]
+
+
 def latest_guidance(version: str) -> pd.DataFrame:
     """Per ticker, the most recent guidance statement (by statement date, then guided year)."""
     guidance = cached.cached_guidance(version)
