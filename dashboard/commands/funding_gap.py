@@ -13,7 +13,8 @@ from pathlib import Path
 
 from dashboard.errors import DataUnavailable
 from dashboard.exporting import export_csv
-from dashboard.loaders.curated import load_companies, load_events, load_fundamentals, load_guidance, load_manifest
+from dashboard.commands.common import as_of_text
+from dashboard.loaders.curated import load_companies, load_events, load_fundamentals, load_guidance
 from dashboard.loaders.snapshot import atomic_write_bytes
 from dashboard.metrics.funding import CAPEX_BASES, forward_view, funding_table
 from dashboard.metrics.periods import PERIODS
@@ -37,15 +38,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--forward", action="store_true", help="write the forward view instead: implied gap and new debt per capex-guidance vintage (--period and --capex do not apply)"
     )
     parser.add_argument("--out", type=Path, required=True, metavar="FILE.csv", help="the CSV to write")
-
-
-def _as_of_text() -> str:
-    manifest = load_manifest()
-    datasets = manifest.get("datasets", {})
-    dates = ", ".join(
-        f"{name} {datasets[name].get('as_of', '?')}" for name in ("fundamentals", "events", "guidance") if name in datasets
-    )
-    return f"data as of: {dates} (data version {manifest.get('data_version', '?')})"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -78,5 +70,5 @@ def run(args: argparse.Namespace) -> int:
     atomic_write_bytes(args.out, export_csv(table, with_metadata=False))
     tickers = ", ".join(sorted(set(table["ticker"])))
     skipped_text = f"; skipped (no fundamentals): {', '.join(skipped)}" if skipped else ""
-    print(f"funding-gap: wrote {what} for {tickers} to {args.out}{skipped_text}; {_as_of_text()}")
+    print(f"funding-gap: wrote {what} for {tickers} to {args.out}{skipped_text}; {as_of_text('fundamentals', 'events', 'guidance')}")
     return 0

@@ -26,6 +26,7 @@ import pandas as pd
 from dashboard import config
 from dashboard.errors import CurationError, DataUnavailable
 from dashboard.loaders.curated import close_prices, load_companies, load_events, load_prices, validate_events
+from dashboard.commands.common import as_of_text
 from dashboard.exporting import export_csv
 from dashboard.loaders.snapshot import atomic_write_bytes
 from dashboard.loaders.validation import read_text
@@ -183,4 +184,6 @@ def run(args: argparse.Namespace) -> int:
         f"returns={args.return_type}, estimation={args.estimation[0]},{args.estimation[1]}); "
         f"statuses: {status_text}; confounded in some window: {confounded}; wrote {', '.join(written)}"
     )
+    if args.returns is None:
+        print(as_of_text("events", "prices"))
     return EXIT_OK

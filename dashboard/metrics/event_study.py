@@ -28,7 +28,9 @@ market model's forecast-error correction (CLM 1997, eq. 4.4.13 with a window sum
 Confounding: an event is ``confounded`` in a window when another event of the same ticker (in
 the events given) has its day 0 inside that window. Every other event of the same ticker masks
 its days [-1, +1] (``CONFOUND_MASK_DAYS``) out of this event's estimation sample; ``n_masked``
-counts the estimation days removed that way.
+counts the estimation days removed that way, and ``n_missing`` (after ``status``, beyond the
+issue's EVENTS.csv columns) the estimation days with no stock or benchmark return (before
+coverage, or a gap): the model is fitted on the days that exist, down to ``min_estimation``.
 
 Status per event x window (first that applies): ``no_day0`` (no event date),
 ``no_prices`` (ticker has no returns), ``no_benchmark`` (benchmark or peers missing),
@@ -86,7 +88,7 @@ STATUSES: tuple[str, ...] = (
 EVENT_COLUMNS: tuple[str, ...] = (
     "event_id", "ticker", "event_type", "event_date", "day0", "day0_reason", "window_start", "window_end",
     "model", "benchmark", "alpha", "beta", "sigma", "n_estimation", "n_masked", "car", "car_se", "car_t",
-    "car_p", "confounded", "status",
+    "car_p", "confounded", "status", "n_missing",
 )
 AR_COLUMNS: tuple[str, ...] = ("event_id", "rel_day", "date", "ar", "sar")
 STAT_COLUMNS: tuple[str, ...] = ("t_csect", "patell_z", "bmp_t", "kp_bmp_t", "rank_z", "gsign_z")
@@ -344,7 +346,7 @@ def run_event_study(
         part = params[["event_id", "ticker", "event_type", "event_date", "day0", "day0_reason"]].copy()
         part["window_start"], part["window_end"] = a, b
         part["model"], part["benchmark"] = model, params["benchmark"]
-        for c in ("alpha", "beta", "sigma", "n_estimation", "n_masked"):
+        for c in ("alpha", "beta", "sigma", "n_estimation", "n_masked", "n_missing"):
             part[c] = params[c]
         part["car"], part["car_se"], part["car_t"], part["car_p"] = out.car[:, w], out.car_se[:, w], car_t, car_p
         part["confounded"] = out.confounded[:, w]
