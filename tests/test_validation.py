@@ -278,3 +278,18 @@ def test_user_events_may_name_extra_tickers_when_allowed(tmp_path):
     good, report = validate_events(path, curated=False, extra_tickers=["ZM"])
     assert good["ticker"].tolist() == ["ZM"]
     assert [(i.line, i.column) for i in report.issues] == [(3, "ticker")]
+
+
+def test_a_missing_column_rejects_the_file_with_a_line_1_report(tmp_path):
+    path = tmp_path / "events.csv"
+    path.write_text("event_id,ticker,event_time\nX1,META,unknown\n", encoding="utf-8")
+    result = run_cli("validate", "--events", str(path))
+    assert result.returncode == 1, result.stderr
+    assert f"{path}:1: event_date: column is missing" in result.stdout
+    assert "1 rows read, 0 loaded, 1 rejected" in result.stdout
+    fundamentals = tmp_path / "f.csv"
+    lines = FUNDAMENTALS.read_text(encoding="utf-8").split("\n")[:3]
+    fundamentals.write_text("\n".join(",".join(line.split(",")[:4]) for line in lines) + "\n", encoding="utf-8")
+    good, report = validate_fundamentals(fundamentals)
+    assert good.empty and "fiscal_year" in good.columns
+    assert {(i.line, i.column) for i in report.issues} >= {(1, "capex"), (1, "source")}

@@ -198,7 +198,8 @@ def validate_rows(
     rows_read = len(frame)
     if file_issues:  # a structural problem (missing column) rejects the whole file
         report = ValidationReport(dataset, file, rows_read, 0, sorted(set(file_issues), key=str))
-        return frame.iloc[0:0].drop(columns=_derived(frame)), report
+        columns = [name for name in schema.columns if not name.startswith("_")]
+        return pd.DataFrame({name: pd.Series(dtype=schema.columns[name].dtype.type) for name in columns}), report
     bad_positions = sorted({position for position, _ in issues})
     row_issues = [
         RowIssue(file, lines[position], column, reason)
