@@ -9,9 +9,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard.loaders.curated import load_companies, load_events, load_fundamentals, load_guidance
+from dashboard.loaders.curated import (
+    load_companies,
+    load_events,
+    load_fundamentals,
+    load_guidance,
+)
 from dashboard.metrics.funding import (
     EXTRA_COLUMNS,
+    MEMO_LINES,
+    MEMO_STATUSES,
     OUTPUT_COLUMNS,
     coverage_by_source,
     economic_capex,
@@ -22,6 +29,7 @@ from dashboard.metrics.funding import (
     funding_table,
     internal_funding,
 )
+from dashboard.metrics.trading_calendar import map_day0
 
 PERIODS = ("quarter", "ttm", "fiscal_year", "calendar_quarter", "calendar_year")
 NUMERIC = [c for c in OUTPUT_COLUMNS if c not in ("ticker", "period", "period_end", "capex_basis", "missing", "source")]
@@ -98,7 +106,7 @@ def test_meta_2025_quarters_on_both_bases(fundamentals, events, companies, perio
     expected = META_EXPECTED[period]
     reported = row(table(fundamentals, events, companies), "META", period)
     economic = row(table(fundamentals, events, companies, capex_basis="economic"), "META", period)
-    ocf, capex, lease, buybacks, dividends = META_2025[period]
+    ocf, capex, lease, _buybacks, _dividends = META_2025[period]
     assert reported["capex"] == capex and reported["capex_basis"] == "reported"
     assert economic["capex"] == expected["economic_capex"] and economic["capex_basis"] == "economic"
     for frame in (reported, economic):
@@ -181,7 +189,13 @@ def test_meta_fiscal_2024_by_hand(fundamentals, events, companies) -> None:
     assert fy["internal_funding"] == 91328 - 29810 - 5068  # 56450
     assert fy["funding_gap"] == 37256 - 56450  # -19194
     assert fy["cash_drawdown"] == 65403 - 77815  # FY2023 Q4 close - FY2024 Q4 close
-    assert fy["announced_funding_memo"] == 10500  # the $10.5B notes of 2024-08-07
+    # The curated events begin 2024-04-24: FY2024 Q1 is before them, Q2 only partly covered, so
+    # the year's memo lines are unknown, not the $10.5B notes of 2024-08-07 alone.
+    assert np.isnan(fy["announced_funding_memo"])
+    assert "memo lines: before curated events begin (2024-04-24)" in fy["missing"].split(";")
+    assert "memo lines: curated events begin 2024-04-24, inside FY2024 Q2" in fy["missing"].split(";")
+    q3 = row(table(fundamentals, events, companies), "META", "FY2024 Q3")
+    assert q3["announced_funding_memo"] == 10500 and q3["jv_spv_financing_memo"] == 0  # covered: nothing else raised
     assert "FY2024 Q1, FY2024 Q2, FY2024 Q3, FY2024 Q4" in fy["source"]
 
 
@@ -326,8 +340,8 @@ def test_hyperion_lands_once_in_the_quarter_of_its_bond(fundamentals, events, co
     assert year["jv_spv_financing_memo"] == 27300
 
 
-def test_memo_line_rules(fundamentals, events) -> None:
-    memo = funding_memo_lines(events, fundamentals).set_index("event_id")
+def test_memo_line_rules(fundamentals, events, companies) -> None:
+    memo = funding_memo_lines(events, fundamentals, companies=companies).set_index("event_id")
     assert memo.loc["EV044", "counted"] and memo.loc["EV044", "period"] == "FY2025 Q4"
     assert not memo.loc[["EV015", "EV027", "EV035", "EV036", "EV045"], "counted"].any()
     assert memo.loc["EV059", "reason"].startswith("withdrawn")
@@ -348,27 +362,186 @@ def _synthetic_event(**values) -> pd.DataFrame:
     return pd.DataFrame([base])
 
 
-def test_after_close_moves_day_zero_to_the_next_quarter_synthetic(fundamentals) -> None:
-    after = funding_memo_lines(_synthetic_event(), fundamentals).iloc[0]
+def test_after_close_moves_day_zero_to_the_next_quarter_synthetic(fundamentals, companies) -> None:
+    after = funding_memo_lines(_synthetic_event(), fundamentals, companies=companies).iloc[0]
     assert after["day0_date"] == pd.Timestamp("2025-04-01") and after["period"] == "FY2025 Q2"
     assert after["funding_usd_m"] == 1500
-    same_day = funding_memo_lines(_synthetic_event(event_time="intraday"), fundamentals).iloc[0]
+    same_day = funding_memo_lines(_synthetic_event(event_time="intraday"), fundamentals, companies=companies).iloc[0]
     assert same_day["period"] == "FY2025 Q1"
 
 
-def test_withdrawn_unwind_and_second_funded_stage_never_count_synthetic(fundamentals) -> None:
-    withdrawn = funding_memo_lines(_synthetic_event(stage="withdrawn"), fundamentals).iloc[0]
-    unwind = funding_memo_lines(_synthetic_event(funding_kind="jv_spv_unwind"), fundamentals).iloc[0]
+def test_withdrawn_unwind_and_second_funded_stage_never_count_synthetic(fundamentals, companies) -> None:
+    withdrawn = funding_memo_lines(_synthetic_event(stage="withdrawn"), fundamentals, companies=companies).iloc[0]
+    unwind = funding_memo_lines(_synthetic_event(funding_kind="jv_spv_unwind"), fundamentals, companies=companies).iloc[0]
     assert not withdrawn["counted"] and not unwind["counted"]
     two = pd.concat([_synthetic_event(), _synthetic_event(event_id="SYN2", event_date=pd.Timestamp("2025-05-01"))])
-    lines = funding_memo_lines(two, fundamentals).set_index("event_id")
+    lines = funding_memo_lines(two, fundamentals, companies=companies).set_index("event_id")
     assert lines.loc["SYN1", "counted"] and not lines.loc["SYN2", "counted"]
 
 
-def test_no_events_gives_zero_memo(fundamentals, events, companies) -> None:
+def test_no_events_gives_unknown_memo(fundamentals, events, companies) -> None:
     result = table(fundamentals, events.iloc[0:0], companies)
-    assert (result[["jv_spv_financing_memo", "third_party_financing_memo", "announced_funding_memo"]] == 0).all().all()
+    assert result[list(MEMO_LINES)].isna().all().all()  # nothing curated: unknown, not "nothing raised"
+    complete = result["funding_gap"].notna() | result["missing"].str.len().gt(0)
+    assert complete.all()
+    single_quarters = result[~result["missing"].str.startswith("quarter ")]
+    assert single_quarters["missing"].str.endswith("memo lines: no curated events given").all()
     assert (result["memo_events"] == "").all()
+
+
+# --- memo lines: unknowns are NaN with a reason ---------------------------------------------------
+
+MEMO_COLUMNS_OF_TABLE = ["jv_spv_financing_memo", "third_party_financing_memo", "announced_funding_memo"]
+
+
+def test_deal_closed_without_amount_makes_its_memo_line_nan(fundamentals, events, companies) -> None:
+    # Oracle FY2026 Q2 = 2025-09-01 .. 2025-11-30. EV055 (ORCL-NEWMEXICO-LOAN, closed 2025-11-07
+    # intraday, a session: day 0 the same day) is a developer financing with no amount anywhere.
+    q = row(table(fundamentals, events, companies), "ORCL", "FY2026 Q2")
+    assert np.isnan(q["third_party_financing_memo"])
+    assert "third_party_financing_memo: ORCL-NEWMEXICO-LOAN has no amount" in q["missing"].split(";")
+    # EV047 (ORCL-VANTAGE-LOANS, 2025-10-23) is a press report only: it does not make the line unknown.
+    assert "ORCL-VANTAGE-LOANS" not in q["missing"]
+    assert q["announced_funding_memo"] == 18 * 1000  # EV043, the $18B notes priced 2025-09-24
+    assert q["jv_spv_financing_memo"] == 0
+    assert "EV055 ORCL-NEWMEXICO-LOAN third_party amount unknown" in q["memo_events"]
+    # Every period holding that quarter is unknown too, and says why.
+    ttm = row(table(fundamentals, events, companies, "ttm"), "ORCL", "TTM to FY2026 Q2")
+    assert np.isnan(ttm["third_party_financing_memo"])
+    assert "third_party_financing_memo: ORCL-NEWMEXICO-LOAN has no amount" in ttm["missing"].split(";")
+
+
+def test_other_deals_without_amount_by_hand(fundamentals, events, companies) -> None:
+    quarters = table(fundamentals, events, companies)
+    # ORCL-MICHIGAN: EV059 withdrawn 2025-12-17, then EV081 closed Saturday 2026-04-25 -> day 0
+    # Monday 2026-04-27 (weekend -> next session), in FY2026 Q4 (2026-03-01 .. 2026-05-31).
+    q4 = row(quarters, "ORCL", "FY2026 Q4")
+    assert np.isnan(q4["third_party_financing_memo"])
+    assert "third_party_financing_memo: ORCL-MICHIGAN has no amount" in q4["missing"].split(";")
+    assert q4["announced_funding_memo"] == 0 and q4["jv_spv_financing_memo"] == 0
+    # ORCL-FUNDING-PLAN-2026: EV063 announced Sunday 2026-02-01 after the close -> Monday 2026-02-02.
+    q3 = row(quarters, "ORCL", "FY2026 Q3")
+    assert np.isnan(q3["announced_funding_memo"])
+    assert "announced_funding_memo: ORCL-FUNDING-PLAN-2026 has no amount" in q3["missing"].split(";")
+    assert q3["third_party_financing_memo"] == 0  # EV059 was withdrawn and the deal placed at EV081
+    # AMZN-NOTES-2026-03: EV070 priced 2026-03-10 with no amount, in Amazon's FY2026 Q1.
+    amzn = row(quarters, "AMZN", "FY2026 Q1")
+    assert np.isnan(amzn["announced_funding_memo"])
+    assert "announced_funding_memo: AMZN-NOTES-2026-03 has no amount" in amzn["missing"].split(";")
+    # META-ELPASO has its amount (12.5 on EV092, priced 2026-07-24): EV086 announced 2026-05-04
+    # does not make Meta's FY2026 Q2 unknown, and EV092 falls after Meta's last quarter.
+    meta = row(quarters, "META", "FY2026 Q2")
+    assert meta["jv_spv_financing_memo"] == 0 and "META-ELPASO" not in meta["missing"]
+
+
+def test_quarters_before_the_curated_events_are_nan(fundamentals, events, companies) -> None:
+    quarters = table(fundamentals, events, companies)
+    q = row(quarters, "META", "FY2023 Q3")  # 2023-07-01 .. 2023-09-30, before 2024-04-24
+    assert q[MEMO_COLUMNS_OF_TABLE].isna().all()
+    assert q["missing"].split(";")[-1] == "memo lines: before curated events begin (2024-04-24)"
+    assert q["memo_events"] == ""
+    assert not np.isnan(q["funding_gap"])  # the bridge itself is unaffected
+    # Partly covered (2024-04-01 .. 2024-06-30 holds 2024-04-24): NaN too, and the event that
+    # lands there stays listed: EV002, Intel/Apollo $11B, after the close 2024-06-04 -> 06-05.
+    partial = row(quarters, "INTC", "FY2024 Q2")
+    assert partial[MEMO_COLUMNS_OF_TABLE].isna().all()
+    assert "memo lines: curated events begin 2024-04-24, inside FY2024 Q2" in partial["missing"].split(";")
+    assert "EV002 INTC-FAB34-APOLLO jv_spv 11,000" in partial["memo_events"]
+    memo = funding_memo_lines(events, fundamentals, companies=companies).set_index("event_id")
+    assert memo.loc["EV002", "memo_status"] == "not_covered" and not memo.loc["EV002", "counted"]
+    assert row(quarters, "INTC", "FY2024 Q3")[MEMO_COLUMNS_OF_TABLE].eq(0).all()  # first fully covered quarter
+    # The start comes from the events given, not a constant: without EV001 they begin with EV002.
+    later = events[events["event_id"] != "EV001"]
+    assert later["event_date"].min() == pd.Timestamp("2024-06-04")
+    shifted = row(table(fundamentals, later, companies), "META", "FY2024 Q2")
+    assert "memo lines: curated events begin 2024-06-04, inside FY2024 Q2" in shifted["missing"].split(";")
+
+
+@pytest.mark.parametrize("period", PERIODS)
+def test_memo_line_is_nan_exactly_when_a_reason_is_named(fundamentals, events, companies, period) -> None:
+    result = table(fundamentals, events, companies, period)
+    complete = ~result["missing"].str.startswith("quarter ")
+    for line in MEMO_COLUMNS_OF_TABLE:
+        named = result["missing"].str.contains("memo lines: ", regex=False) | result["missing"].str.contains(f"{line}: ", regex=False)
+        assert (result.loc[complete, line].isna() == named[complete]).all(), line
+    assert (result[MEMO_COLUMNS_OF_TABLE].fillna(0) >= 0).all().all()
+
+
+def test_events_in_no_quarter_are_listed_with_the_reason(fundamentals, events, companies) -> None:
+    memo = funding_memo_lines(events, fundamentals, companies=companies).set_index("event_id")
+    # Meta's last quarter is FY2026 Q2 (ends 2026-06-30); EV092 (META-ELPASO, 12.5 bn) is 2026-07-24.
+    ev092 = memo.loc["EV092"]
+    assert ev092["memo_status"] == "not_placed" and not ev092["counted"] and pd.isna(ev092["period"])
+    assert ev092["reason"] == "after the company's last reported quarter (FY2026 Q2, ends 2026-06-30)"
+    assert ev092["funding_usd_m"] == 12500
+    assert memo.loc["EV090", "reason"] == "after the company's last reported quarter (FY2026 Q2, ends 2026-06-30)"
+    assert memo.loc["EV096", "reason"] == "after the company's last reported quarter (FY2027 Q1, ends 2026-08-31)"
+    for softbank in ("EV056", "EV077"):
+        assert memo.loc[softbank, "reason"] == "no fundamentals for this company"
+    assert memo.loc["EV047", "reason"].startswith("press reports only")
+    assert memo.loc["EV086", "reason"] == "no funding_usd_bn on this event (the deal's amount is on EV092)"
+    assert memo.loc["EV055", "memo_status"] == "amount_unknown"
+    assert set(memo["memo_status"]) <= set(MEMO_STATUSES)
+    assert (memo["counted"] == (memo["memo_status"] == "counted")).all()
+
+
+def test_memo_day_zero_is_the_event_studys_synthetic(fundamentals, companies) -> None:
+    # Synthetic events, real calendars. Thursday 2024-03-28 is the last NYSE session of Q1 2024
+    # (Good Friday 03-29 closed, then the weekend): after the close, day 0 is Monday 2024-04-01,
+    # in Meta's FY2024 Q2. A calendar-day rule would have put it on 03-29, in Q1.
+    after = funding_memo_lines(_synthetic_event(event_date=pd.Timestamp("2024-03-28")), fundamentals, companies=companies).iloc[0]
+    assert after["day0_date"] == pd.Timestamp("2024-04-01") and after["period"] == "FY2024 Q2"
+    assert after["day0_reason"] == "after_close_next_session"
+    holiday = funding_memo_lines(
+        _synthetic_event(event_date=pd.Timestamp("2024-03-29"), event_time="intraday"), fundamentals, companies=companies
+    ).iloc[0]
+    assert holiday["day0_date"] == pd.Timestamp("2024-04-01") and holiday["day0_reason"] == "holiday_next_session"
+    # Oracle's FY2025 ends Saturday 2025-05-31: an event that day counts from Monday 2025-06-02, FY2026 Q1.
+    weekend = funding_memo_lines(
+        _synthetic_event(ticker="ORCL", event_date=pd.Timestamp("2025-05-31"), event_time="unknown"), fundamentals, companies=companies
+    ).iloc[0]
+    assert weekend["day0_date"] == pd.Timestamp("2025-06-02") and weekend["period"] == "FY2026 Q1"
+    assert weekend["day0_reason"] == "weekend_next_session"
+    # The same day 0 as the event study's mapping, for every real funding event.
+    real = load_events()
+    memo = funding_memo_lines(real, fundamentals, companies=companies).set_index("event_id")
+    study_day0 = map_day0(real, companies=companies).set_index("event_id")["day0"]
+    pd.testing.assert_series_equal(memo["day0_date"], study_day0.reindex(memo.index), check_names=False)
+    # In the table: the $1.5B synthetic JV financing lands in FY2024 Q2 only.
+    quarters = table(fundamentals, _synthetic_event(event_date=pd.Timestamp("2024-03-28")), companies)
+    assert row(quarters, "META", "FY2024 Q2")["jv_spv_financing_memo"] == 1500
+    assert np.isnan(row(quarters, "META", "FY2024 Q1")["jv_spv_financing_memo"])  # partly covered from 03-28
+
+
+def _covered_from_2025(*frames: pd.DataFrame) -> pd.DataFrame:
+    """Synthetic events preceded by a non-funding event on 2025-01-02, so that curated coverage
+    starts before Meta's FY2025 Q2 (2025-04-01 .. 2025-06-30)."""
+    start = _synthetic_event(event_id="SYN0", event_date=pd.Timestamp("2025-01-02"), deal_id=None, stage=None,
+                             funding_usd_bn=None, funding_kind=None)  # fmt: skip
+    return pd.concat([start, *frames], ignore_index=True)
+
+
+def test_deal_withdrawn_or_only_reported_leaves_the_memo_known_synthetic(fundamentals, companies) -> None:
+    announced = _synthetic_event(event_date=pd.Timestamp("2025-04-10"), event_time="intraday", stage="announced", funding_usd_bn=None)
+    withdrawn = _synthetic_event(event_id="SYN2", event_date=pd.Timestamp("2025-05-12"), event_time="intraday", stage="withdrawn", funding_usd_bn=None)
+    q = row(table(fundamentals, _covered_from_2025(announced, withdrawn), companies), "META", "FY2025 Q2")
+    assert q["jv_spv_financing_memo"] == 0 and "SYN-DEAL" not in q["missing"]
+    reported = _synthetic_event(event_date=pd.Timestamp("2025-04-10"), event_time="intraday", stage="report", funding_usd_bn=None)
+    assert row(table(fundamentals, _covered_from_2025(reported), companies), "META", "FY2025 Q2")["jv_spv_financing_memo"] == 0
+    # Announced and never withdrawn, no amount: unknown, placed at the latest non-report event.
+    alive = _covered_from_2025(announced, reported.assign(event_id="SYN3", event_date=pd.Timestamp("2025-07-15")))
+    lines = funding_memo_lines(alive, fundamentals, companies=companies).set_index("event_id")
+    assert lines.loc["SYN1", "memo_status"] == "amount_unknown" and lines.loc["SYN3", "memo_status"] == "not_counted"
+    q2 = row(table(fundamentals, alive, companies), "META", "FY2025 Q2")
+    assert np.isnan(q2["jv_spv_financing_memo"]) and q2["announced_funding_memo"] == 0
+    assert "jv_spv_financing_memo: SYN-DEAL has no amount" in q2["missing"].split(";")
+
+
+def test_memo_lines_do_not_mutate_inputs(fundamentals, events, companies) -> None:
+    copies = [frame.copy(deep=True) for frame in (fundamentals, events, companies)]
+    funding_memo_lines(events, fundamentals, companies=companies)
+    for frame, copy in zip((fundamentals, events, companies), copies):
+        pd.testing.assert_frame_equal(frame, copy)
 
 
 # --- forward view ---------------------------------------------------------------------------------
