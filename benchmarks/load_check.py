@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import sys
 import time
@@ -32,7 +33,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:  # run as `python benchmarks/load_check.py` from the repo root
     sys.path.insert(0, str(REPO_ROOT))
 
-from tests.streamlit_server import CHROMIUM, CHROMIUM_ARGS, running_streamlit  # noqa: E402
+from tests.streamlit_server import CHROMIUM, CHROMIUM_ARGS, running_streamlit
 
 CHART_SELECTOR = '[data-testid="stPlotlyChart"], .js-plotly-plot'
 MAX_SESSIONS = 8
@@ -76,7 +77,7 @@ def machine_cpu_seconds() -> float:
 
 def percentile(values: list[float], q: float) -> float:
     """Linear-interpolated percentile (q in 0..100) of the finite values; NaN when none."""
-    finite = sorted(v for v in values if v == v)
+    finite = sorted(v for v in values if not math.isnan(v))
     if not finite:
         return float("nan")
     if len(finite) == 1:
@@ -130,7 +131,7 @@ def report(cold: float, results: dict[int, list[float]], cpu_use: dict[str, dict
     print(f"{'N':>3} {'samples':>8} {'failed':>7} {'p50':>7} {'p95':>7} {'p50/base':>9} {'p95/base':>9} {'cpu/session server':>19} {'machine':>8}")
     for n, times in results.items():
         p50, p95 = percentile(times, 50), percentile(times, 95)
-        failed = sum(1 for t in times if t != t)
+        failed = sum(1 for t in times if math.isnan(t))
         print(
             f"{n:>3} {len(times):>8} {failed:>7} {p50:>7.2f} {p95:>7.2f} "
             f"{p50 / base:>9.2f} {p95 / base:>9.2f} {server_cpu.get(n, float('nan')):>19.2f} {machine_cpu.get(n, float('nan')):>8.2f}"
@@ -138,15 +139,15 @@ def report(cold: float, results: dict[int, list[float]], cpu_use: dict[str, dict
     print()
     print(f"baseline = single-session p50 in this run ({base:.2f} s); cold first load {cold:.2f} s.")
     worst = max(results)
-    ratio = percentile(results[worst], 50) / base if base == base else float("nan")
+    ratio = percentile(results[worst], 50) / base if not math.isnan(base) else float("nan")
     cores = os.cpu_count() or 1
     server, machine = server_cpu.get(1, float("nan")), machine_cpu.get(1, float("nan"))
-    if ratio == ratio:
+    if not math.isnan(ratio):
         print(
             f"At N={worst} the median session waits {ratio:.1f}x the single-session time "
             f"(fully serial would be about {worst}x, fully parallel 1x)."
         )
-    if server == server:
+    if not math.isnan(server):
         flat = max(server_cpu.values()) <= 1.5 * min(server_cpu.values())
         print(
             f"The Streamlit server (one Python process) spends about {server:.2f} CPU-seconds per session"

@@ -25,6 +25,7 @@ import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Self
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -52,7 +53,7 @@ class ServerUrl(str):
     port: int
     pid: int
 
-    def __new__(cls, port: int, pid: int) -> ServerUrl:
+    def __new__(cls, port: int, pid: int) -> Self:
         url = super().__new__(cls, f"http://{HOST}:{port}")
         url.port, url.pid = port, pid
         return url
@@ -106,13 +107,13 @@ def wait_healthy(
         except OSError:
             pass
         if time.monotonic() > deadline:
-            raise StreamlitServerError(f"{health} did not answer 200 within {timeout:.0f} s" + _with_log(log_path))
+            raise StreamlitServerError(f"{health} did not answer 200 within {timeout:g} s" + _with_log(log_path))
         time.sleep(poll_seconds)
 
 
 def _with_log(log_path: Path | None) -> str:
     tail = log_tail(log_path)
-    return f"\n--- end of the server log ({log_path}) ---\n{tail}" if tail else ""
+    return f"\n--- last lines of the server log ---\n{tail}" if tail else ""
 
 
 def stop(process: subprocess.Popen, grace_seconds: float = 15) -> None:
@@ -185,7 +186,7 @@ def running_streamlit(
                 wait_healthy(url, process, timeout, log_path=log_path)
             except StreamlitServerError:
                 stop(process)
-                port_taken = f"Port {chosen} is already in use" in log_tail(log_path)
+                port_taken = f"Port {chosen} is not available" in log_tail(log_path)  # streamlit's words
                 if port_taken and attempt < attempts:
                     continue
                 raise

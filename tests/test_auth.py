@@ -259,7 +259,12 @@ def test_real_sign_in_flow_in_a_browser(tmp_path: Path) -> None:
 
     pytest.importorskip("playwright")
     pytest.importorskip("httpx")
-    from tests.streamlit_server import CHROMIUM, CHROMIUM_ARGS, free_port, running_streamlit
+    from tests.streamlit_server import (
+        CHROMIUM,
+        CHROMIUM_ARGS,
+        free_port,
+        running_streamlit,
+    )
 
     if not CHROMIUM.exists():
         pytest.skip(f"Chromium not installed at {CHROMIUM}")
