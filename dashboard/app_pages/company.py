@@ -5,7 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard.charts.funding import funding_bridge_figure, memo_lines_figure
+from dashboard.charts.funding import (
+    MEMO_LABELS,
+    funding_bridge_figure,
+    memo_lines_figure,
+)
 from dashboard.charts.guidance import capex_guidance_figure
 from dashboard.charts.prices import price_vs_benchmark_figure
 from dashboard.charts.reactions import car_paths_figure
@@ -89,8 +93,13 @@ else:
     default_label = complete["period"].iloc[-1] if not complete.empty else labels[-1]
     label = widgets.choice("bridge", "Period", labels[::-1], default_label)
     row = rows[rows["period"] == label].iloc[0]
-    if pd.notna(row["missing"]) and str(row["missing"]):
-        st.caption(f"{escape_markdown(label)}: {escape_markdown(missing_reason(row['missing']))} — dependent figures are n/a, "
+    # ``missing`` names the bridge's inputs first, then why memo lines are unknown
+    # ("memo lines: ..." or "<memo line>: <deal> has no amount"); each is shown where it applies.
+    reasons = [part for part in str(row["missing"] if pd.notna(row["missing"]) else "").split(";") if part]
+    memo_reasons = [part for part in reasons if part.startswith("memo lines:") or part.split(":", 1)[0] in MEMO_LABELS]
+    bridge_missing = ";".join(part for part in reasons if part not in memo_reasons)
+    if bridge_missing:
+        st.caption(f"{escape_markdown(label)}: {escape_markdown(missing_reason(bridge_missing))} — dependent figures are n/a, "
                    "and the waterfall stops before the first missing step.")
     left, right = st.columns([3, 2])
     with left:
@@ -108,13 +117,44 @@ else:
                 show_link(f"{event_id} · {event['event_date'].date()} · {event['headline']}", event["source_url"])
         else:
             st.caption("No funding event lands in this period.")
+        if memo_reasons:
+            st.caption("Memo lines n/a (unknown, not zero): " + escape_markdown("; ".join(memo_reasons)) + ".")
     c1, c2, c3, c4 = st.columns(4)
-    c1.metric("Funding gap", usd_bn(row["funding_gap"]), help=missing_reason(row["missing"]) or "capex − internal funding")
+    c1.metric("Funding gap", usd_bn(row["funding_gap"]), help=missing_reason(bridge_missing) or "capex − internal funding")
     c2.metric("Internal funding", usd_bn(row["internal_funding"]), help="operating cash flow − buybacks − dividends")
     c3.metric("Capex", usd_bn(row["capex"]), help=f"{basis} basis")
     c4.metric("Free cash flow", usd_bn(row["free_cash_flow"]), help="operating cash flow − capex")
     st.caption(f"Buybacks basis: {escape_markdown(row.get('buybacks_basis', ''))}. {escape_markdown(row.get('period_note', ''))}")
     table(rows, f"company_funding_{period}", {**params, "bridge_period": period})
+
+# Funding events in no memo total stay visible: after the last reported quarter, of a company
+# without fundamentals, in a partly covered quarter, without an amount, or never counted.
+memo_events = cached.cached_funding_memo_lines(version)
+uncounted = memo_events[(memo_events["ticker"] == ticker) & ~memo_events["counted"].astype(bool)]
+st.subheader("Funding events in no memo total")
+if uncounted.empty:
+    st.caption(f"Every funding event of {escape_markdown(company['name'])} is counted in a memo line above.")
+else:
+    shown = uncounted.assign(funding_usd_bn=uncounted["funding_usd_m"] / 1000.0)[
+        ["event_id", "event_date", "day0_date", "deal_id", "stage", "funding_kind", "funding_usd_bn", "period", "memo_status", "reason"]
+    ].sort_values(["event_date", "event_id"])
+    table(
+        shown,
+        "company_funding_uncounted",
+        params,
+        export=uncounted,
+        column_config={
+            "event_id": st.column_config.TextColumn("Event"),
+            "event_date": st.column_config.DateColumn("Date"),
+            "day0_date": st.column_config.DateColumn("Day 0"),
+            "funding_kind": st.column_config.TextColumn("Kind"),
+            "funding_usd_bn": st.column_config.NumberColumn("Amount (USD bn)", format="%.1f"),
+            "period": st.column_config.TextColumn("Quarter of day 0"),
+            "reason": st.column_config.TextColumn("Why not in the memo lines", width="large"),
+        },
+    )
+    st.caption("Amount: the event's funding_usd_bn (empty when the deal's amount sits on another event, or is unknown). "
+               "Memo lines sit beside the bridge, never in its arithmetic.")
 
 # --- 3. forward view --------------------------------------------------------------------------------
 st.header("Forward view: the latest guidance's implied gap")

@@ -241,3 +241,15 @@ def session_event_study(
         windows=windows,
         confounders=cached_events(version),
     )
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def cached_funding_memo_lines(version: str) -> pd.DataFrame:
+    """``metrics.funding.funding_memo_lines`` over all curated events and fundamentals: each
+    funding event with its memo line, quarter, status and the reason it is or is not counted
+    (USD millions), day 0 on each company's exchange calendar."""
+    from dashboard.metrics import funding
+
+    return funding.funding_memo_lines(
+        cached_events(version), cached_fundamentals(version), companies=cached_companies(version)
+    )
