@@ -394,14 +394,16 @@ def funding_memo_lines(
     # Deals: which event carries the money, which deals have none, and where those are placed.
     stage = frame["stage"].fillna("").astype(str)
     withdrawn = stage == "withdrawn"
+    unwind = frame["funding_kind"].fillna("").astype(str) == "jv_spv_unwind"
     has_amount = frame["funding_usd_m"].notna()
     deal = frame["deal_id"].astype(object).where(frame["deal_id"].notna(), "event " + frame["event_id"].astype(str))
     funds = has_amount & ~withdrawn & frame["memo_line"].notna()
     funded_event = frame[funds].groupby(deal[funds])["event_id"].first()  # earliest day 0: the counted one
     funded_before = funds & deal.where(funds).duplicated(keep="first")
     by_date = frame.assign(deal=deal).sort_values(["event_date", "event_id"], kind="stable")
-    latest_stage = by_date.groupby("deal")["stage"].last().fillna("").astype(str)
-    latest_event = by_date.groupby("deal")["event_id"].last()
+    latest = by_date.groupby("deal").tail(1).set_index("deal")  # tail, not last(): keeps a missing stage
+    latest_stage = latest["stage"].fillna("").astype(str)
+    latest_event = latest["event_id"]
     candidate = ~has_amount & ~stage.isin(_STAGES_WITHOUT_MONEY) & frame["memo_line"].notna() & frame["event_date"].notna()
     placed_at = by_date[candidate.reindex(by_date.index)].groupby("deal")["event_id"].last()
 
@@ -412,7 +414,7 @@ def funding_memo_lines(
         where = "" if not placed else coverage.at[event["quarter"]]
         if withdrawn.iat[position]:
             reason, status = "withdrawn: never counts", "not_counted"
-        elif event["funding_kind"] == "jv_spv_unwind":
+        elif unwind.iat[position]:
             reason, status = "jv_spv_unwind: a use of cash (in the cash-flow statement), never a memo line", "not_counted"
         elif pd.isna(event["memo_line"]):
             reason, status = "no funding_kind", "not_counted"
