@@ -59,3 +59,24 @@ def test_relative_deal_size_by_hand():
     assert softbank["relative_size"].isna().all()
     assert set(softbank["size_note"]) <= {"no amount", "no trailing capex before the event"}
     assert len(sized) == len(events) and np.all(events["event_date"].notna())
+
+
+def test_split_missing_separates_bridge_inputs_from_memo_reasons():
+    from dashboard.metrics.funding import split_missing
+
+    text = "buybacks;quarter FY2021 Q4;memo lines: before curated events begin (2024-04-24);third_party_financing_memo: ORCL-MICHIGAN has no amount"
+    assert split_missing(text) == (
+        ["buybacks", "quarter FY2021 Q4"],
+        ["memo lines: before curated events begin (2024-04-24)", "third_party_financing_memo: ORCL-MICHIGAN has no amount"],
+    )
+    assert split_missing(float("nan")) == ([], []) and split_missing("") == ([], [])
+
+
+def test_every_missing_part_of_the_real_table_is_classified():
+    from dashboard.metrics.funding import split_missing
+
+    table = funding_table(load_fundamentals(), load_events(), companies=load_companies(), period="quarter")
+    for text in table["missing"].dropna():
+        bridge, memo = split_missing(text)
+        assert ";".join(bridge + memo) == text or sorted(bridge + memo) == sorted(p for p in text.split(";") if p)
+        assert all(not part.startswith("memo lines") for part in bridge)

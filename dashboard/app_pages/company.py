@@ -6,7 +6,6 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.charts.funding import (
-    MEMO_LABELS,
     funding_bridge_figure,
     memo_lines_figure,
 )
@@ -93,11 +92,9 @@ else:
     default_label = complete["period"].iloc[-1] if not complete.empty else labels[-1]
     label = widgets.choice("bridge", "Period", labels[::-1], default_label)
     row = rows[rows["period"] == label].iloc[0]
-    # ``missing`` names the bridge's inputs first, then why memo lines are unknown
-    # ("memo lines: ..." or "<memo line>: <deal> has no amount"); each is shown where it applies.
-    reasons = [part for part in str(row["missing"] if pd.notna(row["missing"]) else "").split(";") if part]
-    memo_reasons = [part for part in reasons if part.startswith("memo lines:") or part.split(":", 1)[0] in MEMO_LABELS]
-    bridge_missing = ";".join(part for part in reasons if part not in memo_reasons)
+    # ``missing`` names the bridge's inputs and why memo lines are unknown; each is shown where it applies.
+    bridge_parts, memo_reasons = views.split_missing(row["missing"])
+    bridge_missing = ";".join(bridge_parts)
     if bridge_missing:
         st.caption(f"{escape_markdown(label)}: {escape_markdown(missing_reason(bridge_missing))} — dependent figures are n/a, "
                    "and the waterfall stops before the first missing step.")

@@ -33,7 +33,7 @@ All amounts from the fundamentals are **USD millions** (shown as billions); even
 | Capex intensity | capex ÷ revenue |
 | Self-funded share | min(internal funding ÷ capex, 1) |
 | Divestment / debt coverage | divestment proceeds ÷ gap, net debt issued ÷ gap (n/a when the gap ≤ 0) |
-| Memo lines | JV/SPV financing, developers' financing of leased sites, announced deals: from events' funding amounts, in the quarter of their day 0, never in the bridge's arithmetic |
+| Memo lines | JV/SPV financing, developers' financing of leased sites, announced deals: from events' funding amounts, in the quarter of their day 0, never in the bridge's arithmetic. n/a (unknown, not zero) for quarters before or partly before the curated events begin, and where a deal of that kind has no amount; funding events after a company's last reported quarter are listed on the company page |
 | Forward view | implied gap = guided capex − (trailing OCF × (1 + growth) − trailing buybacks × pace − dividends); implied new debt = max(gap − divestments, 0) |
 
 **Market reactions** (event study)

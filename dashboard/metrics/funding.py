@@ -668,6 +668,19 @@ def _source_text(windows: pd.DataFrame, fundamentals: pd.DataFrame, calendar: pd
 # --- waterfall --------------------------------------------------------------------------------
 
 
+def split_missing(missing: object) -> tuple[list[str], list[str]]:
+    """Split a ``missing`` text of :func:`funding_table` into (bridge inputs, memo-line reasons).
+
+    ``missing`` lists ``;``-separated parts: first the inputs of the bridge's arithmetic
+    (``buybacks``, ``cash_and_securities_start``, ``quarter FY2021 Q4``), then why memo lines are
+    unknown (``memo lines: ...`` or ``<memo line>: <deal> has no amount``). A missing or empty
+    text gives two empty lists.
+    """
+    parts = [part for part in ("" if pd.isna(missing) else str(missing)).split(";") if part]
+    memo = [part for part in parts if part.startswith("memo lines:") or part.split(":", 1)[0] in MEMO_LINES]
+    return [part for part in parts if part not in memo], memo
+
+
 def funding_bridge(row: pd.Series | Mapping[str, float]) -> pd.DataFrame:
     """The steps of one :func:`funding_table` row as a waterfall, USD millions.
 

@@ -119,7 +119,8 @@ def event_calendars(events: pd.DataFrame, companies: pd.DataFrame | None) -> pd.
     mapping: dict[str, str] = {}
     if companies is not None and "calendar" in companies.columns:
         mapping = dict(zip(companies["ticker"], companies["calendar"], strict=True))
-    return events["ticker"].map(mapping).fillna(DEFAULT_CALENDAR).astype("str").rename("calendar")
+    # .map gives float NaN for every unlisted ticker; object dtype keeps fillna from warning
+    return events["ticker"].map(mapping).astype(object).fillna(DEFAULT_CALENDAR).astype("str").rename("calendar")
 
 
 def map_day0(

@@ -18,6 +18,13 @@ def latest_rows(table: pd.DataFrame, *, require: str | None = None) -> pd.DataFr
     return rows.sort_values("period_end").groupby("ticker", sort=False).tail(1).set_index("ticker")
 
 
+def split_missing(missing: object) -> tuple[list[str], list[str]]:
+    """``metrics.funding.split_missing``: (bridge inputs, memo-line reasons) of a ``missing`` text."""
+    from dashboard.metrics.funding import split_missing as split
+
+    return split(missing)
+
+
 def without_fundamentals_note(version: str) -> str:
     """A sentence naming the covered companies with no fundamentals in the data ("" if none)."""
     companies = cached.cached_companies(version)
@@ -92,14 +99,14 @@ def cohort_summary(version: str, capex_basis: str) -> pd.DataFrame:
                 record[column] = row[column]
             if ticker in last_rows.index and last_rows.at[ticker, "period"] != row["period"]:
                 notes.append(
-                    f"gap for {last_rows.at[ticker, 'period']} n/a ({last_rows.at[ticker, 'missing'].replace(';', ', ')})"
+                    f"gap for {last_rows.at[ticker, 'period']} n/a ({', '.join(split_missing(last_rows.at[ticker, 'missing'])[0])})"
                 )
         else:
             record["gap_period"] = None
             for column in ("funding_gap", "self_funded_share", "debt_coverage", "divestment_coverage"):
                 record[column] = float("nan")
             if ticker in last_rows.index:
-                notes.append(f"gap n/a ({str(last_rows.at[ticker, 'missing']).replace(';', ', ')})")
+                notes.append(f"gap n/a ({', '.join(split_missing(last_rows.at[ticker, 'missing'])[0])})")
         if ticker in guidance.index:
             g = guidance.loc[ticker]
             prefix = "CY" if g["period_basis"] == "calendar_year" else "FY"
