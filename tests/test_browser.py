@@ -105,18 +105,33 @@ def settle(page) -> None:
 
 
 # Plotly draws a figure into its container after the run ended (the library loads lazily), so a
-# chart exists before it is drawn: wait for every chart on the page to have its SVG.
-CHARTS_DRAWN = """(minimum) => {
+# chart exists before it is drawn: wait for every chart on the page to have its SVG. A script
+# exception ends the wait at once (no chart would come), and is reported as such.
+CHARTS_DRAWN_OR_EXCEPTION = """(minimum) => {
+    if (document.querySelector('[data-testid="stException"]') !== null) { return true; }
     const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
     return charts.length >= minimum
         && charts.every((chart) => chart.querySelector('.js-plotly-plot .main-svg') !== null);
 }"""
+CHART_COUNTS = """() => [
+    document.querySelectorAll('[data-testid="stPlotlyChart"]').length,
+    document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot .main-svg').length,
+]"""
 
 
 def wait_charts(page, minimum: int) -> None:
     """Wait until at least ``minimum`` Plotly charts exist and every chart on the page is drawn,
-    then for two animation frames (the drawn SVG is painted)."""
-    page.wait_for_function(CHARTS_DRAWN, arg=minimum, polling=100, timeout=TIMEOUT_MS)
+    then for two animation frames (the drawn SVG is painted). Fails with the app's exception
+    when the script raised one, and with the chart counts when the charts never came."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(CHARTS_DRAWN_OR_EXCEPTION, arg=minimum, polling=100, timeout=TIMEOUT_MS)
+    except PlaywrightTimeout:
+        assert_no_exception(page)
+        charts, drawn = page.evaluate(CHART_COUNTS)
+        pytest.fail(f"{page.url}: {charts} charts (wanted at least {minimum}), {drawn} SVG layers drawn, after {TIMEOUT_MS / 1000:.0f} s")
+    assert_no_exception(page)
     page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
 
 
