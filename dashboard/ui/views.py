@@ -8,6 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from dashboard.ui import cached
+from dashboard.ui.text import escape_markdown
 
 
 def latest_rows(table: pd.DataFrame, *, require: str | None = None) -> pd.DataFrame:
@@ -26,23 +27,24 @@ def split_missing(missing: object) -> tuple[list[str], list[str]]:
 
 
 def without_fundamentals_note(version: str) -> str:
-    """A sentence naming the covered companies with no fundamentals in the data ("" if none)."""
+    """A Markdown-escaped sentence naming the covered companies with no fundamentals in the data ("" if none)."""
     companies = cached.cached_companies(version)
     have = set(cached.cached_fundamentals(version)["ticker"])
     names = companies.loc[~companies["ticker"].isin(have), "name"].tolist()
     if not names:
         return ""
-    return f"{' and '.join(names)} {'has' if len(names) == 1 else 'have'} no fundamentals in the data."
+    named = " and ".join(escape_markdown(name) for name in names)
+    return f"{named} {'has' if len(names) == 1 else 'have'} no fundamentals in the data."
 
 
 def early_price_ends_note(version: str) -> str:
-    """A sentence naming the price series that stop before the prices' as-of date ("" if none)."""
+    """A Markdown-escaped sentence naming the price series that stop before the prices' as-of date ("" if none)."""
     coverage = cached.cached_price_coverage(version)
     last = coverage["last_date"].max()
     early = coverage[coverage["last_date"] < last].sort_values("last_date")
     if early.empty:
         return "Every series runs to the prices' as-of date."
-    ends = ", ".join(f"{ticker} ends {end.date().isoformat()}" for ticker, end in early["last_date"].items())
+    ends = ", ".join(f"{escape_markdown(ticker)} ends {end.date().isoformat()}" for ticker, end in early["last_date"].items())
     return f"{ends}; the rest run to the prices' as-of date ({last.date().isoformat()})."
 
 
