@@ -48,10 +48,6 @@ def atomic_write_csv(path: Path, frame: pd.DataFrame) -> None:
     atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False, lineterminator="\n"))
 
 
-def atomic_write_parquet(path: Path, frame: pd.DataFrame) -> None:
-    atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False, compression="zstd"))
-
-
 def content_hash(path: Path) -> str:
     """SHA-256 of a file's bytes, hex."""
     digest = hashlib.sha256()

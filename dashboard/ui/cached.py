@@ -50,11 +50,6 @@ def cached_companies(version: str) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def cached_instruments(version: str) -> pd.DataFrame:
-    return curated.load_instruments()
-
-
-@st.cache_data(show_spinner=False, max_entries=4)
 def cached_events(version: str) -> pd.DataFrame:
     return curated.load_events()
 

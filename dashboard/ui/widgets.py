@@ -31,7 +31,6 @@ T = TypeVar("T")
 
 VERSION_PARAM = "v"
 _TOUCHED = "_touched_params"
-_NOTICES = "_link_notices"
 _LINK_VERSION = "_link_version"
 
 
@@ -59,12 +58,6 @@ def finish_run(keep: Sequence[str] = (VERSION_PARAM,)) -> None:
 def notice(message: str) -> None:
     """A visible notice about the link (shown at the top of the page this run)."""
     st.warning(message, icon=":material/link_off:")
-    st.session_state.setdefault(_NOTICES, []).append(message)
-
-
-def link_notices() -> list[str]:
-    """Every link notice shown in this session (tests read it)."""
-    return list(st.session_state.get(_NOTICES, []))
 
 
 # --- codecs --------------------------------------------------------------------------------------------
