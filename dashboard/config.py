@@ -17,6 +17,7 @@ INSTRUMENTS_FILE = "instruments.csv"
 EVENTS_FILE = "events.csv"
 FUNDAMENTALS_FILE = "fundamentals.csv"
 GUIDANCE_FILE = "guidance.csv"
+FUNDAMENTALS_FLAGS_FILE = "fundamentals_flags.csv"
 PRICES_FILE = "prices.parquet"
 MANIFEST_FILE = "manifest.json"
 
@@ -27,6 +28,7 @@ DATASET_FILES: dict[str, str] = {
     "events": EVENTS_FILE,
     "fundamentals": FUNDAMENTALS_FILE,
     "guidance": GUIDANCE_FILE,
+    "fundamentals_flags": FUNDAMENTALS_FLAGS_FILE,
     "prices": PRICES_FILE,
 }
 
@@ -56,6 +58,8 @@ FundingKind = Literal[
 Confidence = Literal["high", "medium", "low"]
 PeriodBasis = Literal["fiscal_year", "calendar_year"]
 FiscalCalendar = Literal["month_end", "52_53_week"]
+# Cell-level quality flags of fundamentals.csv (data/provenance/PROVENANCE.md defines them).
+QualityFlag = Literal["derived", "single_source", "provisional", "rounded", "basis"]
 
 # Funding-gap settings: how figures are grouped in time, and which capex is compared.
 Period = Literal["quarter", "ttm", "fiscal_year", "calendar_quarter", "calendar_year"]
@@ -70,6 +74,7 @@ FUNDING_KINDS: tuple[str, ...] = get_args(FundingKind)
 CONFIDENCES: tuple[str, ...] = get_args(Confidence)
 PERIOD_BASES: tuple[str, ...] = get_args(PeriodBasis)
 FISCAL_CALENDARS: tuple[str, ...] = get_args(FiscalCalendar)
+QUALITY_FLAGS: tuple[str, ...] = get_args(QualityFlag)
 
 # Fundamentals columns that hold USD millions (outflows are positive numbers).
 FUNDAMENTAL_VALUE_COLUMNS: tuple[str, ...] = (

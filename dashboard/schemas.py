@@ -25,6 +25,8 @@ KEY_COLUMN_BLAME: dict[str, str] = {
     "_deal_funding_once": "funding_usd_bn",
     "_ticker_date": "date",
     "_high_ge_low": "high",
+    "_flag_cell_known": "column",
+    "_flag_unique": "flag",
 }
 
 
@@ -165,6 +167,25 @@ def fundamentals_schema(known_tickers: list[str], today: pd.Timestamp) -> pa.Dat
             "_period_end_fits": pa.Column(
                 bool, _is_true("period_end does not fit the company's fiscal calendar for this quarter")
             ),
+        },
+        strict=True,
+    )
+
+
+def fundamentals_flags_schema(known_tickers: list[str]) -> pa.DataFrameSchema:
+    """Cell-level quality flags of fundamentals.csv: one row per (cell, flag), each pointing at a
+    non-empty cell (``_flag_cell_known``, computed by the loader against the fundamentals)."""
+    return pa.DataFrameSchema(
+        {
+            "ticker": _text(checks=[pa.Check.isin(known_tickers, error="unknown ticker")]),
+            "period_end": pa.Column("datetime64[ns]"),
+            "column": _text(checks=[_one_of(config.FUNDAMENTAL_VALUE_COLUMNS, "column")]),
+            "flag": _text(checks=[_one_of(config.QUALITY_FLAGS, "flag")]),
+            "note": _text(nullable=True),
+            "_flag_cell_known": pa.Column(
+                bool, _is_true("points at no non-empty cell of fundamentals.csv (ticker, period_end, column)")
+            ),
+            "_flag_unique": pa.Column(str, _unique("ticker, period_end, column and flag")),
         },
         strict=True,
     )

@@ -21,6 +21,7 @@ def curated_folder(target: Path) -> Path:
     (source / "provenance").mkdir()
     shutil.copyfile(config.DATA_DIR / config.EVENTS_FILE, source / "events.csv")
     shutil.copyfile(config.DATA_DIR / config.GUIDANCE_FILE, source / "guidance.csv")
+    shutil.copyfile(config.DATA_DIR / config.FUNDAMENTALS_FLAGS_FILE, source / "fundamentals_flags.csv")
     fundamentals = pd.read_csv(config.DATA_DIR / config.FUNDAMENTALS_FILE, dtype={"fiscal_quarter": str})
     fundamentals["fiscal_quarter"] = "Q" + fundamentals["fiscal_quarter"]
     fundamentals.to_csv(source / "fundamentals.csv", index=False, lineterminator="\n")

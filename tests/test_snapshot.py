@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from dashboard import config
+from dashboard.commands import validate
 from dashboard.loaders.curated import load_manifest, load_prices, price_coverage
 from dashboard.loaders.snapshot import atomic_write, atomic_write_csv, content_hash, data_version
 
@@ -19,6 +20,30 @@ def test_manifest_matches_every_embedded_file():
         assert entry["sha256"] == content_hash(path), f"{name}: manifest hash is stale"
         assert entry["source"]
     assert manifest["data_version"] == data_version(manifest)
+
+
+def test_tests_read_the_frozen_snapshot_not_live_data():
+    assert config.DATA_DIR == config.REPO_ROOT / "tests" / "fixtures" / "snapshot"
+
+
+def test_live_data_validates_and_matches_its_manifest(monkeypatch, capsys):
+    """The one test of the live ``data/``: every file is valid and is what its manifest says."""
+    live = config.REPO_ROOT / "data"
+    manifest = load_manifest(live)
+    assert set(manifest["datasets"]) == set(config.DATASET_FILES)
+    for name, entry in manifest["datasets"].items():
+        assert entry["sha256"] == content_hash(live / config.DATASET_FILES[name]), f"data/{name}: manifest hash is stale"
+    assert manifest["data_version"] == data_version(manifest)
+    monkeypatch.setattr(config, "DATA_DIR", live)
+    assert validate.run(validate_args()) == 0, capsys.readouterr().out
+
+
+def validate_args():
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    validate.add_arguments(parser)
+    return parser.parse_args([])
 
 
 def test_manifest_counts_and_as_of_dates_match_the_data():

@@ -20,6 +20,7 @@ from dashboard.loaders.curated import (
     load_companies,
     validate_events,
     validate_fundamentals,
+    validate_fundamentals_flags,
     validate_guidance,
     validate_prices,
 )
@@ -28,6 +29,7 @@ from dashboard.loaders.validation import CurationWarning, record_lines
 EVENTS = config.DATA_DIR / config.EVENTS_FILE
 FUNDAMENTALS = config.DATA_DIR / config.FUNDAMENTALS_FILE
 GUIDANCE = config.DATA_DIR / config.GUIDANCE_FILE
+FLAGS = config.DATA_DIR / config.FUNDAMENTALS_FLAGS_FILE
 
 
 def broken_copy(source: Path, target: Path, line: int, old: str, new: str) -> Path:
@@ -293,3 +295,31 @@ def test_a_missing_column_rejects_the_file_with_a_line_1_report(tmp_path):
     good, report = validate_fundamentals(fundamentals)
     assert good.empty and "fiscal_year" in good.columns
     assert {(i.line, i.column) for i in report.issues} >= {(1, "capex"), (1, "source")}
+
+
+def test_every_quality_flag_points_at_a_filled_cell():
+    flags, report = validate_fundamentals_flags(FLAGS)
+    assert report.ok and report.rows_loaded == len(flags) == 443
+    fundamentals = pd.read_csv(FUNDAMENTALS, parse_dates=["period_end"]).set_index(["ticker", "period_end"])
+    for row in flags.itertuples():
+        assert pd.notna(fundamentals.at[(row.ticker, row.period_end), row.column]), row
+
+
+@pytest.mark.parametrize(
+    ("line", "old", "new", "column", "reason"),
+    [
+        # ORCL FY2026 Q4 has no buybacks figure: a flag on it points at an empty cell.
+        (431, "operating_cash_flow,provisional", "buybacks,provisional", "column", "points at no non-empty cell"),
+        (431, "2026-05-31", "2026-05-30", "column", "points at no non-empty cell"),
+        (431, ",provisional,", ",guessed,", "flag", "flag is not one of"),
+        (431, "operating_cash_flow", "opex", "column", "column is not one of"),
+        (431, "ORCL", "NOPE", "ticker", "unknown ticker"),
+        (431, "operating_cash_flow,provisional", "operating_cash_flow,derived", "flag", "duplicates an earlier row"),
+    ],
+)
+def test_each_flag_rule_rejects_exactly_its_row(tmp_path, line, old, new, column, reason):
+    bad = broken_copy(FLAGS, tmp_path / "fundamentals_flags.csv", line, old, new)
+    good, report = validate_fundamentals_flags(bad)
+    assert [(issue.line, issue.column) for issue in report.issues] == [(line, column)]
+    assert reason in report.issues[0].reason
+    assert report.rows_read == 443 and report.rows_loaded == 442 == len(good)

@@ -11,6 +11,7 @@ from dashboard.loaders.curated import (
     load_manifest,
     validate_events,
     validate_fundamentals,
+    validate_fundamentals_flags,
     validate_guidance,
     validate_prices,
 )
@@ -22,13 +23,16 @@ VALIDATORS = {
     "events": validate_events,
     "fundamentals": validate_fundamentals,
     "guidance": validate_guidance,
+    "fundamentals_flags": validate_fundamentals_flags,
     "prices": validate_prices,
 }
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     for name in VALIDATORS:
-        parser.add_argument(f"--{name}", type=Path, metavar="FILE", help=f"a {name} file to check instead")
+        parser.add_argument(
+            f"--{name.replace('_', '-')}", dest=name, type=Path, metavar="FILE", help=f"a {name} file to check instead"
+        )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -29,6 +29,7 @@ from dashboard.schemas import (
     USER_EVENT_REQUIRED,
     companies_schema,
     events_schema,
+    fundamentals_flags_schema,
     fundamentals_schema,
     guidance_schema,
     instruments_schema,
@@ -59,6 +60,13 @@ FUNDAMENTAL_COLUMNS: dict[str, ColumnKind] = {
     "period_end": "date",
     **{column: "number" for column in config.FUNDAMENTAL_VALUE_COLUMNS},
     "source": "text",
+}
+FLAG_COLUMNS: dict[str, ColumnKind] = {
+    "ticker": "text",
+    "period_end": "date",
+    "column": "text",
+    "flag": "text",
+    "note": "text",
 }
 GUIDANCE_COLUMNS: dict[str, ColumnKind] = {
     "ticker": "text",
@@ -244,6 +252,72 @@ def validate_fundamentals(
 def load_fundamentals(data_dir: Path | None = None) -> pd.DataFrame:
     """The embedded quarterly fundamentals (USD millions); rejected rows are warned about."""
     good, report = validate_fundamentals(_data_dir(data_dir) / config.FUNDAMENTALS_FILE, data_dir=data_dir)
+    warn_rejected(report)
+    return good
+
+
+# --- quality flags of fundamentals cells -----------------------------------------------------
+
+
+def _flagged_cell_filled(flags: pd.DataFrame, fundamentals: pd.DataFrame) -> pd.Series:
+    """True where a flag's (ticker, period_end, column) is a non-empty cell of ``fundamentals``.
+    Rows that cannot be checked (unknown ticker or column, unparsed date) count as fine here;
+    other rules reject them."""
+    known = pd.Series(True, index=flags.index)
+    checkable = (
+        flags["column"].isin(config.FUNDAMENTAL_VALUE_COLUMNS)
+        & flags["period_end"].notna()
+        & flags["ticker"].isin(fundamentals["ticker"].unique())
+    )
+    if not checkable.any():
+        return known
+    cells = fundamentals.melt(
+        id_vars=["ticker", "period_end"], value_vars=list(config.FUNDAMENTAL_VALUE_COLUMNS), var_name="column"
+    )
+    present = cells[cells["value"].notna()]
+    filled = set(zip(present["ticker"], present["period_end"], present["column"], strict=True))
+    rows = flags[checkable]
+    known.loc[checkable] = [key in filled for key in zip(rows["ticker"], rows["period_end"], rows["column"], strict=True)]
+    return known
+
+
+def validate_fundamentals_flags(
+    source: Path | str,
+    *,
+    data_dir: Path | None = None,
+    fundamentals: pd.DataFrame | None = None,
+    text: str | None = None,
+) -> tuple[pd.DataFrame, ValidationReport]:
+    """Validate a fundamentals flags file (``ticker,period_end,column,flag,note``).
+
+    Every flag must point at a non-empty cell of ``fundamentals`` (default: the fundamentals of
+    ``data_dir``) and name a flag of ``config.QUALITY_FLAGS``; each (cell, flag) appears once.
+    """
+    name = str(source)
+    text = read_text(Path(source)) if text is None else text
+    frame, lines = read_text_table(text, name)
+    frame, failures = parse_columns(frame, FLAG_COLUMNS)
+    if fundamentals is None:
+        fundamentals = load_fundamentals(data_dir)
+    if {"ticker", "period_end", "column"} <= set(frame.columns):
+        frame["_flag_cell_known"] = _flagged_cell_filled(frame, fundamentals)
+        if "flag" in frame.columns:
+            frame["_flag_unique"] = frame[["ticker", "period_end", "column", "flag"]].astype(str).agg("|".join, axis=1)
+    companies, _ = known_tickers(data_dir)
+    good, report = validate_rows(
+        frame, fundamentals_flags_schema(companies), dataset="fundamentals_flags", file=name, lines=lines,
+        parse_failures=failures,
+    )
+    return good.sort_values(["ticker", "period_end", "column", "flag"], kind="stable").reset_index(drop=True), report
+
+
+def load_fundamentals_flags(data_dir: Path | None = None, *, fundamentals: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The embedded cell-level quality flags (one row per cell and flag); rejected rows are warned
+    about. ``DataUnavailable`` when the file is absent."""
+    path = _data_dir(data_dir) / config.FUNDAMENTALS_FLAGS_FILE
+    if not path.exists():
+        raise DataUnavailable(f"{path}: quality flags not found")
+    good, report = validate_fundamentals_flags(path, data_dir=data_dir, fundamentals=fundamentals)
     warn_rejected(report)
     return good
 

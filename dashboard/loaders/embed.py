@@ -21,6 +21,7 @@ from dashboard.loaders.curated import (
     load_instruments,
     validate_events,
     validate_fundamentals,
+    validate_fundamentals_flags,
     validate_guidance,
     validate_prices,
 )
@@ -41,6 +42,7 @@ SOURCES = {
     "events": "hand-curated news and filings (source_name and source_url per row; data/provenance/events-notes.md)",
     "fundamentals": "SEC filings and company releases (source per row; data/provenance/fundamentals-sources.md)",
     "guidance": "company statements on earnings calls and releases (source_url per row)",
+    "fundamentals_flags": "curators' cell-level quality flags of fundamentals.csv, with notes (data/provenance/PROVENANCE.md)",
     "prices": PRICES_SOURCE,
 }
 
@@ -78,6 +80,7 @@ def build(source: Path, target: Path) -> dict:
         fundamentals["fiscal_quarter"] = fundamentals["fiscal_quarter"].str.removeprefix("Q").astype(int)
         fundamentals.to_csv(staged / config.FUNDAMENTALS_FILE, index=False, lineterminator="\n")
         shutil.copyfile(source / "guidance.csv", staged / config.GUIDANCE_FILE)
+        shutil.copyfile(source / "fundamentals_flags.csv", staged / config.FUNDAMENTALS_FLAGS_FILE)
         read_price_folder(source / "prices").to_parquet(staged / config.PRICES_FILE, index=False, compression="zstd")
 
         # Reports name the source files; the reshaped fundamentals keep their line numbers.
@@ -86,13 +89,19 @@ def build(source: Path, target: Path) -> dict:
             source / "fundamentals.csv", data_dir=target, text=(staged / config.FUNDAMENTALS_FILE).read_text()
         )
         guidance, guidance_report = validate_guidance(source / "guidance.csv", data_dir=target)
+        flags, flags_report = validate_fundamentals_flags(
+            source / "fundamentals_flags.csv", data_dir=target, fundamentals=fundamentals_ok
+        )
         prices_ok, prices_report = validate_prices(staged / config.PRICES_FILE, data_dir=target)
-        reports = [events_report, fundamentals_report, guidance_report, prices_report]
+        reports = [events_report, fundamentals_report, guidance_report, flags_report, prices_report]
         if not all(report.ok for report in reports):
             lines = [line for report in reports for line in report.lines()]
             raise SystemExit("source data failed validation; nothing written:\n" + "\n".join(lines))
 
-        for name in (config.EVENTS_FILE, config.FUNDAMENTALS_FILE, config.GUIDANCE_FILE, config.PRICES_FILE):
+        for name in (
+            config.EVENTS_FILE, config.FUNDAMENTALS_FILE, config.GUIDANCE_FILE, config.FUNDAMENTALS_FLAGS_FILE,
+            config.PRICES_FILE,
+        ):  # fmt: skip
             atomic_write(target / name, lambda tmp, name=name: shutil.copyfile(staged / name, tmp))
 
     provenance = target / "provenance"
@@ -108,6 +117,7 @@ def build(source: Path, target: Path) -> dict:
         "events": (events, "event_date"),
         "fundamentals": (fundamentals_ok, "period_end"),
         "guidance": (guidance, "statement_date"),
+        "fundamentals_flags": (flags, "period_end"),
         "prices": (prices_ok, "date"),
     }
     entries = {
