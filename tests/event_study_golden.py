@@ -1,8 +1,10 @@
 """Golden outputs of the event-study engine, frozen before its split into modules.
 
-The cases read no curated data, so a rebuilt ``data/`` never changes them:
+No case reads the live ``data/``, so a rebuilt ``data/`` never changes them:
 
 - ``estudy2_*``: the public estudy2 sample in tests/fixtures/event_study (7 firms, one date).
+- ``snapshot_curated``: the curated events on the frozen snapshot (tests/fixtures/snapshot, never
+  the live ``data/``), returns as the ``reactions`` command builds them, default settings.
 - ``synthetic_*``: SYNTHETIC seeded returns (not market data) for five tickers on two exchange
   calendars (XNYS, XTKS), with gaps, late listings, clustered same-company events, weekend and
   holiday dates, every time of day, a missing date and a ticker without prices, run with each
@@ -23,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 FIXTURES = Path(__file__).parent / "fixtures" / "event_study"
+SNAPSHOT = Path(__file__).parent / "fixtures" / "snapshot"
 GOLDEN = Path(__file__).parent / "golden" / "event_study"
 TABLES = ("events", "abnormal", "parameters", "summary", "daily", "car_paths")
 SYNTHETIC_TICKERS = ("AAA", "BBB", "CCC", "DDD", "JJJ")
@@ -136,8 +139,21 @@ def _estudy2() -> tuple[object, str]:
     return result, "all"
 
 
+def _snapshot_curated() -> tuple[object, str]:
+    from dashboard import config
+    from dashboard.loaders.curated import close_prices, load_companies, load_events, load_prices
+    from dashboard.metrics.event_study import run_event_study
+    from dashboard.metrics.returns import returns_from_closes
+
+    if Path(config.DATA_DIR).resolve() != SNAPSHOT.resolve():
+        raise RuntimeError(f"the curated golden case reads the frozen snapshot, not {config.DATA_DIR}")
+    returns = returns_from_closes(close_prices(load_prices()))
+    return run_event_study(load_events(), returns, companies=load_companies()), "event_type"
+
+
 CASES: dict[str, Callable[[], tuple[object, str]]] = {
     "estudy2_market_log": _estudy2,
+    "snapshot_curated": _snapshot_curated,
     "synthetic_market": _synthetic("market"),
     "synthetic_market_adjusted": _synthetic("market_adjusted", windows=((-1, 1), (0, 5), (-3, 0))),
     "synthetic_constant_mean": _synthetic("constant_mean", estimation=(-150, -21), min_estimation=60),
@@ -187,5 +203,8 @@ def write_golden() -> list[Path]:
 
 
 if __name__ == "__main__":
+    import os
+
+    os.environ["DASHBOARD_DATA_DIR"] = str(SNAPSHOT.resolve())  # as tests/conftest.py does
     for path in write_golden():
         print(path)
