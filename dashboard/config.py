@@ -76,6 +76,9 @@ PERIOD_BASES: tuple[str, ...] = get_args(PeriodBasis)
 FISCAL_CALENDARS: tuple[str, ...] = get_args(FiscalCalendar)
 QUALITY_FLAGS: tuple[str, ...] = get_args(QualityFlag)
 
+# Fundamentals, funding tables and forward views are in USD millions; events and guidance in USD billions.
+USD_MILLIONS_PER_BILLION = 1000.0
+
 # Fundamentals columns that hold USD millions (outflows are positive numbers).
 FUNDAMENTAL_VALUE_COLUMNS: tuple[str, ...] = (
     "revenue",

@@ -24,3 +24,11 @@ class RefreshError(DashboardError):
 
 class RefreshInProgress(RefreshError):
     """Another refresh holds the lock."""
+
+
+def require_columns(frame: object, columns: tuple[str, ...] | list[str], what: str) -> None:
+    """Raise ``DataUnavailable`` naming every column of ``columns`` that ``frame`` lacks."""
+    present = set(getattr(frame, "columns", ()))
+    absent = [column for column in columns if column not in present]
+    if absent:
+        raise DataUnavailable(f"{what}: missing column(s) {', '.join(absent)}")

@@ -14,9 +14,16 @@ from pathlib import Path
 from dashboard.errors import DataUnavailable
 from dashboard.exporting import export_csv
 from dashboard.commands.common import as_of_text
-from dashboard.loaders.curated import load_companies, load_events, load_fundamentals, load_guidance
+from dashboard.loaders.curated import (
+    load_companies,
+    load_events,
+    load_fundamentals,
+    load_fundamentals_flags,
+    load_guidance,
+)
 from dashboard.loaders.snapshot import atomic_write_bytes
-from dashboard.metrics.funding import CAPEX_BASES, forward_view, funding_table
+from dashboard.metrics.forward import forward_view
+from dashboard.metrics.funding import CAPEX_BASES, funding_table
 from dashboard.metrics.periods import PERIODS
 
 NAME = "funding-gap"
@@ -64,7 +71,10 @@ def run(args: argparse.Namespace) -> int:
         table = forward_view(chosen, guidance, companies=companies)
         what = f"{len(table)} guidance vintages (forward view, USD millions; guidance USD bn x 1000)"
     else:
-        table = funding_table(chosen, load_events(), companies=companies, period=args.period, capex_basis=args.capex)
+        flags = load_fundamentals_flags(fundamentals=fundamentals)
+        table = funding_table(
+            chosen, load_events(), companies=companies, flags=flags, period=args.period, capex_basis=args.capex
+        )
         what = f"{len(table)} rows (period={args.period}, capex={args.capex}, USD millions)"
     # Plain CSV (header first) as other tools read it; text cells still cannot start a formula.
     atomic_write_bytes(args.out, export_csv(table, with_metadata=False))

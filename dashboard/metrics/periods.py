@@ -53,6 +53,11 @@ def calendar_quarter_label(calendar_year: int, calendar_quarter: int) -> str:
     return f"CY{int(calendar_year)} Q{int(calendar_quarter)}"
 
 
+def calendar_ttm_label(calendar_year: int, calendar_quarter: int) -> str:
+    """``TTM to CY2026 Q1``: the four calendar quarters ending with the one named."""
+    return f"TTM to {calendar_quarter_label(calendar_year, calendar_quarter)}"
+
+
 def calendar_year_label(calendar_year: int) -> str:
     """``CY2025``."""
     return f"CY{int(calendar_year)}"

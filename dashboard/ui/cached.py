@@ -65,6 +65,20 @@ def cached_guidance(version: str) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
+def cached_fundamentals_flags(version: str) -> pd.DataFrame:
+    """Cell-level quality flags of the fundamentals (ticker, period_end, column, flag, note)."""
+    return curated.load_fundamentals_flags(fundamentals=cached_fundamentals(version))
+
+
+def data_as_of(version: str) -> pd.Timestamp:
+    """The data's as-of date: the latest as-of date of the dated datasets (events, fundamentals,
+    guidance, prices). "Current" means current at this date, never the clock's."""
+    dates = as_of_dates(version)
+    dated = [dates[name] for name in ("events", "fundamentals", "guidance", "prices") if dates.get(name)]
+    return pd.Timestamp(max(dated)) if dated else pd.NaT
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
 def cached_prices(version: str) -> pd.DataFrame:
     return curated.load_prices()
 
@@ -101,6 +115,7 @@ def cached_validation_reports(version: str) -> list[DatasetReport]:
         "events": lambda: curated.validate_events(data_dir / config.EVENTS_FILE),
         "fundamentals": lambda: curated.validate_fundamentals(data_dir / config.FUNDAMENTALS_FILE),
         "guidance": lambda: curated.validate_guidance(data_dir / config.GUIDANCE_FILE),
+        "fundamentals_flags": lambda: curated.validate_fundamentals_flags(data_dir / config.FUNDAMENTALS_FLAGS_FILE),
         "prices": lambda: curated.validate_prices(data_dir / config.PRICES_FILE),
     }
     reports = []
@@ -123,8 +138,20 @@ def cached_funding_table(version: str, period: str, capex_basis: str) -> pd.Data
         cached_fundamentals(version),
         cached_events(version),
         companies=cached_companies(version),
+        flags=cached_fundamentals_flags(version),
         period=period,
         capex_basis=capex_basis,
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=_METRIC_ENTRIES)
+def cached_funding_flag_notes(version: str, period: str, capex_basis: str) -> pd.DataFrame:
+    """``metrics.funding.funding_flag_notes``: the quality flags behind each funding-table row,
+    with the curators' notes (one row per table row, cell and flag)."""
+    from dashboard.metrics import funding
+
+    return funding.funding_flag_notes(
+        cached_fundamentals(version), cached_fundamentals_flags(version), period=period, capex_basis=capex_basis
     )
 
 
@@ -143,25 +170,37 @@ def cached_funding_bridge(version: str, period: str, capex_basis: str, ticker: s
 @st.cache_data(show_spinner=False, max_entries=_METRIC_ENTRIES)
 def cached_forward_view(
     version: str,
-    capex: float | None = None,
+    capex_change: float = 0.0,
     ocf_growth: float = 0.0,
     buyback_pace: float = 1.0,
-    dividends: float | None = None,
+    dividend_pace: float = 1.0,
     divestment_proceeds: float = 0.0,
 ) -> pd.DataFrame:
-    """``metrics.funding.forward_view`` for every guidance vintage (USD millions): the implied gap
-    and implied new debt under the what-if settings (defaults reproduce the run-rate)."""
-    from dashboard.metrics import funding
+    """``metrics.forward.forward_view`` for every guidance vintage (USD millions): the implied gap
+    and implied new debt, and their bounds, under the what-if settings (defaults reproduce the
+    run-rate)."""
+    from dashboard.metrics import forward
 
-    return funding.forward_view(
+    return forward.forward_view(
         cached_fundamentals(version),
         cached_guidance(version),
         companies=cached_companies(version),
-        capex=capex,
+        capex_change=capex_change,
         ocf_growth=ocf_growth,
         buyback_pace=buyback_pace,
-        dividends=dividends,
+        dividend_pace=dividend_pace,
         divestment_proceeds=divestment_proceeds,
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def cached_current_guidance(version: str) -> pd.DataFrame:
+    """``metrics.forward.current_guidance`` at the data's as-of date: per ticker, the latest
+    statement for a year that has not ended."""
+    from dashboard.metrics import forward
+
+    return forward.current_guidance(
+        cached_guidance(version), as_of=data_as_of(version), companies=cached_companies(version)
     )
 
 
@@ -240,11 +279,11 @@ def session_event_study(
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def cached_funding_memo_lines(version: str) -> pd.DataFrame:
-    """``metrics.funding.funding_memo_lines`` over all curated events and fundamentals: each
+    """``metrics.memo_lines.funding_memo_lines`` over all curated events and fundamentals: each
     funding event with its memo line, quarter, status and the reason it is or is not counted
     (USD millions), day 0 on each company's exchange calendar."""
-    from dashboard.metrics import funding
+    from dashboard.metrics import memo_lines
 
-    return funding.funding_memo_lines(
+    return memo_lines.funding_memo_lines(
         cached_events(version), cached_fundamentals(version), companies=cached_companies(version)
     )

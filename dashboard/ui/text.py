@@ -81,7 +81,7 @@ def usd_bn(value: object, *, digits: int = 1) -> str:
 
 
 def missing_reason(missing: object) -> str:
-    """The metrics' ``missing`` column as a readable reason (``missing: buybacks, dividends``)."""
-    if missing is None or (isinstance(missing, float) and pd.isna(missing)) or not str(missing).strip():
+    """The metrics' ``missing`` tuple as a readable reason (``missing: buybacks, dividends``)."""
+    if not isinstance(missing, (tuple, list)) or not missing:
         return ""
-    return "missing: " + ", ".join(part.strip() for part in str(missing).split(";") if part.strip())
+    return "missing: " + ", ".join(str(part) for part in missing)
