@@ -28,7 +28,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dashboard import config  # noqa: E402
-from dashboard.metrics.event_study import group_statistics, run_event_study  # noqa: E402
+from dashboard.metrics.caar import group_statistics  # noqa: E402
+from dashboard.metrics.event_study import run_event_study  # noqa: E402
 
 N_TICKERS, N_YEARS, DAYS_PER_YEAR = 500, 10, 252
 SIZES = (1_000, 2_000, 5_000, 10_000)

@@ -166,10 +166,8 @@ CASES: dict[str, Callable[[], tuple[object, str]]] = {
 def golden_tables(case: str) -> dict[str, pd.DataFrame]:
     """The six tables of one case, from the current engine."""
     from dashboard.metrics import event_study
+    from dashboard.metrics.caar import group_statistics
 
-    group_statistics = getattr(event_study, "group_statistics", None)
-    if group_statistics is None:  # after the split the group tests live in metrics.caar
-        from dashboard.metrics.caar import group_statistics
     result, group_by = CASES[case]()
     summary, daily = group_statistics(result, group_by=group_by)
     return {

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import config
 from dashboard.loaders import curated
-from dashboard.metrics import event_study, funding, returns
+from dashboard.metrics import caar, event_study, funding, returns
 from dashboard.ui import uploads
 from dashboard.ui.text import usd_bn
 
@@ -146,7 +146,7 @@ def test_company_page_says_where_prices_stop():
 def test_events_caar_table_equals_group_statistics(data):
     at = open_page("events")
     shown = frame_by_columns(at, "group", "sample", "caar", "t_csect", "lower", "upper")
-    summary, _ = event_study.group_statistics(data["study"], group_by="event_type")
+    summary, _ = caar.group_statistics(data["study"], group_by="event_type")
     merged = shown.merge(summary, on=["group", "sample", "window_start", "window_end"], suffixes=("", "_expected"))
     assert len(merged) == len(summary)
     for column in ("caar", "t_csect", "patell_z", "bmp_t", "kp_bmp_t", "rank_z", "gsign_z", "p_t_csect"):

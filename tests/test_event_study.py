@@ -16,16 +16,8 @@ from scipy import stats
 
 from dashboard.__main__ import main
 from dashboard.loaders.curated import close_prices, load_companies, load_events, load_prices
-from dashboard.metrics.event_study import (
-    AR_COLUMNS,
-    DAILY_COLUMNS,
-    EVENT_COLUMNS,
-    STATUSES,
-    SUMMARY_COLUMNS,
-    car_paths,
-    group_statistics,
-    run_event_study,
-)
+from dashboard.metrics.caar import DAILY_COLUMNS, SUMMARY_COLUMNS, group_statistics
+from dashboard.metrics.event_study import AR_COLUMNS, EVENT_COLUMNS, STATUSES, car_paths, run_event_study
 from dashboard.metrics.returns import returns_from_closes
 
 # --- a worked example, computed by hand ---------------------------------------------------------

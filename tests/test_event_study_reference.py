@@ -17,7 +17,8 @@ import statsmodels.api as sm
 
 from dashboard.__main__ import main
 from dashboard.commands.reactions import read_returns_file
-from dashboard.metrics.event_study import group_statistics, run_event_study
+from dashboard.metrics.caar import group_statistics
+from dashboard.metrics.event_study import run_event_study
 from dashboard.metrics.returns import log_returns
 
 FIXTURES = Path(__file__).parent / "fixtures" / "event_study"

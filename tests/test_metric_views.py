@@ -11,7 +11,8 @@ import pytest
 from scipy import stats
 
 from dashboard.loaders.curated import close_prices, load_companies, load_events, load_fundamentals, load_prices
-from dashboard.metrics.event_study import caar_intervals, group_statistics, run_event_study, select_events
+from dashboard.metrics.caar import caar_intervals, group_statistics
+from dashboard.metrics.event_study import run_event_study, select_events
 from dashboard.metrics.funding import funding_table, relative_deal_size
 from dashboard.metrics.returns import returns_from_closes
 

@@ -30,7 +30,8 @@ from dashboard.commands.common import as_of_text
 from dashboard.exporting import export_csv
 from dashboard.loaders.snapshot import atomic_write_bytes
 from dashboard.loaders.validation import read_text
-from dashboard.metrics.event_study import GROUP_BYS, MODELS, group_statistics, run_event_study
+from dashboard.metrics.caar import GROUP_BYS, group_statistics
+from dashboard.metrics.event_study import MODELS, run_event_study
 from dashboard.metrics.returns import RETURN_KINDS, returns_from_closes
 
 NAME = "reactions"

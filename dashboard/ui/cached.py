@@ -237,16 +237,16 @@ def cached_group_statistics(
     group_by: str,
     event_ids: tuple[str, ...] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``metrics.event_study.group_statistics`` -> (summary with ``caar_intervals``' 95% bounds,
+    """``metrics.caar.group_statistics`` -> (summary with ``caar_intervals``' 95% bounds,
     daily) of the cached study, over ``event_ids`` only when given (see
     ``metrics.event_study.select_events``)."""
-    from dashboard.metrics import event_study
+    from dashboard.metrics import caar, event_study
 
     result = cached_event_study(version, model, windows)
     if event_ids is not None:
         result = event_study.select_events(result, event_ids)
-    summary, daily = event_study.group_statistics(result, group_by=group_by)
-    return event_study.caar_intervals(summary), daily
+    summary, daily = caar.group_statistics(result, group_by=group_by)
+    return caar.caar_intervals(summary), daily
 
 
 @st.cache_data(show_spinner=False, max_entries=_METRIC_ENTRIES)

@@ -1,0 +1,184 @@
+"""Average abnormal returns across events (AAR, CAAR) and their significance, per group.
+
+Input: an ``EventStudyResult`` of ``metrics.event_study``. Units: decimal returns; windows and
+relative days in trading days. The six tests and their degrees of freedom are in
+``metrics.event_tests``.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from dashboard.metrics import event_tests
+from dashboard.metrics.event_study import EventStudyResult
+
+GroupBy = Literal["event_type", "ticker", "all"]
+GROUP_BYS: tuple[str, ...] = ("event_type", "ticker", "all")
+SAMPLES: tuple[str, ...] = ("all", "unconfounded")
+MIN_GROUP_EVENTS = 5
+STAT_COLUMNS: tuple[str, ...] = ("t_csect", "patell_z", "bmp_t", "kp_bmp_t", "rank_z", "gsign_z")
+P_VALUE_COLUMNS: tuple[str, ...] = tuple(f"p_{c}" for c in STAT_COLUMNS)
+SUMMARY_COLUMNS: tuple[str, ...] = (
+    "group", "sample", "window_start", "window_end", "n_events", "caar", *STAT_COLUMNS, *P_VALUE_COLUMNS,
+    "avg_cross_correlation", "small_sample",
+)
+DAILY_COLUMNS: tuple[str, ...] = (
+    "group", "sample", "rel_day", "n_events", "aar", "caar", *STAT_COLUMNS, *P_VALUE_COLUMNS, "small_sample",
+)
+
+
+def _groups(parameters: pd.DataFrame, group_by: str) -> list[tuple[str, np.ndarray]]:
+    """(group name, member mask over the events) per group, sorted by name."""
+    if group_by not in GROUP_BYS:
+        raise ValueError(f"group_by must be one of {GROUP_BYS}, got {group_by!r}")
+    if group_by == "all":
+        return [("all", np.ones(len(parameters), bool))]
+    keys = parameters[group_by].astype(str)
+    return [(str(g), (keys == g).to_numpy()) for g in sorted(keys.unique())]
+
+
+def _statistics(
+    result: EventStudyResult,
+    members: np.ndarray,
+    values: np.ndarray,
+    standardized: np.ndarray,
+    day_sets: list[np.ndarray],
+    min_events: int,
+) -> dict[str, np.ndarray]:
+    """All six tests for the columns of ``values`` over the ``members`` events."""
+    parameters = result.parameters
+    dof = parameters["dof"].to_numpy(dtype=float)[members]
+    n = np.isfinite(values).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(np.isfinite(values), values, 0.0).sum(axis=0) / n
+    out: dict[str, np.ndarray] = {"n_events": n, "mean": np.where(n > 0, mean, np.nan)}
+    r_bar = event_tests.average_cross_correlation(result.estimation_residuals[members])
+    out["t_csect"], out["p_t_csect"] = event_tests.cross_sectional_t(values)
+    out["patell_z"], out["p_patell_z"] = event_tests.patell_z(standardized, dof)
+    out["bmp_t"], out["p_bmp_t"] = event_tests.bmp_t(standardized)
+    out["kp_bmp_t"], out["p_kp_bmp_t"] = event_tests.kolari_pynnonen_t(standardized, r_bar)
+    out["rank_z"], out["p_rank_z"] = event_tests.corrado_rank_z(result.rank_deviations[members], day_sets)
+    out["gsign_z"], out["p_gsign_z"] = event_tests.generalized_sign_z(
+        values, result.positive_estimation[members], parameters["n_estimation"].to_numpy(dtype=float)[members]
+    )
+    small = n < min_events
+    for name in (*STAT_COLUMNS, *P_VALUE_COLUMNS):
+        out[name] = np.where(small, np.nan, out[name])
+    out["small_sample"] = small
+    out["avg_cross_correlation"] = np.full(values.shape[1], r_bar)
+    return out
+
+
+def _window_tables(result: EventStudyResult) -> dict[str, np.ndarray]:
+    """Per event x window arrays of the result's events table (rows = events, columns = windows)."""
+    shape = (len(result.parameters), len(result.windows))
+    events = result.events
+    if not len(result.parameters):
+        return {"status": np.empty(shape, dtype=object), "confounded": np.zeros(shape, bool),
+                "car": np.zeros(shape), "car_se": np.zeros(shape)}
+    return {
+        "status": events["status"].to_numpy().reshape(shape),
+        "confounded": events["confounded"].to_numpy(dtype=bool).reshape(shape),
+        "car": events["car"].to_numpy(dtype=float).reshape(shape),
+        "car_se": events["car_se"].to_numpy(dtype=float).reshape(shape),
+    }
+
+
+def _summary_rows(
+    result: EventStudyResult, group: str, sample: str, in_group: np.ndarray, tables: dict[str, np.ndarray], min_events: int
+) -> list[dict]:
+    """One SUMMARY row per window for one group and sample."""
+    offset = len(result.estimation_residuals[0]) if len(result.parameters) else 0
+    first_day = int(result.rel_days[0])
+    rows = []
+    for w, (a, b) in enumerate(result.windows):
+        members = in_group & (tables["status"][:, w] == "ok")
+        if sample == "unconfounded":
+            members &= ~tables["confounded"][:, w]
+        index = np.flatnonzero(members)
+        car = tables["car"][index, w]
+        days = [offset + np.arange(a - first_day, b - first_day + 1)]
+        found = _statistics(result, index, car[:, None], (car / tables["car_se"][index, w])[:, None], days, min_events)
+        row = {"group": group, "sample": sample, "window_start": a, "window_end": b,
+               "n_events": int(found["n_events"][0]), "caar": float(found["mean"][0]) if len(index) else np.nan}
+        for name in (*STAT_COLUMNS, *P_VALUE_COLUMNS):
+            row[name] = float(found[name][0])
+        row["avg_cross_correlation"] = float(found["avg_cross_correlation"][0]) if len(index) >= 2 else np.nan
+        row["small_sample"] = bool(found["small_sample"][0])
+        rows.append(row)
+    return rows
+
+
+def _daily_frame(result: EventStudyResult, group: str, sample: str, in_group: np.ndarray, min_events: int) -> pd.DataFrame:
+    """DAILY rows (one per relative day) for one group and sample."""
+    parameters = result.parameters
+    members = in_group & parameters["estimated"].to_numpy(dtype=bool)
+    if sample == "unconfounded":
+        members &= ~parameters["confounded_any"].to_numpy(dtype=bool)
+    index = np.flatnonzero(members)
+    offset = len(result.estimation_residuals[0]) if len(parameters) else 0
+    days = [np.array([offset + j]) for j in range(len(result.rel_days))]
+    found = _statistics(result, index, result.ar[index], result.sar[index], days, min_events)
+    aar = np.where(found["n_events"] > 0, found["mean"], np.nan)
+    columns = {"group": group, "sample": sample, "rel_day": result.rel_days,
+               "n_events": found["n_events"].astype(int), "aar": aar,
+               "caar": np.cumsum(np.nan_to_num(aar)) + np.where(np.isnan(aar), np.nan, 0.0)}
+    columns.update({name: found[name] for name in (*STAT_COLUMNS, *P_VALUE_COLUMNS)})
+    columns["small_sample"] = found["small_sample"]
+    return pd.DataFrame(columns)
+
+
+def group_statistics(
+    result: EventStudyResult,
+    *,
+    group_by: GroupBy = "event_type",
+    min_events: int = MIN_GROUP_EVENTS,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Average abnormal returns across events and their tests, per group and sample.
+
+    Groups: each ``event_type``, each ``ticker``, or ``all``. Samples: ``all`` events and
+    ``unconfounded`` ones. Returns ``(summary, daily)``:
+
+    - ``summary`` (SUMMARY.csv): one row per group x sample x window over the events whose status
+      is ``ok`` for that window (unconfounded: and not confounded in it). ``caar`` = mean CAR.
+    - ``daily`` (DAILY.csv): one row per group x sample x relative day over the events with a
+      fitted model and an AR that day (unconfounded: not confounded in any window).
+      ``aar`` = mean AR that day, ``caar`` = running sum of ``aar`` from the first relative day.
+
+    Tests (see ``event_tests`` for formulas and degrees of freedom): cross-sectional t (N-1),
+    Patell Z (normal, per-event t variance d/(d-2)), BMP t (N-1), Kolari-Pynnonen adjusted BMP
+    (N-1; average cross-correlation of estimation residuals of the group's events), Corrado
+    rank Z (normal), Cowan generalized sign Z (normal). A group x sample x window with fewer
+    than ``min_events`` events has ``small_sample = True`` and NaN statistics (its ``caar`` is
+    still shown). No events -> empty frames with the columns.
+    """
+    tables = _window_tables(result)
+    summary_rows: list[dict] = []
+    daily_parts: list[pd.DataFrame] = []
+    for group, in_group in _groups(result.parameters, group_by):
+        for sample in SAMPLES:
+            summary_rows += _summary_rows(result, group, sample, in_group, tables, min_events)
+            daily_parts.append(_daily_frame(result, group, sample, in_group, min_events))
+    summary = pd.DataFrame(summary_rows, columns=list(SUMMARY_COLUMNS))
+    daily = pd.concat(daily_parts, ignore_index=True) if daily_parts else pd.DataFrame(columns=list(DAILY_COLUMNS))
+    return summary, daily[list(DAILY_COLUMNS)]
+
+
+def caar_intervals(summary: pd.DataFrame, *, confidence: float = 0.95) -> pd.DataFrame:
+    """A copy of a ``group_statistics`` summary with ``lower`` and ``upper`` CAAR bounds.
+
+    ``se = |caar / t_csect|`` is the cross-sectional standard error behind ``t_csect``
+    (sample standard deviation of the CARs / sqrt(N)); the bounds are ``caar -/+ q * se`` with
+    ``q`` the Student t quantile at ``confidence`` and N - 1 degrees of freedom, the test's own
+    convention. NaN where the test is NaN (a small group, or fewer than two events).
+    """
+    out = summary.copy()
+    se = (out["caar"] / out["t_csect"]).abs()
+    dof = (out["n_events"] - 1).clip(lower=1)
+    q = stats.t.ppf(0.5 + confidence / 2, dof)
+    out["lower"] = out["caar"] - q * se
+    out["upper"] = out["caar"] + q * se
+    return out
