@@ -67,6 +67,9 @@ CapexBasis = Literal["reported", "economic"]
 DEFAULT_FUNDING_PERIOD: Period = "quarter"
 DEFAULT_CAPEX_BASIS: CapexBasis = "reported"
 
+# Event types that raise or return money (the deal-size chart plots only these).
+FUNDING_EVENT_TYPES: tuple[str, ...] = ("divestment", "asset_sale", "jv_spv_financing", "debt_issuance", "equity_issuance")
+
 EVENT_TIMES: tuple[str, ...] = get_args(EventTime)
 EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 STAGES: tuple[str, ...] = get_args(Stage)
@@ -108,6 +111,7 @@ DEFAULT_MIN_ESTIMATION_DAYS = 120
 DEFAULT_EVENT_WINDOWS: tuple[tuple[int, int], ...] = ((-1, 1), (0, 1), (-5, 5), (0, 20))
 DEFAULT_MARKET_BENCHMARK = "SPY"
 CONFOUND_MASK_DAYS: tuple[int, int] = (-1, 1)
+MIN_GROUP_EVENTS = 5  # fewer events in a group: its CAAR is shown, not tested
 
 # Live refresh.
 REFRESH_LOCK_FILE = "refresh.lock"

@@ -15,9 +15,9 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import config
 from dashboard.loaders import curated
-from dashboard.metrics import caar, event_study, funding, returns
+from dashboard.metrics import caar, event_study, forward, funding, returns
 from dashboard.ui import uploads
-from dashboard.ui.text import usd_bn
+from dashboard.ui.text import escape_markdown, usd_bn
 
 APP = str(config.REPO_ROOT / "dashboard" / "app.py")
 PAGES = ("overview", "company", "events", "compare", "methodology")
@@ -36,6 +36,7 @@ def data():
         "events": events,
         "companies": companies,
         "guidance": curated.load_guidance(),
+        "flags": curated.load_fundamentals_flags(),
         "study": study,
         "manifest": curated.load_manifest(),
     }
@@ -63,7 +64,8 @@ def frame_by_columns(at: AppTest, *columns: str, last: bool = False) -> pd.DataF
 
 
 def metric(at: AppTest, label: str, occurrence: int = 0) -> str:
-    return [m.value for m in at.metric if m.label == label][occurrence]
+    """The value of the metric labelled ``label`` (a quality-flag mark " ⚑ ..." may follow it)."""
+    return [m.value for m in at.metric if m.label == label or m.label.startswith(label + " ⚑")][occurrence]
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -76,64 +78,129 @@ def test_every_page_renders_with_title_tables_and_exports(page):
     assert at.query_params["v"] == [curated.load_manifest()["data_version"]] or at.query_params["v"] == curated.load_manifest()["data_version"]
 
 
+def ttm_table(data, capex_basis="reported"):
+    return funding.funding_table(
+        data["fundamentals"], data["events"], companies=data["companies"], flags=data["flags"], period="ttm",
+        capex_basis=capex_basis,
+    )
+
+
 def test_overview_numbers_equal_the_funding_table(data):
     at = open_page("overview")
-    shown = frame_by_columns(at, "ticker", "funding_gap_bn", "ttm_capex_bn").set_index("ticker")
-    ttm = funding.funding_table(data["fundamentals"], data["events"], companies=data["companies"], period="ttm", capex_basis="reported")
+    shown = frame_by_columns(at, "ticker", "funding_gap", "funding_gap_lower_bound", "capex").set_index("ticker")
+    ttm = ttm_table(data)
     for ticker in ("META", "MSFT", "GOOGL", "AMZN", "ORCL", "INTC"):
         own = ttm[ttm["ticker"] == ticker].sort_values("period_end")
-        with_gap = own[own["funding_gap"].notna()]
-        if with_gap.empty:
-            assert np.isnan(shown.at[ticker, "funding_gap_bn"])
+        # every figure of the row comes from one period: the latest with a known or bounded gap
+        row = own[own["funding_gap_lower_bound"].notna()].iloc[-1]
+        assert shown.at[ticker, "period"] == row["period"]
+        assert shown.at[ticker, "capex"] == pytest.approx(round(row["capex"] / 1000, 2))
+        assert shown.at[ticker, "funding_gap_lower_bound"] == pytest.approx(round(row["funding_gap_lower_bound"] / 1000, 2))
+        if np.isnan(row["funding_gap"]):
+            assert np.isnan(shown.at[ticker, "funding_gap"])
+            assert shown.at[ticker, "funding_gap_text"].startswith(("at least", "a surplus of at most"))
+            assert "counted as 0" in shown.at[ticker, "note"]
         else:
-            assert shown.at[ticker, "gap_period"] == with_gap["period"].iloc[-1]
-            assert shown.at[ticker, "funding_gap_bn"] == pytest.approx(with_gap["funding_gap"].iloc[-1] / 1000)
-            assert shown.at[ticker, "self_funded_pct"] == pytest.approx(with_gap["self_funded_share"].iloc[-1] * 100)
-        with_capex = own[own["capex"].notna()]
-        assert shown.at[ticker, "ttm_capex_bn"] == pytest.approx(with_capex["capex"].iloc[-1] / 1000)
+            assert shown.at[ticker, "funding_gap"] == pytest.approx(round(row["funding_gap"] / 1000, 2))
+            assert shown.at[ticker, "self_funded_share"] == pytest.approx(row["self_funded_share"] * 100)
+    # Oracle's TTM gap is only bounded (its quarterly buybacks before FY2027 are not public)
+    assert shown.at["ORCL", "funding_gap_text"].startswith("at least")
     # SoftBank: no fundamentals, shown as missing with the reason, never as zero
-    assert np.isnan(shown.at["9984.T", "ttm_capex_bn"])
+    assert np.isnan(shown.at["9984.T", "capex"])
     assert "no fundamentals" in shown.at["9984.T", "note"]
+
+
+def test_overview_guidance_is_for_a_year_not_yet_ended(data):
+    at = open_page("overview")
+    shown = frame_by_columns(at, "ticker", "guidance", "guidance_date").set_index("ticker")
+    # as of 2026-09-25: Meta's latest statement guides FY2026 (ends 2026-12-31), never an ended year
+    assert shown.at["META", "guidance"].startswith(("FY2026", "FY2027"))
+    # Microsoft's fiscal 2026 ended in June 2026: its current guidance is calendar 2026 or FY2027
+    assert not shown.at["MSFT", "guidance"].startswith("FY2026")
 
 
 def test_overview_economic_basis_changes_capex_as_the_metrics_do(data):
     at = open_page("overview", capex="economic")
-    shown = frame_by_columns(at, "ticker", "ttm_capex_bn").set_index("ticker")
-    ttm = funding.funding_table(data["fundamentals"], data["events"], companies=data["companies"], period="ttm", capex_basis="economic")
-    meta = ttm[(ttm["ticker"] == "META") & ttm["capex"].notna()].sort_values("period_end")
-    assert shown.at["META", "ttm_capex_bn"] == pytest.approx(meta["capex"].iloc[-1] / 1000)
+    shown = frame_by_columns(at, "ticker", "capex", "period").set_index("ticker")
+    ttm = ttm_table(data, "economic")
+    meta = ttm[(ttm["ticker"] == "META") & ttm["funding_gap_lower_bound"].notna()].sort_values("period_end").iloc[-1]
+    assert shown.at["META", "period"] == meta["period"]
+    assert shown.at["META", "capex"] == pytest.approx(round(meta["capex"] / 1000, 2))
+
+
+def quarter_row(data, ticker, period):
+    quarters = funding.funding_table(
+        data["fundamentals"], data["events"], companies=data["companies"], flags=data["flags"], period="quarter",
+        capex_basis="reported",
+    )
+    return quarters[(quarters["ticker"] == ticker) & (quarters["period"] == period)].iloc[0]
 
 
 def test_company_bridge_and_reactions_equal_the_metrics(data):
     at = open_page("company", company="MSFT", bridge_period="quarter", bridge="FY2025 Q3", model="market")
     assert at.title[0].value == "Microsoft (MSFT)"
-    quarters = funding.funding_table(data["fundamentals"], data["events"], companies=data["companies"], period="quarter", capex_basis="reported")
-    row = quarters[(quarters["ticker"] == "MSFT") & (quarters["period"] == "FY2025 Q3")].iloc[0]
-    assert metric(at, "Funding gap") == usd_bn(row["funding_gap"])
+    row = quarter_row(data, "MSFT", "FY2025 Q3")
+    assert row["funding_gap"] < 0  # a surplus, said in words rather than as a negative gap
+    assert metric(at, "Funding gap") == f"a surplus of {usd_bn(-row['funding_gap'])}"
     assert metric(at, "Capex") == usd_bn(row["capex"])
     assert metric(at, "Internal funding") == usd_bn(row["internal_funding"])
-    # reactions table: every MSFT event x window of the study, CARs equal
+    # reactions table: every MSFT event x window of the study, CARs equal (shown in percent)
     shown = frame_by_columns(at, "event_id", "window_start", "car", "status")
     expected = data["study"].events[data["study"].events["ticker"] == "MSFT"]
     assert len(shown) == len(expected)
+    assert list(shown.columns[:5]) == ["event_id", "ticker", "car", "car_t", "car_p"]  # key columns first
     merged = shown.merge(expected, on=["event_id", "window_start", "window_end"], suffixes=("", "_expected"))
-    np.testing.assert_allclose(merged["car"], merged["car_expected"], equal_nan=True)
+    np.testing.assert_allclose(merged["car"], merged["car_expected"] * 100, equal_nan=True)
     assert (merged["status"] == merged["status_expected"]).all()
+
+
+def test_company_oracle_bridge_reads_as_a_bound(data):
+    at = open_page("company", company="ORCL", bridge_period="quarter", bridge="FY2026 Q3")
+    row = quarter_row(data, "ORCL", "FY2026 Q3")
+    assert np.isnan(row["funding_gap"])
+    # by hand from fundamentals.csv: capex 18,635 - (OCF 7,151 - buybacks n/a as 0 - dividends 1,437) = 12,921
+    assert row["funding_gap_lower_bound"] == pytest.approx(18635 - (7151 - 0 - 1437))
+    assert metric(at, "Funding gap") == "at least $12.9 bn"
+    assert metric(at, "Internal funding, at most") == usd_bn(7151 - 1437)
+    assert any("counted as 0" in c.value for c in at.caption)
+
+
+def test_company_marks_a_provisional_figure(data):
+    at = open_page("company", company="ORCL", bridge_period="quarter", bridge="FY2026 Q4")
+    labels = [m.label for m in at.metric]
+    # Oracle's FY2026 Q4 operating cash flow is provisional (fundamentals_flags.csv)
+    assert "Funding gap ⚑ provisional" in labels
+    gap = [m for m in at.metric if m.label == "Funding gap ⚑ provisional"][0]
+    assert "provisional" in gap.help and "PROVISIONAL" in gap.help
+
+
+def test_company_seed_event_names_the_results_it_shares_day_0_with(data):
+    at = open_page("company", company="META", event="EV035")
+    headline = data["events"].set_index("event_id").at["EV032", "headline"]
+    texts = [m.value for m in at.markdown]
+    shared = [t for t in texts if "Shares day 0 (2025-07-31) with EV032" in t]
+    assert shared, texts
+    assert escape_markdown(headline) in shared[0] and "cannot be attributed to this event alone" in shared[0]
 
 
 def test_company_forward_view_what_ifs_equal_forward_view(data):
     at = open_page("company", company="AMZN", ocf_growth="0.1", buyback_pace="0", divestments="5", capex_change="0.2")
     guidance = data["guidance"]
-    base = funding.forward_view(data["fundamentals"], guidance, companies=data["companies"])
-    latest = base[base["ticker"] == "AMZN"].sort_values("statement_date").iloc[-1]
-    expected = funding.forward_view(
+    current = forward.current_guidance(guidance, as_of=pd.Timestamp("2026-09-25"), companies=data["companies"]).loc["AMZN"]
+    expected = forward.forward_view(
         data["fundamentals"], guidance, companies=data["companies"],
-        capex=latest["capex_mid"] * 1.2, ocf_growth=0.1, buyback_pace=0.0, divestment_proceeds=5000.0,
+        capex_change=0.2, ocf_growth=0.1, buyback_pace=0.0, divestment_proceeds=5000.0,
     )
-    row = expected[expected["ticker"] == "AMZN"].sort_values("statement_date").iloc[-1]
+    row = expected[(expected["ticker"] == "AMZN") & (expected["statement_date"] == current["statement_date"])].iloc[-1]
     assert metric(at, "Implied new debt (mid)") == usd_bn(row["implied_new_debt_mid"])
-    assert metric(at, "Implied gap (mid)") == usd_bn(row["funding_gap_mid"])
+    assert metric(at, "Implied gap (mid)") in (usd_bn(row["funding_gap_mid"]), f"a surplus of {usd_bn(-row['funding_gap_mid'])}")
     assert at.query_params["ocf_growth"] in ("0.1", ["0.1"])
+
+
+def test_company_forward_view_of_oracle_is_bounded(data):
+    at = open_page("company", company="ORCL")
+    value = metric(at, "Implied new debt (mid)")
+    assert value.startswith("at least") or value == "$0.0 bn", value
 
 
 def test_company_page_says_where_prices_stop():
@@ -149,7 +216,8 @@ def test_events_caar_table_equals_group_statistics(data):
     summary, _ = caar.group_statistics(data["study"], group_by="event_type")
     merged = shown.merge(summary, on=["group", "sample", "window_start", "window_end"], suffixes=("", "_expected"))
     assert len(merged) == len(summary)
-    for column in ("caar", "t_csect", "patell_z", "bmp_t", "kp_bmp_t", "rank_z", "gsign_z", "p_t_csect"):
+    np.testing.assert_allclose(merged["caar"], merged["caar_expected"] * 100, equal_nan=True, rtol=1e-10)
+    for column in ("t_csect", "patell_z", "bmp_t", "kp_bmp_t", "rank_z", "gsign_z", "p_t_csect"):
         np.testing.assert_allclose(merged[column], merged[f"{column}_expected"], equal_nan=True, rtol=1e-10)
     # the interval brackets the CAAR wherever the test exists
     tested = merged[merged["t_csect"].notna()]
@@ -164,7 +232,7 @@ def test_events_filter_subset_matches_a_study_cut_to_those_events(data):
     # CARs are those of the full study (confounding judged against every curated event)
     full = data["study"].events
     window = full[(full["window_start"] == -1) & (full["window_end"] == 1)].set_index("event_id")
-    np.testing.assert_allclose(shown.set_index("event_id")["car"], window.loc[shown["event_id"], "car"], equal_nan=True)
+    np.testing.assert_allclose(shown.set_index("event_id")["car"], window.loc[shown["event_id"], "car"] * 100, equal_nan=True)
 
 
 def test_compare_table_equals_calendarized_funding_table(data):
@@ -173,8 +241,9 @@ def test_compare_table_equals_calendarized_funding_table(data):
     expected = funding.funding_table(data["fundamentals"], data["events"], companies=data["companies"], period="calendar_year", capex_basis="reported")
     merged = shown.merge(expected, on=["ticker", "period"], suffixes=("", "_expected"))
     assert len(merged) == len(expected) == len(shown)
-    np.testing.assert_allclose(merged["funding_gap"], merged["funding_gap_expected"], equal_nan=True)
-    np.testing.assert_allclose(merged["capex_intensity"], merged["capex_intensity_expected"], equal_nan=True)
+    np.testing.assert_allclose(merged["funding_gap"], (merged["funding_gap_expected"] / 1000).round(2), equal_nan=True)
+    np.testing.assert_allclose(merged["funding_gap_lower_bound"], (merged["funding_gap_lower_bound_expected"] / 1000).round(2), equal_nan=True)
+    np.testing.assert_allclose(merged["capex_intensity"], merged["capex_intensity_expected"] * 100, equal_nan=True)
 
 
 def test_methodology_shows_the_manifest_and_a_clean_validation(data):
@@ -183,7 +252,11 @@ def test_methodology_shows_the_manifest_and_a_clean_validation(data):
     for name, entry in data["manifest"]["datasets"].items():
         assert shown.at[name, "as_of"] == entry["as_of"]
         assert shown.at[name, "rows"] == entry["rows"]
-    assert len(at.success) == 4 and not at.warning  # events, fundamentals, guidance, prices all valid
+    assert len(at.success) == 5 and not at.warning  # events, fundamentals, guidance, flags, prices all valid
+    counts = frame_by_columns(at, "ticker", "total").set_index("ticker")
+    flags = data["flags"]
+    assert counts["total"].sum() == len(flags)
+    assert counts.at["ORCL", "provisional"] == ((flags["ticker"] == "ORCL") & (flags["flag"] == "provisional")).sum()
     assert not at.button  # refresh is off unless the server allows it
 
 
@@ -270,7 +343,7 @@ def test_events_page_reports_an_upload_row_by_row_and_runs_the_valid_rows(data, 
         good, returns.simple_returns(curated.close_prices(curated.load_prices())), companies=data["companies"],
         confounders=data["events"],
     ).events
-    np.testing.assert_allclose(result["car"].to_numpy(), expected["car"].to_numpy(), equal_nan=True)
+    np.testing.assert_allclose(result["car"].to_numpy(), expected["car"].to_numpy() * 100, equal_nan=True)  # shown in percent
     assert sorted(p.name for p in config.DATA_DIR.iterdir()) == before  # nothing written
 
 

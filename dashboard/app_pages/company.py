@@ -12,12 +12,15 @@ from dashboard.charts.funding import (
 from dashboard.charts.guidance import capex_guidance_figure
 from dashboard.charts.prices import price_vs_benchmark_figure
 from dashboard.charts.reactions import car_paths_figure
+from dashboard.config import USD_MILLIONS_PER_BILLION
 from dashboard.ui import cached, views, widgets
+from dashboard.ui.columns import FUNDING_KEY_COLUMNS, REACTION_KEY_COLUMNS
 from dashboard.ui.export import table
 from dashboard.ui.text import (
     escape_markdown,
     http_urls,
     missing_reason,
+    show_event_source,
     show_link,
     show_text,
     usd_bn,
@@ -88,25 +91,29 @@ if rows.empty:
     st.info(f"No fundamentals for {company['name']} in the data, so no funding gap.")
 else:
     labels = rows["period"].tolist()
-    complete = rows[rows["funding_gap"].notna()]
-    default_label = complete["period"].iloc[-1] if not complete.empty else labels[-1]
+    shown_rows = rows[rows["funding_gap_lower_bound"].notna()]  # exact or bounded
+    default_label = shown_rows["period"].iloc[-1] if not shown_rows.empty else labels[-1]
     label = widgets.choice("bridge", "Period", labels[::-1], default_label)
     row = rows[rows["period"] == label].iloc[0]
-    # ``missing`` names the bridge's inputs and why memo lines are unknown; each is shown where it applies.
-    bridge_parts, memo_reasons = views.split_missing(row["missing"])
-    bridge_missing = ";".join(bridge_parts)
-    if bridge_missing:
-        st.caption(f"{escape_markdown(label)}: {escape_markdown(missing_reason(bridge_missing))} — dependent figures are n/a, "
-                   "and the waterfall stops before the first missing step.")
+    st.markdown(f"**{escape_markdown(label)}** · {row['period_start'].date()} to {row['period_end'].date()}"
+                if pd.notna(row["period_start"]) else f"**{escape_markdown(label)}**")
+    if row["missing"] and pd.isna(row["funding_gap_lower_bound"]):
+        st.caption(f"{escape_markdown(missing_reason(row['missing']))}: the gap is neither known nor bounded for this period.")
+    elif views.bound_reason(row):
+        st.caption(f"The gap is {escape_markdown(views.bound_reason(row))}: the waterfall shows the least the gap can be.")
+    if row["not_reported"]:
+        st.caption("Not reported, left in “other and unexplained”: " + escape_markdown(", ".join(row["not_reported"])) + ".")
+    notes = cached.cached_funding_flag_notes(version, period, basis)
+    notes = notes[(notes["ticker"] == ticker) & (notes["period"] == label)]
     left, right = st.columns([3, 2])
     with left:
         bridge = cached.cached_funding_bridge(version, period, basis, ticker, label)
         st.plotly_chart(funding_bridge_figure(bridge, title=f"{ticker} {label}: from operating cash flow to the gap and what covered it"), key="company_bridge")
+        st.caption("Hatched bars rest on a provisional figure; a dotted outline marks a bound; a surplus is drawn in its own colour.")
     with right:
         st.plotly_chart(memo_lines_figure(row), key="company_memo")
-        memo_ids = [token for token in str(row.get("memo_events", "")).replace(";", " ").split() if token]
         events = cached.cached_events(version).set_index("event_id")
-        linked = [event_id for event_id in dict.fromkeys(memo_ids) if event_id in events.index]
+        linked = [event_id for event_id in dict.fromkeys(row["memo_events"]) if event_id in events.index]
         if linked:
             st.caption("Events behind the memo lines:")
             for event_id in linked:
@@ -114,15 +121,30 @@ else:
                 show_link(f"{event_id} · {event['event_date'].date()} · {event['headline']}", event["source_url"])
         else:
             st.caption("No funding event lands in this period.")
-        if memo_reasons:
-            st.caption("Memo lines n/a (unknown, not zero): " + escape_markdown("; ".join(memo_reasons)) + ".")
+        if row["memo_missing"]:
+            st.caption("Memo lines n/a (unknown, not zero): " + escape_markdown("; ".join(row["memo_missing"])) + ".")
     c1, c2, c3, c4 = st.columns(4)
-    c1.metric("Funding gap", usd_bn(row["funding_gap"]), help=missing_reason(bridge_missing) or "capex − internal funding")
-    c2.metric("Internal funding", usd_bn(row["internal_funding"]), help="operating cash flow − buybacks − dividends")
-    c3.metric("Capex", usd_bn(row["capex"]), help=f"{basis} basis")
-    c4.metric("Free cash flow", usd_bn(row["free_cash_flow"]), help="operating cash flow − capex")
+    gap_inputs = ("operating_cash_flow", "capex", "buybacks", "dividends", *(("finance_lease_principal",) if basis == "economic" else ()))
+    internal_inputs = ("operating_cash_flow", "buybacks", "dividends")
+    internal_known = pd.notna(row["internal_funding"])
+    c1.metric("Funding gap" + views.flag_mark(notes, gap_inputs), views.gap_text(row),
+              help=views.figure_help("capex − internal funding", notes, gap_inputs, extra=views.bound_reason(row)))
+    c2.metric(("Internal funding" if internal_known else "Internal funding, at most") + views.flag_mark(notes, internal_inputs),
+              usd_bn(row["internal_funding"] if internal_known else row["internal_funding_upper_bound"]),
+              help=views.figure_help("operating cash flow − buybacks − dividends", notes, internal_inputs))
+    c3.metric("Capex" + views.flag_mark(notes, gap_inputs[1:2]), usd_bn(row["capex"]),
+              help=views.figure_help(f"{basis} basis", notes, ("capex", "finance_lease_principal")))
+    c4.metric("Free cash flow" + views.flag_mark(notes, ("operating_cash_flow", "capex")), usd_bn(row["free_cash_flow"]),
+              help=views.figure_help("operating cash flow − capex", notes, ("operating_cash_flow", "capex")))
+    with st.popover("Sources and quality flags of these figures", icon=":material/source:"):
+        st.caption("Source of the figures (fundamentals.csv):")
+        show_text(row["source"])
+        if notes.empty:
+            st.caption("No quality flag on the cells behind this period.")
+        else:
+            table(notes, f"company_flags_{period}", {**params, "bridge_period": period, "bridge": label})
     st.caption(f"Buybacks basis: {escape_markdown(row.get('buybacks_basis', ''))}. {escape_markdown(row.get('period_note', ''))}")
-    table(rows, f"company_funding_{period}", {**params, "bridge_period": period})
+    table(rows, f"company_funding_{period}", {**params, "bridge_period": period}, key_columns=FUNDING_KEY_COLUMNS)
 
 # Funding events in no memo total stay visible: after the last reported quarter, of a company
 # without fundamentals, in a partly covered quarter, without an amount, or never counted.
@@ -132,7 +154,7 @@ st.subheader("Funding events in no memo total")
 if uncounted.empty:
     st.caption(f"Every funding event of {escape_markdown(company['name'])} is counted in a memo line above.")
 else:
-    shown = uncounted.assign(funding_usd_bn=uncounted["funding_usd_m"] / 1000.0)[
+    shown = uncounted.assign(funding_usd_bn=uncounted["funding_usd_m"] / USD_MILLIONS_PER_BILLION)[
         ["event_id", "event_date", "day0_date", "deal_id", "stage", "funding_kind", "funding_usd_bn", "period", "memo_status", "reason"]
     ].sort_values(["event_date", "event_id"])
     table(
@@ -161,14 +183,17 @@ if base.empty:
     st.info(f"No capex guidance for {company['name']} in the data, so no forward view.")
 else:
     vintage_names = [f"{d.date().isoformat()}_{p}" for d, p in zip(base["statement_date"], base["guided_period"])]
-    complete = [n for n, gap in zip(vintage_names, base["funding_gap_mid"]) if pd.notna(gap)]
-    vintage = widgets.choice("vintage", "Guidance vintage (statement date, guided year)", vintage_names[::-1], vintage_names[-1],
+    current_guidance = cached.cached_current_guidance(version)
+    default_vintage = vintage_names[-1]
+    if ticker in current_guidance.index:
+        now = current_guidance.loc[ticker]
+        default_vintage = f"{now['statement_date'].date().isoformat()}_{'CY' if now['period_basis'] == 'calendar_year' else 'FY'}{int(now['fiscal_year'])}"
+    vintage = widgets.choice("vintage", "Guidance vintage (statement date, guided year)", vintage_names[::-1], default_vintage,
                              format_func=lambda n: n.replace("_", " · "))
     position = vintage_names.index(vintage)
-    latest = base.iloc[position]
     s1, s2, s3, s4, s5 = st.columns(5)
     capex_change = widgets.number("capex_change", "Capex vs guidance", low=-0.5, high=1.0, default=0.0, step=0.05, container=s1, format="%+.2f",
-                                  help="Decimal change applied to the guided mid-point (0 = as guided, 0.1 = +10%).")
+                                  help="Decimal change applied to the guided capex (0 = as guided, 0.1 = +10%).")
     ocf_growth = widgets.number("ocf_growth", "OCF growth", low=-0.5, high=1.0, default=0.0, step=0.05, container=s2, format="%+.2f",
                                 help="Decimal growth of trailing operating cash flow.")
     buyback_pace = widgets.number("buyback_pace", "Buyback pace", low=0.0, high=2.0, default=1.0, step=0.1, container=s3, format="%.1f×",
@@ -177,31 +202,36 @@ else:
                                    help="Multiple of trailing dividends.")
     divestments = widgets.number("divestments", "Divestments (USD bn)", low=0.0, high=100.0, default=0.0, step=1.0, container=s5,
                                  help="Expected divestment and asset-sale proceeds in the guided year.")
-    capex_value = None if capex_change == 0 else float(latest["capex_mid"]) * (1 + capex_change)
-    dividends_value = None
-    if dividend_pace != 1.0 and pd.notna(latest["trailing_dividends"]):
-        dividends_value = float(latest["trailing_dividends"]) * dividend_pace
-    what_if = cached.cached_forward_view(version, capex_value, ocf_growth, buyback_pace, dividends_value, divestments * 1000.0)
+    what_if = cached.cached_forward_view(version, capex_change, ocf_growth, buyback_pace, dividend_pace,
+                                         divestments * USD_MILLIONS_PER_BILLION)
     what_if = what_if[(what_if["ticker"] == ticker)].sort_values("statement_date")
     current = what_if.iloc[position]
     reason = missing_reason(current["missing"])
+    bound = views.bound_reason(current)
     st.markdown(
-        f"Guidance of **{current['statement_date'].date()}** for **{escape_markdown(current['guided_period'])}**: "
-        f"capex {usd_bn(current['capex_low'], digits=0)}–{usd_bn(current['capex_high'], digits=0)}; "
-        f"run-rate {escape_markdown(current['run_rate_period'])}."
+        f"Guidance of **{current['statement_date'].date()}** for **{escape_markdown(current['guided_period'])}** "
+        f"(ends {current['guided_period_end'].date()}): capex {usd_bn(current['capex_low'], digits=0)}–"
+        f"{usd_bn(current['capex_high'], digits=0)}; run-rate {escape_markdown(current['run_rate_period'])}."
     )
     f1, f2, f3, f4 = st.columns(4)
-    f1.metric("Internal funding", usd_bn(current["internal_funding"]), help=reason or "OCF − buybacks − dividends, what-if adjusted")
-    f2.metric("Implied gap (mid)", usd_bn(current["funding_gap_mid"]), help=reason or "guided capex − internal funding")
-    f3.metric("Implied new debt (mid)", usd_bn(current["implied_new_debt_mid"]), help=reason or "max(gap − divestments, 0)")
-    f4.metric("New debt range", f"{usd_bn(current['implied_new_debt_low'])} – {usd_bn(current['implied_new_debt_high'])}", help=reason or "low – high")
-    if reason:
-        hint = f" The latest vintage with a complete run-rate is {complete[-1].replace('_', ' · ')}." if complete else ""
-        st.caption(f"n/a: {escape_markdown(reason)} in the run-rate quarters ({escape_markdown(current['run_rate_period'])}).{hint}")
+    internal_known = pd.notna(current["internal_funding"])
+    f1.metric("Internal funding" if internal_known else "Internal funding, at most",
+              usd_bn(current["internal_funding"] if internal_known else current["internal_funding_upper_bound"]),
+              help=bound or reason or "OCF − buybacks − dividends, what-if adjusted")
+    f2.metric("Implied gap (mid)", views.gap_text(current, prefix="funding_gap_mid"), help=bound or reason or "guided capex − internal funding")
+    f3.metric("Implied new debt (mid)", views.gap_text(current, prefix="implied_new_debt_mid"), help=bound or reason or "max(gap − divestments, 0)")
+    f4.metric("New debt range", f"{views.gap_text(current, prefix='implied_new_debt_low')} – {views.gap_text(current, prefix='implied_new_debt_high')}",
+              help=bound or reason or "low – high")
+    if bound:
+        st.caption(f"The run-rate ({escape_markdown(current['run_rate_period'])}) lacks figures, so these are {escape_markdown(bound)}.")
+    elif reason:
+        st.caption(f"n/a: {escape_markdown(reason)} in the run-rate quarters ({escape_markdown(current['run_rate_period'])}).")
     st.caption(escape_markdown(current["assumptions"]))
     table(what_if, "company_forward_view",
           {**params, "vintage": vintage, "capex_change": capex_change, "ocf_growth": ocf_growth, "buyback_pace": buyback_pace,
-           "dividend_pace": dividend_pace, "divestments": divestments})
+           "dividend_pace": dividend_pace, "divestments": divestments},
+          key_columns=("statement_date", "guided_period", "funding_gap_mid", "funding_gap_lower_bound_mid",
+                       "implied_new_debt_mid", "implied_new_debt_lower_bound_mid"))
 
 # --- 4. price vs benchmark, 5. reactions, 6. event detail -------------------------------------------
 st.header("Price against its benchmark")
@@ -239,18 +269,15 @@ else:
     st.plotly_chart(car_paths_figure(paths[paths["event_id"].isin(event_ids)], highlight=selected, labels=headlines), key="company_paths")
     result = cached.cached_event_study(version, model, windows)
     reactions = result.events[result.events["ticker"] == ticker].merge(
-        cached.cached_events(version)[["event_id", "headline", "source_url"]], on="event_id", how="left"
+        cached.cached_events(version)[["event_id", "headline", "confidence", "source_url"]], on="event_id", how="left"
     )
     table(
         reactions.assign(source_url=http_urls(reactions["source_url"])),
         "company_reactions",
         params,
         export=reactions,
-        column_config={
-            "car": st.column_config.NumberColumn("CAR", format="percent"),
-            "car_se": st.column_config.NumberColumn("CAR s.e.", format="percent"),
-            "source_url": st.column_config.LinkColumn("Source", display_text="open"),
-        },
+        key_columns=REACTION_KEY_COLUMNS,
+        column_config={"source_url": st.column_config.LinkColumn("Source link", display_text="open")},
     )
 
     st.subheader("Event detail")
@@ -258,14 +285,21 @@ else:
     detail = reactions[reactions["event_id"] == selected]
     st.markdown(f"**{escape_markdown(event['headline'])}**")
     show_text(event["description"])
+    first = detail.iloc[0] if not detail.empty else None
     d1, d2, d3, d4 = st.columns(4)
     d1.metric("Date", str(event["event_date"].date()), help=f"event time: {event['event_time']}")
     d2.metric("Amount", "n/a" if pd.isna(event["amount_usd_bn"]) else f"${event['amount_usd_bn']:,.1f} bn")
-    d3.metric("Day 0", str(detail["day0"].iloc[0].date()) if not detail.empty and pd.notna(detail["day0"].iloc[0]) else "n/a",
-              help=str(detail["day0_reason"].iloc[0]) if not detail.empty else None)
+    d3.metric("Day 0", str(first["day0"].date()) if first is not None and pd.notna(first["day0"]) else "n/a",
+              help=str(first["day0_reason"]) if first is not None else None)
     d4.metric("Confounded", "yes" if not detail.empty and bool(detail["confounded"].any()) else "no",
               help="Another curated event of the same company has its day 0 inside one of the windows.")
     if not detail.empty:
-        st.caption(f"Day-0 reason: {escape_markdown(detail['day0_reason'].iloc[0])}; type {escape_markdown(event['event_type'])}; "
-                   f"confidence {escape_markdown(event['confidence'])}; stage {escape_markdown(event['stage'])}.")
-    show_link(f"Source: {event['source_name']}", event["source_url"])
+        st.caption(f"Day-0 reason: {escape_markdown(first['day0_reason'])}; type {escape_markdown(event['event_type'])}; "
+                   f"stage {escape_markdown(event['stage'])}.")
+        for line in views.car_lines(detail):
+            st.markdown(line)
+        for line in views.confounder_lines(version, model, windows, detail):
+            st.markdown(line)
+        for line in views.alternative_day0_lines(detail):
+            st.markdown(line)
+    show_event_source(event)

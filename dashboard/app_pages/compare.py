@@ -5,6 +5,7 @@ import streamlit as st
 
 from dashboard.charts.funding import compare_figure
 from dashboard.ui import cached, views, widgets
+from dashboard.ui.columns import FUNDING_KEY_COLUMNS
 from dashboard.ui.export import table
 
 version = cached.data_version()
@@ -34,9 +35,11 @@ with left:
 with right:
     st.plotly_chart(compare_figure(rows, metric="funding_gap", label="Funding gap (capex − internal funding)", names=names), key="cmp_gap")
     st.plotly_chart(compare_figure(rows, metric="debt_coverage", label="Debt coverage (net debt issued ÷ gap)", percent=True, names=names), key="cmp_debt")
-st.caption("A break in a line is a period with a missing input (named in the table's missing column); coverage ratios are n/a when the gap is not positive.")
+st.caption("A break in a line is a period with a missing input (named in the table's missing column); a hollow triangle on the "
+           "gap chart is a lower bound (buybacks or dividends not reported, counted as 0). Coverage ratios are n/a when the gap "
+           "is not positive.")
 
 st.subheader("The figures")
 columns = ["ticker", "period", "period_end", "capex_basis", "revenue", "capex", "operating_cash_flow", "internal_funding", "funding_gap",
-           "capex_intensity", "capex_to_ocf", "self_funded_share", "divestment_coverage", "debt_coverage", "buybacks_basis", "period_note", "missing"]
-table(rows[columns], f"compare_{period}", params, export=rows)
+           "funding_gap_lower_bound", "bound_missing", "quality_flags", "capex_intensity", "capex_to_ocf", "self_funded_share", "divestment_coverage", "debt_coverage", "buybacks_basis", "period_note", "missing"]
+table(rows[columns], f"compare_{period}", params, export=rows, key_columns=FUNDING_KEY_COLUMNS)

@@ -9,6 +9,7 @@ import streamlit as st
 from dashboard import config
 from dashboard.charts.reactions import caar_by_type_figure, car_vs_size_figure
 from dashboard.ui import cached, uploads, views, widgets
+from dashboard.ui.columns import REACTION_KEY_COLUMNS
 from dashboard.ui.export import table
 from dashboard.ui.text import escape_markdown, http_urls
 
@@ -49,31 +50,36 @@ else:
     summary, daily = cached.cached_group_statistics(version, model, windows, "event_type", tuple(sorted(chosen["event_id"])))
     in_window = summary[(summary["window_start"] == window[0]) & (summary["window_end"] == window[1])]
     st.plotly_chart(caar_by_type_figure(in_window, window_label=label), key="events_caar")
+    for line in views.group_confounding_lines(version, model, windows, window, in_window, chosen):
+        st.markdown(line)
     cars = views.event_cars(version, model, windows, window)
     cars = cars[cars["event_id"].isin(chosen["event_id"])]
-    sized = views.relative_deal_size(version, cars)
-    st.plotly_chart(car_vs_size_figure(sized, window_label=label), key="events_size")
-    without = sized["relative_size"].isna().sum()
-    st.caption(f"{without} selected event(s) are not in the scatter: no amount, no trailing capex "
-               "or no CAR; see the table's size_note and status.")
+    sized = views.cars_with_deal_size(version, cars)
+    funding_only = sized[sized["event_type"].isin(config.FUNDING_EVENT_TYPES)]
+    st.plotly_chart(car_vs_size_figure(funding_only, window_label=label), key="events_size")
+    without = funding_only["relative_size"].isna().sum()
+    st.caption(f"Funding events only ({', '.join(config.FUNDING_EVENT_TYPES)}): guidance midpoints and results are not deals. "
+               f"{without} selected funding event(s) are not in the scatter: no amount, no trailing capex or no CAR; "
+               "see the table's size note and status.")
 
     st.subheader("CAAR by event type: tests and intervals")
-    st.caption("Rows per event type × sample (all events / unconfounded only) × window. Groups under 5 events are flagged "
-               "(small_sample) and not tested. Interval: CAAR ± t(N−1, 97.5%) × CAAR / t_csect.")
-    table(summary, "events_caar_by_type", params)
+    st.caption(f"Rows per event type × sample (all events / unconfounded only) × window. Groups under {config.MIN_GROUP_EVENTS} "
+               "events are flagged (small sample) and not tested. Interval: CAAR ± t(N−1, 97.5%) × CAAR / t_csect.")
+    table(summary, "events_caar_by_type", params, key_columns=("group", "sample", "window_start", "window_end", "n_events", "caar", "t_csect", "p_t_csect", "all_confounded"))
 
     st.subheader("Events and CARs")
-    shown = sized[["event_id", "ticker", "event_type", "event_date", "day0", "day0_reason", "headline", "amount_usd_bn",
-                   "trailing_capex", "relative_size", "size_note", "car", "car_t", "car_p", "confounded", "status", "source_url"]]
+    shown = sized[["event_id", "ticker", "car", "car_t", "car_p", "confounded_by", "confidence", "event_type", "event_date",
+                   "day0", "day0_reason", "day0_alt", "car_alt", "headline", "amount_usd_bn", "trailing_capex", "relative_size",
+                   "size_note", "confounded", "status", "source_url"]]
     table(
         shown.assign(source_url=http_urls(shown["source_url"])),
         "events_cars",
         params,
         export=shown,
+        key_columns=REACTION_KEY_COLUMNS,
         column_config={
-            "car": st.column_config.NumberColumn("CAR " + label, format="percent"),
-            "relative_size": st.column_config.NumberColumn("Amount ÷ TTM capex", format="percent"),
-            "source_url": st.column_config.LinkColumn("Source", display_text="open"),
+            "car": st.column_config.NumberColumn("CAR " + label, format="%.2f%%"),
+            "source_url": st.column_config.LinkColumn("Source link", display_text="open"),
         },
     )
 

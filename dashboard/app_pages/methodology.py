@@ -27,14 +27,17 @@ All amounts from the fundamentals are **USD millions** (shown as billions); even
 | Capex (reported) | purchases of property and equipment |
 | Capex (economic) | reported capex + principal payments on finance leases (n/a when the lease principal is missing) |
 | Internal funding | operating cash flow − buybacks − dividends |
-| Funding gap | capex − internal funding (positive: outside money was needed) |
+| Funding gap | capex − internal funding (positive: outside money was needed; negative: a surplus) |
+| `funding_gap_lower_bound` | the same with a missing buyback, dividend or (economic basis) finance-lease principal counted as 0. These are non-negative outflows, so the true gap can only be larger: "at least $X bn". Equals the gap when every input is known; n/a when capex or operating cash flow is missing. `internal_funding_upper_bound` is the matching "at most". `bound_missing` names the outflows counted as 0 |
 | Free cash flow | operating cash flow − capex |
-| What covered the gap | divestment proceeds + net debt issued (issued − repaid) + equity issued + cash drawdown + residual (other flows) |
+| What covered the gap | divestment proceeds + net debt issued (issued − repaid) + equity issued + cash drawdown + other and unexplained. A line with no figure is "not reported" (`not_reported`) and stays inside "other and unexplained", which is the gap minus the reported lines |
+| `quality_flags` | the `column:flag` pairs of the cells behind a row (a TTM row carries its four quarters'): `derived`, `single_source`, `provisional`, `rounded`, `basis`; the table below defines them |
 | Capex intensity | capex ÷ revenue |
 | Self-funded share | min(internal funding ÷ capex, 1) |
 | Divestment / debt coverage | divestment proceeds ÷ gap, net debt issued ÷ gap (n/a when the gap ≤ 0) |
 | Memo lines | JV/SPV financing, developers' financing of leased sites, announced deals: from events' funding amounts, in the quarter of their day 0, never in the bridge's arithmetic. n/a (unknown, not zero) for quarters before or partly before the curated events begin, and where a deal of that kind has no amount; funding events after a company's last reported quarter are listed on the company page |
-| Forward view | implied gap = guided capex − (trailing OCF × (1 + growth) − trailing buybacks × pace − dividends); implied new debt = max(gap − divestments, 0) |
+| Forward view | implied gap = guided capex − (trailing OCF × (1 + growth) − trailing buybacks × pace − dividends); implied new debt = max(gap − divestments, 0); with buybacks or dividends missing in the run-rate, the same bounds as above ("at least") |
+| Latest (current) guidance | the latest statement for a year that has not ended at the data's as-of date (never the clock) |
 
 **Market reactions** (event study)
 
@@ -46,6 +49,9 @@ All amounts from the fundamentals are **USD millions** (shown as billions); even
 | CAAR | mean CAR across the events of a group; tests: cross-sectional t, Patell Z, BMP t, Kolari–Pynnönen adjusted BMP, Corrado rank Z, generalized sign Z |
 | Interval shown on the Events page | CAAR ± t(N−1, 97.5%) × CAAR ÷ t_csect (the cross-sectional standard error) |
 | Confounded | another curated event of the same company has its day 0 inside the window; ±1 day around each such event is masked out of the estimation sample |
+| `confounded_by` | the ids of the events that make a window row confounded (empty exactly when it is not); an event that shares day 0 with another cannot have its CAR attributed to it alone |
+| `day0_alt`, `car_alt` | for an event whose time of day is unknown (placed on the same session): day 0 as if it came after the close (the next session) and the CAR there; empty when the time is known |
+| Guidance as events | each capex-guidance vintage is an event of type capex_guidance; `amount_usd_bn` is the new range's midpoint and `guided_change_usd_bn` the change of that midpoint against the previous statement for the same year. A vintage with a curated event of the same company within a day is linked to it, not added twice |
 | CAR vs deal size | amount ÷ the company's latest trailing-12-month reported capex ending before the event |
 """
 )
@@ -71,6 +77,24 @@ coverage["last_date"] = coverage["last_date"].dt.date
 st.subheader("Price coverage")
 table(coverage, "price_coverage", params)
 st.caption(views.early_price_ends_note(version))
+
+st.subheader("Quality flags of the fundamentals")
+st.markdown(
+    """
+Cell-level flags from the curators (`fundamentals_flags.csv`), one row per cell and flag:
+**derived** (arithmetic on other sourced figures: year-to-date differences, FY − 9M, sums of parts),
+**single_source** (one source only, or not cross-checked), **provisional** (called provisional or inferred;
+expect it to change), **rounded** (from a rounded figure such as "$19.2B"), **basis** (on a different basis than
+the column's definition or the company's other quarters). A figure built on a flagged cell is marked ⚑ on the
+company page, with the flag and its note in the tooltip.
+"""
+)
+flags = cached.cached_fundamentals_flags(version)
+counts = flags.pivot_table(index="ticker", columns="flag", values="column", aggfunc="count", fill_value=0)
+counts["total"] = counts.sum(axis=1)
+table(counts.reset_index(), "quality_flag_counts", params)
+with st.expander(f"All {len(flags)} flags with their notes"):
+    table(flags, "quality_flags", params)
 
 st.header("Validation report")
 st.caption("Every embedded file re-checked row by row with the same rules as `python -m dashboard validate`.")

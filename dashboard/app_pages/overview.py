@@ -34,19 +34,21 @@ st.caption(
 
 st.subheader("Cohort summary")
 summary = views.cohort_summary(version, basis)
+as_of = cached.data_as_of(version)
+st.caption(
+    "Each row is one company at its latest trailing-12-month period with a known or bounded gap; every figure in the "
+    f"row is from the period it names. Guidance: the latest statement for a year not yet ended at the data's as-of "
+    f"date ({as_of.date().isoformat() if as_of == as_of else 'n/a'})."
+)
 display = summary.assign(
-    ttm_capex_bn=summary["ttm_capex"] / 1000,
-    funding_gap_bn=summary["funding_gap"] / 1000,
-    self_funded_pct=summary["self_funded_share"] * 100,
-    debt_coverage_pct=summary["debt_coverage"] * 100,
-    divestment_coverage_pct=summary["divestment_coverage"] * 100,
+    funding_gap_text=[views.gap_text(row) for _, row in summary.iterrows()],
     guidance_source=http_urls(summary["guidance_source"]),
     latest_event_source=http_urls(summary["latest_event_source"]),
 )[
     [
-        "company", "ticker", "ttm_capex_period", "ttm_capex_bn", "guidance", "guidance_date", "guidance_source",
-        "gap_period", "funding_gap_bn", "self_funded_pct", "debt_coverage_pct", "divestment_coverage_pct",
-        "latest_event_date", "latest_event", "latest_event_source", "note",
+        "company", "ticker", "period", "period_end", "funding_gap_text", "funding_gap", "funding_gap_lower_bound",
+        "self_funded_share", "capex", "debt_coverage", "divestment_coverage", "quality_flags", "guidance",
+        "guidance_date", "guidance_source", "latest_event_date", "latest_event", "latest_event_source", "note",
     ]
 ]
 table(
@@ -55,26 +57,23 @@ table(
     params,
     export=summary,
     column_config={
-        "ttm_capex_period": st.column_config.TextColumn("TTM capex period"),
-        "ttm_capex_bn": st.column_config.NumberColumn("Trailing capex (bn)", format="$%.1f"),
-        "guidance": st.column_config.TextColumn("Latest guidance"),
+        "company": "Company",
+        "period": "Period (every figure in the row)",
+        "funding_gap_text": "Funding gap",
+        "capex": st.column_config.NumberColumn("TTM capex (USD bn)", format="localized"),
+        "guidance": "Current guidance",
         "guidance_date": st.column_config.DateColumn("Stated on"),
         "guidance_source": st.column_config.LinkColumn("Guidance source", display_text="source"),
-        "gap_period": st.column_config.TextColumn("Gap period (latest known TTM)"),
-        "funding_gap_bn": st.column_config.NumberColumn("Funding gap (bn)", format="$%.1f"),
-        "self_funded_pct": st.column_config.NumberColumn("Self-funded", format="%.0f%%"),
-        "debt_coverage_pct": st.column_config.NumberColumn("Debt coverage", format="%.0f%%"),
-        "divestment_coverage_pct": st.column_config.NumberColumn("Divestment coverage", format="%.0f%%"),
         "latest_event_date": st.column_config.DateColumn("Latest event"),
-        "latest_event": st.column_config.TextColumn("Headline"),
+        "latest_event": "Headline",
         "latest_event_source": st.column_config.LinkColumn("Event source", display_text="source"),
-        "note": st.column_config.TextColumn("Note (n/a reasons)"),
+        "note": st.column_config.TextColumn("Note (bounds and n/a reasons)", width="large"),
     },
 )
 st.caption(
-    "Funding gap = capex − internal funding (positive: outside money needed). Self-funded share = "
-    "internal funding ÷ capex, capped at 100%. Coverage = source ÷ gap, n/a when the gap is not positive. "
-    "Empty cells are missing figures: the note gives the reason."
+    "Funding gap = capex − internal funding (positive: outside money needed). “At least” is a bound: buybacks or "
+    "dividends not reported, counted as 0 (they can only add to the gap). Self-funded share = internal funding ÷ capex, "
+    "capped at 100%. Coverage = source ÷ gap, n/a when the gap is not positive or the line is not reported."
 )
 
 st.subheader("Latest events")

@@ -13,6 +13,8 @@ from plotly.subplots import make_subplots
 
 from dashboard.charts.theme import (
     ACCENT,
+    GAP,
+    SURPLUS,
     MEMO,
     NEGATIVE,
     NEUTRAL,
@@ -67,40 +69,85 @@ def capex_vs_internal_funding_figure(table: pd.DataFrame, *, names: dict[str, st
             ),
             row=row + 1, col=col + 1,
         )
+        if "internal_funding_upper_bound" in part.columns:
+            bounded = part[part["internal_funding"].isna() & part["internal_funding_upper_bound"].notna()]
+            figure.add_trace(
+                go.Scatter(
+                    x=bounded["period_end"], y=bounded["internal_funding_upper_bound"] / BN,
+                    name="Internal funding, at most (buybacks or dividends not reported)", mode="markers",
+                    marker=dict(symbol="triangle-down-open", size=8, color="#212121"), legendgroup="bound",
+                    showlegend=position == 0, customdata=[plain(p) for p in bounded["period"]],
+                    hovertemplate="%{customdata}<br>internal funding at most %{y:,.1f} bn<extra></extra>",
+                ),
+                row=row + 1, col=col + 1,
+            )
     figure.update_yaxes(title_text=None, ticksuffix=" bn")
     return styled(figure, height=260 * rows + 60)
 
 
-def funding_bridge_figure(bridge: pd.DataFrame, *, title: str) -> go.Figure:
-    """A waterfall of :func:`metrics.funding.funding_bridge` steps (USD millions in, bn shown).
+def _bn_label(value: float) -> str:
+    """USD millions as a bn label without a "−0.0"."""
+    amount = round(float(value) / BN, 1)
+    return f"{amount + 0.0:,.1f}"
 
-    Plotly recomputes totals itself, so a missing step would silently count as zero: the
-    waterfall stops before the first missing figure and says which one is missing.
+
+def funding_bridge_figure(bridge: pd.DataFrame, *, title: str) -> go.Figure:
+    """Floating bars of :func:`metrics.funding.funding_bridge` steps (USD millions in, bn shown).
+
+    Each relative step floats from the running total before it to the one after; totals stand on
+    zero. Colours: inflows and outflows, subtotals, the gap, and a surplus in its own colour
+    labelled "surplus" (never an upward "gap" with a negative label). A not-reported line is a
+    labelled zero step at the running total; a provisional figure is hatched; a bound is outlined
+    and labelled with ≥ or ≤. Without operating cash flow or capex the bridge
+    stops before the first step it cannot draw and says which.
     """
     if bridge.empty:
         return empty_figure("No bridge for this period.")
-    missing = bridge["amount"].isna()
-    shown = bridge if not missing.any() else bridge.iloc[: int(np.argmax(missing.to_numpy()))]
+    blocked = bridge["value"].isna()
+    shown = bridge if not blocked.any() else bridge.iloc[: int(np.argmax(blocked.to_numpy()))]
     if shown.empty:
-        return empty_figure(f"n/a: {bridge.loc[missing, 'step'].iloc[0]} is missing for this period.")
+        return empty_figure(f"n/a: {bridge.loc[blocked, 'step'].iloc[0]} is missing for this period.")
+    bases, heights, colors, texts, lines = [], [], [], [], []
+    level = 0.0
+    for step in shown.itertuples(index=False):
+        value = float(step.value) / BN
+        if step.measure == "total":
+            base, height, level = 0.0, value, value
+        else:
+            base, height, level = level, value, level + value
+        bases.append(base)
+        heights.append(height)
+        if step.state == "not_reported":
+            colors.append(NEUTRAL)
+            texts.append("not reported")
+        elif step.state == "surplus" or (step.state == "bound" and step.step.startswith("surplus")):
+            colors.append(SURPLUS)
+            texts.append(f"surplus {_bn_label(step.amount)}")
+        elif step.step.startswith("funding gap"):
+            colors.append(GAP)
+            texts.append(("≥ " if step.state == "bound" else "") + f"gap {_bn_label(step.amount)}")
+        elif step.measure == "total":
+            colors.append(ACCENT)
+            texts.append(("≤ " if step.state == "bound" else "") + _bn_label(step.amount))
+        else:
+            colors.append(POSITIVE if value >= 0 else NEGATIVE)
+            texts.append(("≥ " if step.state == "bound" else "") + _bn_label(step.value))
+        lines.append(2 if step.state == "bound" else 0)
     figure = go.Figure(
-        go.Waterfall(
-            x=[plain(step) for step in shown["step"]],
-            measure=shown["measure"].tolist(),
-            y=(shown["value"] / BN).tolist(),
-            # Totals are labelled with the table's figure (the gap is capex − internal funding, so a
-            # surplus bar above zero reads as a negative gap), changes with their signed amount.
-            text=[f"{(a if m == 'total' else v) / BN:,.1f}" for a, v, m in zip(shown["amount"], shown["value"], shown["measure"])],
-            textposition="outside",
-            increasing=dict(marker=dict(color=POSITIVE)),
-            decreasing=dict(marker=dict(color=NEGATIVE)),
-            totals=dict(marker=dict(color=ACCENT)),
-            connector=dict(line=dict(color=NEUTRAL, width=1)),
-            hovertemplate="%{x}: %{y:,.2f} bn<extra></extra>",
+        go.Bar(
+            x=[plain(step) for step in shown["step"]], y=heights, base=bases, marker=dict(
+                color=colors,
+                pattern=dict(shape=["/" if p else "" for p in shown["provisional"]], fillmode="overlay", size=6),
+                line=dict(width=lines, color="#424242"),
+            ),
+            text=texts, textposition="outside", cliponaxis=False,
+            customdata=[("provisional figure" if p else "") for p in shown["provisional"]],
+            hovertemplate="%{x}: %{text}<br>%{customdata}<extra></extra>",
         )
     )
+    figure.add_hline(y=0, line=dict(color=NEUTRAL, width=1))
     figure.update_yaxes(ticksuffix=" bn")
-    return styled(figure, title=title, height=400)
+    return styled(figure, title=title, height=420)
 
 
 MEMO_LABELS = {
@@ -146,5 +193,17 @@ def compare_figure(table: pd.DataFrame, *, metric: str, label: str, percent: boo
                 hovertemplate="%{fullData.name} %{customdata}: %{y:,.1f}" + ("%" if percent else " bn") + "<extra></extra>",
             )
         )
+        bound_column = f"{metric}_lower_bound"
+        if bound_column in part.columns:
+            bounded = part[part[metric].isna() & part[bound_column].notna()]
+            figure.add_trace(
+                go.Scatter(
+                    x=bounded["period_end"], y=bounded[bound_column] * scale, mode="markers",
+                    name=plain(names.get(ticker, ticker)) + ", at least", legendgroup=str(ticker),
+                    marker=dict(symbol="triangle-up-open", size=9, color=company_color(ticker)),
+                    customdata=[plain(p) for p in bounded["period"]],
+                    hovertemplate="%{fullData.name} %{customdata}: at least %{y:,.1f} bn<extra></extra>",
+                )
+            )
     figure.update_yaxes(ticksuffix="%" if percent else " bn")
     return styled(figure, title=label, height=340)

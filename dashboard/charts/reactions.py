@@ -53,7 +53,14 @@ def caar_by_type_figure(summary: pd.DataFrame, *, window_label: str) -> go.Figur
     """``summary``: rows of one window from ``group_statistics`` with ``group, sample, caar,
     lower, upper, n_events, small_sample`` (interval from the cross-sectional t). Bars per group,
     one colour per sample (all events / unconfounded only); groups under the minimum size are
-    hatched and carry no interval."""
+    hatched and carry no interval. A group whose events are all confounded (``all_confounded``)
+    gets no bar: it does not measure its event type, and the axis label says so."""
+    if "all_confounded" in summary.columns:
+        confounded_groups = set(summary.loc[summary["all_confounded"].astype(bool), "group"])
+        summary = summary.assign(
+            group=[f"{g} (all confounded: no bar)" if g in confounded_groups else g for g in summary["group"]],
+            caar=summary["caar"].where(~summary["group"].isin(confounded_groups)),
+        )
     if summary.empty:
         return empty_figure("No events with a CAR in this selection.")
     figure = go.Figure()
@@ -79,8 +86,10 @@ def caar_by_type_figure(summary: pd.DataFrame, *, window_label: str) -> go.Figur
 
 
 def car_vs_size_figure(frame: pd.DataFrame, *, window_label: str) -> go.Figure:
-    """``frame``: one row per event with ``event_id, event_type, headline, relative_size``
-    (amount ÷ trailing capex) and ``car``. Scatter, one colour per event type; x on a log axis."""
+    """``frame``: one row per funding event with ``event_id, event_type, headline, relative_size``
+    (amount ÷ trailing capex) and ``car``. Scatter, one colour per event type; x on a log axis
+    whose ticks are labelled at 1-2-5 steps (the caller leaves guidance midpoints out: they are
+    not deals)."""
     points = frame.dropna(subset=["relative_size", "car"])
     points = points[points["relative_size"] > 0]
     if points.empty:
@@ -97,6 +106,9 @@ def car_vs_size_figure(frame: pd.DataFrame, *, window_label: str) -> go.Figure:
             )
         )
     figure.add_hline(y=0, line=dict(color="#9e9e9e", width=1))
-    figure.update_xaxes(type="log", title_text="Deal amount ÷ trailing-12-month capex (%, log scale)", ticksuffix="%")
+    ticks = [v for v in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
+             if points["relative_size"].min() * 100 / 2 <= v <= points["relative_size"].max() * 100 * 2]
+    figure.update_xaxes(type="log", title_text="Deal amount ÷ trailing-12-month capex (%, log scale)",
+                        tickvals=ticks, ticktext=[f"{v:g}%" for v in ticks])
     figure.update_yaxes(title_text=f"CAR {window_label}", ticksuffix="%")
     return styled(figure, title="CAR against deal size", height=400)

@@ -29,6 +29,8 @@ NEGATIVE = "#c62828"
 NEUTRAL = "#9e9e9e"
 BENCHMARK = "#616161"
 ACCENT = "#1565c0"
+GAP = "#d55e00"  # the funding gap (Okabe-Ito vermillion)
+SURPLUS = "#009e73"  # a surplus: internal funding above capex (Okabe-Ito bluish green)
 MEMO = "#8e24aa"
 FONT = dict(family="Inter, Segoe UI, Helvetica, Arial, sans-serif", size=12)
 

@@ -2,7 +2,7 @@
 :func:`dashboard.exporting.export_csv` (formulas neutralized, numbers numeric, metadata rows)."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
@@ -41,17 +41,20 @@ def table(
     column_config: Mapping[str, object] | None = None,
     height: int | str = "auto",
     export: pd.DataFrame | None = None,
+    key_columns: Sequence[str] = (),
 ) -> None:
     """Show ``frame`` (read-only, no toolbar download is relied on) and its export button.
 
-    ``export``: the frame to export when it differs from the display (e.g. raw numbers behind
-    formatted ones); defaults to ``frame``.
+    On screen (``ui.columns.display_frame``): ``key_columns`` first, labels in words, money in
+    USD bn, ratios as percentages; ``column_config`` adds to or overrides that (links, widths).
+    ``export``: the frame to export when it differs from the display; defaults to ``frame``. The
+    export keeps machine-readable names and units.
     """
     import streamlit as st
 
-    config = dict(column_config or {})
-    for column in frame.columns:
-        if column not in config and pd.api.types.is_datetime64_any_dtype(frame[column]):
-            config[column] = st.column_config.DateColumn(column, format="YYYY-MM-DD")
-    st.dataframe(frame, hide_index=True, column_config=config, height=height, width="stretch", placeholder="n/a")
+    from dashboard.ui.columns import display_frame
+
+    shown, config = display_frame(frame, key_columns=key_columns)
+    config.update(column_config or {})
+    st.dataframe(shown, hide_index=True, column_config=config, height=height, width="stretch", placeholder="n/a")
     download_button(frame if export is None else export, name, params)

@@ -85,3 +85,22 @@ def missing_reason(missing: object) -> str:
     if not isinstance(missing, (tuple, list)) or not missing:
         return ""
     return "missing: " + ", ".join(str(part) for part in missing)
+
+
+def is_sec_filing(url: object) -> bool:
+    """True for an http(s) link to sec.gov (a filing on SEC EDGAR)."""
+    safe = http_url(url)
+    if safe is None:
+        return False
+    host = urlsplit(safe).hostname or ""
+    return host == "sec.gov" or host.endswith(".sec.gov")
+
+
+def show_event_source(event: pd.Series) -> None:
+    """An event's source: a sec.gov URL as the filing link, any other http(s) URL as the source
+    link, with its source name. Filings named only in the text stay text: no link is built that
+    the data does not hold."""
+    if is_sec_filing(event["source_url"]):
+        show_link(f"Filing on SEC EDGAR ({event['source_name']})", event["source_url"])
+    else:
+        show_link(f"Source: {event['source_name']}", event["source_url"])

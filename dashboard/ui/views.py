@@ -165,3 +165,127 @@ def cars_with_deal_size(version: str, cars: pd.DataFrame) -> pd.DataFrame:
     from dashboard.metrics.funding import relative_deal_size as relative_size
 
     return relative_size(cars, cached.cached_funding_table(version, "ttm", "reported"))
+
+
+def flag_mark(notes: pd.DataFrame, columns: tuple[str, ...]) -> str:
+    """A marker for a figure's label when a cell behind it is flagged: `` ⚑ provisional`` when
+    one is provisional, `` ⚑`` for any other flag, "" when none."""
+    flagged = notes[notes["column"].isin(columns)]
+    if flagged.empty:
+        return ""
+    return " ⚑ provisional" if (flagged["flag"] == "provisional").any() else " ⚑"
+
+
+def figure_help(definition: str, notes: pd.DataFrame, columns: tuple[str, ...], *, extra: str = "") -> str:
+    """A metric's tooltip (Markdown-escaped): its definition, why it is a bound, and each quality
+    flag of the cells behind it with the curators' note (``funding_flag_notes`` rows)."""
+    parts = [escape_markdown(definition)]
+    if extra:
+        parts.append(escape_markdown(extra))
+    flagged = notes[notes["column"].isin(columns)]
+    for row in flagged.itertuples(index=False):
+        parts.append(
+            f"⚑ {escape_markdown(row.column)} {row.quarter_end.date().isoformat()}: "
+            f"**{escape_markdown(row.flag)}** — {escape_markdown(row.note)}"
+        )
+    return "  \n".join(parts)
+
+
+def _percent(value: object) -> str:
+    return "n/a" if value is None or pd.isna(value) else f"{float(value):+.2%}"
+
+
+def car_lines(detail: pd.DataFrame) -> list[str]:
+    """One Markdown line per window of an event's study rows: CAR, t, p and the event's
+    confidence beside it (``detail``: ``event_cars``-style rows with ``confidence``)."""
+    lines = []
+    for row in detail.itertuples(index=False):
+        window = window_label((row.window_start, row.window_end))
+        if row.status != "ok":
+            lines.append(f"CAR {window}: n/a ({escape_markdown(row.status)})")
+            continue
+        lines.append(
+            f"CAR {window}: **{_percent(row.car)}** (t {row.car_t:.2f}, p {row.car_p:.3f}) · "
+            f"source confidence: {escape_markdown(getattr(row, 'confidence', 'n/a'))}"
+        )
+    return lines
+
+
+def confounder_lines(version: str, model: str, windows: tuple[tuple[int, int], ...], detail: pd.DataFrame) -> list[str]:
+    """Markdown lines naming the events that confound ``detail``'s rows, with their headlines.
+
+    An event that shares day 0 with another gets a plain statement that its CAR cannot be
+    attributed to it alone (Meta's held-for-sale 10-Q shares day 0 with its Q2 2025 results).
+    """
+    if detail.empty or "confounded_by" not in detail.columns:
+        return []
+    result = cached.cached_event_study(version, model, windows)
+    day0_of = result.events.drop_duplicates("event_id").set_index("event_id")["day0"]
+    headlines = cached.cached_events(version).set_index("event_id")["headline"]
+    own_day0 = detail["day0"].iloc[0]
+    others = list(dict.fromkeys(e for ids in detail["confounded_by"] for e in ids))
+    same_day = [e for e in others if e in day0_of.index and day0_of[e] == own_day0]
+    lines = []
+    if same_day:
+        named = "; ".join(f"{escape_markdown(e)} ({escape_markdown(headlines.get(e, ''))})" for e in same_day)
+        lines.append(
+            f"**Shares day 0 ({own_day0.date().isoformat()}) with {named}.** The market took both at once, so this "
+            "CAR cannot be attributed to this event alone."
+        )
+    for event_id in (e for e in others if e not in same_day):
+        in_windows = [window_label((r.window_start, r.window_end)) for r in detail.itertuples() if event_id in r.confounded_by]
+        when = day0_of.get(event_id)
+        lines.append(
+            f"Confounded in {', '.join(in_windows)} by {escape_markdown(event_id)} "
+            f"({escape_markdown(headlines.get(event_id, ''))}, day 0 {when.date().isoformat() if pd.notna(when) else 'n/a'})."
+        )
+    return lines
+
+
+def alternative_day0_lines(detail: pd.DataFrame) -> list[str]:
+    """For an event whose time of day is unknown: where it would fall after the close, and the
+    CARs there beside the ones shown (``day0_alt``, ``car_alt``)."""
+    if detail.empty or "day0_alt" not in detail.columns or pd.isna(detail["day0_alt"].iloc[0]):
+        return []
+    first = detail.iloc[0]
+    cars = "; ".join(
+        f"{window_label((r.window_start, r.window_end))} {_percent(r.car_alt)} (shown: {_percent(r.car)})"
+        for r in detail.itertuples(index=False)
+    )
+    return [
+        f"Time of day unknown: placed on {first['day0'].date().isoformat()}. Had it come after the close, day 0 would be "
+        f"{first['day0_alt'].date().isoformat()}, with CAR {cars}."
+    ]
+
+
+def group_confounding_lines(
+    version: str,
+    model: str,
+    windows: tuple[tuple[int, int], ...],
+    window: tuple[int, int],
+    summary: pd.DataFrame,
+    chosen: pd.DataFrame,
+) -> list[str]:
+    """Markdown lines for the CAAR-by-type chart of one ``window``: each group whose events are
+    all confounded, and each event in a group that shares day 0 with another event (its CAR can
+    never be separated from the other's), with the other's headline."""
+    lines = []
+    if "all_confounded" in summary.columns:
+        for group in summary.loc[summary["all_confounded"].astype(bool) & (summary["sample"] == "all"), "group"]:
+            lines.append(f"**{escape_markdown(group)}**: every event in this window is confounded by another event of "
+                         "the same company, so the group does not measure its event type; no bar is drawn.")
+    result = cached.cached_event_study(version, model, windows)
+    rows = result.events[(result.events["window_start"] == window[0]) & (result.events["window_end"] == window[1])]
+    rows = rows[rows["event_id"].isin(chosen["event_id"]) & (rows["status"] == "ok")]
+    day0_of = result.events.drop_duplicates("event_id").set_index("event_id")["day0"]
+    headlines = cached.cached_events(version).set_index("event_id")["headline"]
+    for row in rows.itertuples(index=False):
+        same_day = [e for e in getattr(row, "confounded_by", ()) if e in day0_of.index and day0_of[e] == row.day0]
+        if same_day:
+            named = "; ".join(f"{escape_markdown(e)} ({escape_markdown(headlines.get(e, ''))})" for e in same_day)
+            lines.append(
+                f"{escape_markdown(row.event_type)}: {escape_markdown(row.event_id)} "
+                f"({escape_markdown(headlines.get(row.event_id, ''))}) shares day 0 ({row.day0.date().isoformat()}) with "
+                f"{named}: its CAR cannot be attributed to it alone."
+            )
+    return lines
