@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import config
 from dashboard.loaders import curated
-from dashboard.metrics import caar, event_study, forward, funding, returns
+from dashboard.metrics import caar, event_study, forward, funding, guidance_events, returns
 from dashboard.ui import uploads
 from dashboard.ui.text import escape_markdown, usd_bn
 
@@ -28,12 +28,14 @@ TIMEOUT = 180
 def data():
     """The metrics computed straight from the loaders (no Streamlit, no cache)."""
     fundamentals, events, companies = curated.load_fundamentals(), curated.load_events(), curated.load_companies()
+    study_events = guidance_events.events_with_guidance(events, curated.load_guidance())
     study = event_study.run_event_study(
-        events, returns.simple_returns(curated.close_prices(curated.load_prices())), companies=companies
+        study_events, returns.simple_returns(curated.close_prices(curated.load_prices())), companies=companies
     )
     return {
         "fundamentals": fundamentals,
         "events": events,
+        "study_events": study_events,
         "companies": companies,
         "guidance": curated.load_guidance(),
         "flags": curated.load_fundamentals_flags(),
@@ -177,6 +179,7 @@ def test_company_marks_a_provisional_figure(data):
 def test_company_seed_event_names_the_results_it_shares_day_0_with(data):
     at = open_page("company", company="META", event="EV035")
     headline = data["events"].set_index("event_id").at["EV032", "headline"]
+    # the seed event is confounded by the Q2 2025 results only on its own day 0
     texts = [m.value for m in at.markdown]
     shared = [t for t in texts if "Shares day 0 (2025-07-31) with EV032" in t]
     assert shared, texts
@@ -227,7 +230,8 @@ def test_events_caar_table_equals_group_statistics(data):
 def test_events_filter_subset_matches_a_study_cut_to_those_events(data):
     at = open_page("events", companies="META", types="earnings,capex_guidance")
     shown = frame_by_columns(at, "event_id", "car", "status")
-    chosen = data["events"][(data["events"]["ticker"] == "META") & data["events"]["event_type"].isin(["earnings", "capex_guidance"])]
+    events = data["study_events"]
+    chosen = events[(events["ticker"] == "META") & events["event_type"].isin(["earnings", "capex_guidance"])]
     assert sorted(shown["event_id"]) == sorted(chosen["event_id"])
     # CARs are those of the full study (confounding judged against every curated event)
     full = data["study"].events
@@ -271,7 +275,7 @@ def test_methodology_shows_the_manifest_and_a_clean_validation(data):
         ("company", {"buyback_pace": "9"}, "buyback_pace", "1"),
         ("company", {"event": "EV999"}, "event", "EV093"),
         ("events", {"types": "earnings,gossip"}, "types", ",".join(config.EVENT_TYPES)),
-        ("events", {"from": "2024-13-45"}, "from", "2024-04-24"),
+        ("events", {"from": "2024-13-45"}, "from", "2022-10-26"),  # the first guidance statement (GV-META-20221026-...)
         ("compare", {"period": "decade"}, "period", "calendar_quarter"),
     ],
 )
@@ -341,7 +345,7 @@ def test_events_page_reports_an_upload_row_by_row_and_runs_the_valid_rows(data, 
     good = uploads.check_uploaded_events("mine.csv", UPLOAD).events
     expected = event_study.run_event_study(
         good, returns.simple_returns(curated.close_prices(curated.load_prices())), companies=data["companies"],
-        confounders=data["events"],
+        confounders=data["study_events"],
     ).events
     np.testing.assert_allclose(result["car"].to_numpy(), expected["car"].to_numpy() * 100, equal_nan=True)  # shown in percent
     assert sorted(p.name for p in config.DATA_DIR.iterdir()) == before  # nothing written

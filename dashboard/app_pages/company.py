@@ -269,7 +269,7 @@ else:
     st.plotly_chart(car_paths_figure(paths[paths["event_id"].isin(event_ids)], highlight=selected, labels=headlines), key="company_paths")
     result = cached.cached_event_study(version, model, windows)
     reactions = result.events[result.events["ticker"] == ticker].merge(
-        cached.cached_events(version)[["event_id", "headline", "confidence", "source_url"]], on="event_id", how="left"
+        cached.cached_study_events(version)[["event_id", "headline", "confidence", "source_url"]], on="event_id", how="left"
     )
     table(
         reactions.assign(source_url=http_urls(reactions["source_url"])),
@@ -281,7 +281,7 @@ else:
     )
 
     st.subheader("Event detail")
-    event = cached.cached_events(version).set_index("event_id").loc[selected]
+    event = cached.cached_study_events(version).set_index("event_id").loc[selected]
     detail = reactions[reactions["event_id"] == selected]
     st.markdown(f"**{escape_markdown(event['headline'])}**")
     show_text(event["description"])

@@ -16,7 +16,7 @@ from dashboard.ui.text import escape_markdown, http_urls
 version = cached.data_version()
 settings = widgets.shared()
 model, windows = settings["model"], settings["windows"]
-events = cached.cached_events(version)
+events = cached.cached_study_events(version)  # curated events and guidance vintages as events
 companies = cached.cached_companies(version)
 
 st.title("Events and market reactions")
@@ -41,7 +41,8 @@ chosen = events[
     events["ticker"].isin(tickers) & events["event_type"].isin(types) & events["confidence"].isin(confidence)
     & (events["event_date"].dt.date >= start) & (events["event_date"].dt.date <= end)
 ]
-st.caption(f"{len(chosen)} of {len(events)} curated events selected.")
+st.caption(f"{len(chosen)} of {len(events)} events selected: the curated events, and each capex-guidance statement that "
+           "no curated event within a day covers (type capex_guidance, amount = the range's midpoint).")
 label = views.window_label(window)
 
 if chosen.empty:
@@ -69,7 +70,7 @@ else:
 
     st.subheader("Events and CARs")
     shown = sized[["event_id", "ticker", "car", "car_t", "car_p", "confounded_by", "confidence", "event_type", "event_date",
-                   "day0", "day0_reason", "day0_alt", "car_alt", "headline", "amount_usd_bn", "trailing_capex", "relative_size",
+                   "day0", "day0_reason", "day0_alt", "car_alt", "headline", "amount_usd_bn", "guided_change_usd_bn", "trailing_capex", "relative_size",
                    "size_note", "confounded", "status", "source_url"]]
     table(
         shown.assign(source_url=http_urls(shown["source_url"])),

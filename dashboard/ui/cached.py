@@ -55,6 +55,16 @@ def cached_events(version: str) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
+def cached_study_events(version: str) -> pd.DataFrame:
+    """The events the event study runs on: the curated events plus each capex-guidance vintage
+    that no curated event within a day covers (``metrics.guidance_events.events_with_guidance``),
+    with ``guided_change_usd_bn``. Funding memo lines use the curated events only."""
+    from dashboard.metrics import guidance_events
+
+    return guidance_events.events_with_guidance(cached_events(version), cached_guidance(version))
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
 def cached_fundamentals(version: str) -> pd.DataFrame:
     return curated.load_fundamentals()
 
@@ -215,13 +225,13 @@ def cached_returns(version: str) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=_METRIC_ENTRIES)
 def cached_event_study(version: str, model: str, windows: tuple[tuple[int, int], ...]):
-    """``metrics.event_study.run_event_study`` over all curated events (so confounding and
-    estimation masking see every event of a company), default estimation window, each company's
-    own market benchmark from the companies table."""
+    """``metrics.event_study.run_event_study`` over all study events (curated and guidance, so
+    confounding and estimation masking see every event of a company), default estimation window,
+    each company's own market benchmark from the companies table."""
     from dashboard.metrics import event_study
 
     return event_study.run_event_study(
-        cached_events(version),
+        cached_study_events(version),
         cached_returns(version),
         companies=cached_companies(version),
         model=model,
@@ -273,7 +283,7 @@ def session_event_study(
         companies=cached_companies(version),
         model=model,
         windows=windows,
-        confounders=cached_events(version),
+        confounders=cached_study_events(version),
     )
 
 

@@ -154,8 +154,9 @@ def event_cars(version: str, model: str, windows: tuple[tuple[int, int], ...], w
     """The study's rows for one window, joined with each event's headline, amount and source."""
     result = cached.cached_event_study(version, model, windows)
     rows = result.events[(result.events["window_start"] == window[0]) & (result.events["window_end"] == window[1])]
-    events = cached.cached_events(version)[
-        ["event_id", "event_time", "headline", "description", "amount_usd_bn", "source_name", "source_url", "confidence", "stage"]
+    events = cached.cached_study_events(version)[
+        ["event_id", "event_time", "headline", "description", "amount_usd_bn", "guided_change_usd_bn", "source_name",
+         "source_url", "confidence", "stage"]
     ]
     return rows.merge(events, on="event_id", how="left")
 
@@ -221,7 +222,7 @@ def confounder_lines(version: str, model: str, windows: tuple[tuple[int, int], .
         return []
     result = cached.cached_event_study(version, model, windows)
     day0_of = result.events.drop_duplicates("event_id").set_index("event_id")["day0"]
-    headlines = cached.cached_events(version).set_index("event_id")["headline"]
+    headlines = cached.cached_study_events(version).set_index("event_id")["headline"]
     own_day0 = detail["day0"].iloc[0]
     others = list(dict.fromkeys(e for ids in detail["confounded_by"] for e in ids))
     same_day = [e for e in others if e in day0_of.index and day0_of[e] == own_day0]
@@ -278,7 +279,7 @@ def group_confounding_lines(
     rows = result.events[(result.events["window_start"] == window[0]) & (result.events["window_end"] == window[1])]
     rows = rows[rows["event_id"].isin(chosen["event_id"]) & (rows["status"] == "ok")]
     day0_of = result.events.drop_duplicates("event_id").set_index("event_id")["day0"]
-    headlines = cached.cached_events(version).set_index("event_id")["headline"]
+    headlines = cached.cached_study_events(version).set_index("event_id")["headline"]
     for row in rows.itertuples(index=False):
         same_day = [e for e in getattr(row, "confounded_by", ()) if e in day0_of.index and day0_of[e] == row.day0]
         if same_day:
