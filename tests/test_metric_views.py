@@ -1,7 +1,7 @@
 """Metric helpers the pages use: selecting events of a study, CAAR intervals, relative deal size.
 
-Checked on the real embedded data against independent computations (scipy's t interval on the
-CARs themselves; TTM capex summed by hand from data/fundamentals.csv).
+Checked on the frozen snapshot (tests/fixtures/snapshot) against independent computations
+(scipy's t interval on the CARs themselves; TTM capex summed by hand from its fundamentals.csv).
 """
 from __future__ import annotations
 
@@ -62,22 +62,25 @@ def test_relative_deal_size_by_hand():
     assert len(sized) == len(events) and np.all(events["event_date"].notna())
 
 
-def test_split_missing_separates_bridge_inputs_from_memo_reasons():
-    from dashboard.metrics.funding import split_missing
-
-    text = "buybacks;quarter FY2021 Q4;memo lines: before curated events begin (2024-04-24);third_party_financing_memo: ORCL-MICHIGAN has no amount"
-    assert split_missing(text) == (
-        ["buybacks", "quarter FY2021 Q4"],
-        ["memo lines: before curated events begin (2024-04-24)", "third_party_financing_memo: ORCL-MICHIGAN has no amount"],
-    )
-    assert split_missing(float("nan")) == ([], []) and split_missing("") == ([], [])
-
-
-def test_every_missing_part_of_the_real_table_is_classified():
-    from dashboard.metrics.funding import split_missing
+def test_missing_names_bridge_inputs_and_memo_missing_names_memo_reasons():
+    # split_missing is gone: the table keeps the two kinds of reason in two tuple columns, so
+    # nothing parses a joined string back. missing: bridge inputs, absent quarters or the opening
+    # cash balance; memo_missing: why a memo line is unknown.
+    from dashboard.metrics.funding import FLOW_INPUTS
+    from dashboard.metrics.memo_lines import MEMO_LINES
 
     table = funding_table(load_fundamentals(), load_events(), companies=load_companies(), period="quarter")
-    for text in table["missing"].dropna():
-        bridge, memo = split_missing(text)
-        assert ";".join(bridge + memo) == text or sorted(bridge + memo) == sorted(p for p in text.split(";") if p)
-        assert all(not part.startswith("memo lines") for part in bridge)
+    bridge_names = set(FLOW_INPUTS) | {"cash_and_securities", "cash_and_securities_start"}
+    parts = [name for names in table["missing"] for name in names]
+    assert parts and all(
+        name in bridge_names or name.startswith("quarter ") or name.startswith("cash_and_securities_start (")
+        for name in parts
+    )
+    reasons = [reason for names in table["memo_missing"] for reason in names]
+    memo_prefixes = ("memo lines: ", *(f"{line}: " for line in MEMO_LINES))
+    assert reasons and all(reason.startswith(memo_prefixes) for reason in reasons)
+    # Both kinds on one row: Oracle FY2026 Q4 lacks buybacks and dividends, and ORCL-MICHIGAN
+    # closed there without an amount (fundamentals.csv and events.csv of the frozen snapshot).
+    q4 = table[(table["ticker"] == "ORCL") & (table["period"] == "FY2026 Q4")].iloc[0]
+    assert {"buybacks", "dividends"} <= set(q4["missing"])
+    assert q4["memo_missing"] == ("third_party_financing_memo: ORCL-MICHIGAN has no amount",)

@@ -1,6 +1,6 @@
 """Period labels, quarter bounds, calendarization and aggregation windows (dashboard.metrics.periods).
 
-Real embedded fundamentals unless a test says "synthetic".
+Frozen snapshot fundamentals (tests/fixtures/snapshot) unless a test says "synthetic".
 """
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from dashboard.errors import DataUnavailable
 from dashboard.loaders.curated import load_fundamentals
 from dashboard.metrics.periods import (
     calendar_quarter_label,
+    calendar_ttm_label,
     calendar_year_label,
     fiscal_quarter_label,
     fiscal_year_label,
@@ -43,6 +44,7 @@ def test_labels() -> None:
     assert fiscal_year_label(2025) == "FY2025"
     assert calendar_quarter_label(2025, 3) == "CY2025 Q3"
     assert calendar_year_label(2025) == "CY2025"
+    assert calendar_ttm_label(2026, 1) == "TTM to CY2026 Q1"  # the forward view's calendar run-rate
 
 
 @pytest.mark.parametrize(
