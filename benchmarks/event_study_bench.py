@@ -5,8 +5,10 @@ Run from the repo root:  python benchmarks/event_study_bench.py [--loop-events N
 - curated: the 96 curated events on the price snapshot (XNYS/XTKS calendars), engine and group
   statistics, best of 3.
 - synthetic (labelled SYNTHETIC: random returns, not market data): 500 tickers x 10 years of
-  business days, market model, the four default windows. The engine is timed at 1,000, 2,000,
-  5,000 and 10,000 events (growth); the baseline is a straightforward per-event loop (pandas
+  business days, market model, the four default windows, events before the open (a known time
+  of day). The engine is timed at 1,000, 2,000, 5,000 and 10,000 events (growth), and once more
+  at 10,000 events whose time of day is unknown: those also get ``day0_alt`` and ``car_alt``
+  from a second pass with the events moved after the close. The baseline is a straightforward per-event loop (pandas
   slicing + statsmodels OLS + CARs and forecast-error SEs per window), measured in the same run on
   ``--loop-events`` events (default 1,000) and extrapolated linearly to 10,000 (a loop's cost is
   linear in events by construction); ``--full-loop`` times it on all 10,000 instead.
@@ -49,7 +51,7 @@ def synthetic_returns(seed: int = 0) -> pd.DataFrame:
     return frame
 
 
-def synthetic_events(returns: pd.DataFrame, n: int, seed: int = 1) -> pd.DataFrame:
+def synthetic_events(returns: pd.DataFrame, n: int, seed: int = 1, event_time: str = "pre_market") -> pd.DataFrame:
     """SYNTHETIC events: random ticker, random day 0 with room for estimation and windows."""
     rng = np.random.default_rng(seed)
     days = rng.integers(260, len(returns) - 25, n)
@@ -59,6 +61,7 @@ def synthetic_events(returns: pd.DataFrame, n: int, seed: int = 1) -> pd.DataFra
             "event_id": [f"X{k:05d}" for k in range(n)],
             "ticker": [f"T{t:03d}" for t in tickers],
             "event_date": returns.index[days],
+            "event_time": event_time,
             "event_type": rng.choice(["earnings", "debt_issuance", "divestment"], n),
         }
     )
@@ -122,6 +125,9 @@ def synthetic(loop_events: int, full_loop: bool) -> None:
         times[size] = (engine, groups, result)
         print(f"  engine {size:>6,} events: {engine:6.2f} s  (+ group statistics {groups:5.2f} s)  "
               f"{engine / size * 1e6:6.1f} us/event")
+    unknown = all_events.assign(event_time="unknown")
+    engine_unknown, _ = best_of(3, lambda: run_event_study(unknown, returns, companies=None, benchmark="MKT", sessions="rows"))
+    print(f"  engine {len(unknown):>6,} events of unknown time of day (+ day0_alt/car_alt pass): {engine_unknown:6.2f} s")
     growth = times[SIZES[-1]][0] / times[SIZES[0]][0]
     print(f"  growth 1,000 -> 10,000 events: x{growth:.1f} time for x10 events "
           f"({'roughly linear' if 5 <= growth <= 15 else 'not linear'})")

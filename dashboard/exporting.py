@@ -28,6 +28,10 @@ spreadsheet shows it as text instead of evaluating it. Numbers (int, float, bool
 written as numbers, never quoted or prefixed, so ``-3.2`` stays the number -3.2; a missing value
 is an empty cell.
 
+**Lists:** a cell holding a list or tuple (lists stay lists inside the package, e.g. the event ids
+of ``confounded_by``) is written as its items joined with ``;`` (``EV032;EV036``; an empty tuple
+is an empty cell), and the joined text is then neutralized like any text cell.
+
 The command line's metric tables (``funding-gap``, ``reactions``) are written with
 ``with_metadata=False``: the same neutralized cells, with the header as the first row, so scripts
 read them with a plain ``pd.read_csv``; the run prints their parameters and as-of dates instead.
@@ -43,6 +47,7 @@ import pandas as pd
 
 FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 METADATA_MARK = "#"
+LIST_SEPARATOR = ";"
 
 
 def neutralize_text(value: str) -> str:
@@ -63,7 +68,7 @@ def _cell(value: object) -> object:
     if isinstance(value, pd.Timestamp):
         return value.date().isoformat() if value == value.normalize() else value.isoformat()
     if isinstance(value, (list, tuple)):
-        value = ", ".join(str(v) for v in value)
+        value = LIST_SEPARATOR.join(str(v) for v in value)
     return neutralize_text(str(value))
 
 

@@ -12,6 +12,19 @@ curated events of the same company still count as confounding events for it.
 Without ``--returns`` the returns come from the price snapshot's adjusted closes, each ticker on
 its own exchange calendar. A ``--returns`` file is a wide CSV (``date`` plus one column per ticker,
 benchmark included) of decimal returns; its rows are the sessions.
+
+EVENTS.csv has one row per event x window (``event_study.EVENTS_FILE_COLUMNS``); after the
+original columns come, at the end:
+
+- ``confounded_by``: the ids of the other events of the same company whose day 0 lies in the
+  window, joined with ``;`` (empty exactly when ``confounded`` is false);
+- ``day0_alt`` and ``car_alt``: for an event whose time of day is unknown (studied on the
+  session of its date), the day 0 and the window's CAR had it come after the close (the next
+  session, or the next row of a ``--returns`` file); empty for events whose time is known, and
+  ``car_alt`` empty where that placement has no ok status.
+
+SUMMARY.csv ends with ``all_confounded``: every event of the group in that window is confounded
+(so its ``unconfounded`` row has no events).
 """
 from __future__ import annotations
 
@@ -31,7 +44,7 @@ from dashboard.exporting import export_csv
 from dashboard.loaders.snapshot import atomic_write_bytes
 from dashboard.loaders.validation import read_text
 from dashboard.metrics.caar import GROUP_BYS, group_statistics
-from dashboard.metrics.event_study import MODELS, run_event_study
+from dashboard.metrics.event_study import EVENTS_FILE_COLUMNS, MODELS, run_event_study
 from dashboard.metrics.returns import RETURN_KINDS, returns_from_closes
 
 NAME = "reactions"
@@ -164,7 +177,7 @@ def run(args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         raise DataUnavailable(str(exc)) from exc
-    atomic_write_bytes(args.out, export_csv(result.events, with_metadata=False))
+    atomic_write_bytes(args.out, export_csv(result.events[list(EVENTS_FILE_COLUMNS)], with_metadata=False))
     written = [str(args.out)]
     if args.summary or args.daily:
         summary, daily = group_statistics(result, group_by=args.group_by)

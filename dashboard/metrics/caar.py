@@ -23,7 +23,7 @@ STAT_COLUMNS: tuple[str, ...] = ("t_csect", "patell_z", "bmp_t", "kp_bmp_t", "ra
 P_VALUE_COLUMNS: tuple[str, ...] = tuple(f"p_{c}" for c in STAT_COLUMNS)
 SUMMARY_COLUMNS: tuple[str, ...] = (
     "group", "sample", "window_start", "window_end", "n_events", "caar", *STAT_COLUMNS, *P_VALUE_COLUMNS,
-    "avg_cross_correlation", "small_sample",
+    "avg_cross_correlation", "small_sample", "all_confounded",
 )
 DAILY_COLUMNS: tuple[str, ...] = (
     "group", "sample", "rel_day", "n_events", "aar", "caar", *STAT_COLUMNS, *P_VALUE_COLUMNS, "small_sample",
@@ -108,6 +108,7 @@ def _summary_rows(
             row[name] = float(found[name][0])
         row["avg_cross_correlation"] = float(found["avg_cross_correlation"][0]) if len(index) >= 2 else np.nan
         row["small_sample"] = bool(found["small_sample"][0])
+        row["all_confounded"] = bool(len(index)) and bool(tables["confounded"][index, w].all())
         rows.append(row)
     return rows
 
@@ -144,6 +145,8 @@ def group_statistics(
 
     - ``summary`` (SUMMARY.csv): one row per group x sample x window over the events whose status
       is ``ok`` for that window (unconfounded: and not confounded in it). ``caar`` = mean CAR.
+      ``all_confounded``: the group has members in that window and every one of them is
+      confounded in it (so its ``unconfounded`` row is empty); only possible in sample ``all``.
     - ``daily`` (DAILY.csv): one row per group x sample x relative day over the events with a
       fitted model and an AR that day (unconfounded: not confounded in any window).
       ``aar`` = mean AR that day, ``caar`` = running sum of ``aar`` from the first relative day.

@@ -31,6 +31,7 @@ class EngineSettings:
     windows: tuple[tuple[int, int], ...]
     min_estimation: int
     mask_days: tuple[int, int]
+    with_rank_deviations: bool = True  # False: NaN ranks (a pass that only needs CARs)
 
 
 @dataclass(frozen=True, eq=False)  # arrays inside
@@ -44,7 +45,7 @@ class CalendarBlock:
     Per event x relative day (L): ``abnormal``, ``standardized``, ``benchmark_event`` (the
     benchmark's return, NaN for constant mean), ``dates``. ``estimation_residuals`` (E),
     ``rank_deviations`` (E + L). Per event x window (W): ``car``, ``car_se`` (NaN unless ok),
-    ``confounded``, ``status``.
+    ``confounded``, ``confounded_by`` (tuples of event ids), ``status``.
     """
 
     alpha: np.ndarray
@@ -65,6 +66,7 @@ class CalendarBlock:
     car: np.ndarray
     car_se: np.ndarray
     confounded: np.ndarray
+    confounded_by: np.ndarray
     status: np.ndarray
 
     def take(self, rows: np.ndarray) -> CalendarBlock:
@@ -85,7 +87,8 @@ def empty_block(settings: EngineSettings) -> CalendarBlock:
         estimation_residuals=np.zeros((0, n_estimation_days)),
         rank_deviations=np.zeros((0, n_estimation_days + n_relative_days)),
         car=np.zeros((0, n_windows)), car_se=np.zeros((0, n_windows)),
-        confounded=np.zeros((0, n_windows), bool), status=np.zeros((0, n_windows), dtype=object),
+        confounded=np.zeros((0, n_windows), bool), confounded_by=np.zeros((0, n_windows), dtype=object),
+        status=np.zeros((0, n_windows), dtype=object),
     )
 
 
@@ -93,6 +96,8 @@ def combine_blocks(blocks: list[tuple[np.ndarray, CalendarBlock]], settings: Eng
     """One block in event order from ``(rows, block)`` pairs whose rows together are 0..n-1."""
     if not blocks:
         return empty_block(settings)
+    if len(blocks) == 1 and np.array_equal(blocks[0][0], np.arange(len(blocks[0][0]))):
+        return blocks[0][1]  # one calendar, already in event order
     rows = np.concatenate([r for r, _ in blocks])
     joined = {
         f.name: np.concatenate([getattr(block, f.name) for _, block in blocks]) for f in fields(CalendarBlock)
@@ -156,42 +161,85 @@ def gather(matrix: np.ndarray, positions: np.ndarray, column: np.ndarray) -> tup
     return np.where(in_range & (column[:, None] >= 0), values, np.nan), in_range
 
 
-def confounded_windows(
-    codes: np.ndarray, positions: np.ndarray, has_day0: np.ndarray, windows: tuple[tuple[int, int], ...], n_axis: int
-) -> np.ndarray:
-    """(events x windows): another event of the same ticker (code) has its day 0 in the window.
-
-    Sorted (ticker, position) keys and two binary searches per window count the events inside
-    [day0 + a, day0 + b]; the event itself is one of them."""
-    span = np.int64(n_axis + 10**6)
-    keys = np.sort(codes[has_day0] * span + positions[has_day0])
-    own = codes * span + positions
-    confounded = np.zeros((len(codes), len(windows)), bool)
-    for w, (a, b) in enumerate(windows):
-        inside = np.searchsorted(keys, own + b, side="right") - np.searchsorted(keys, own + a, side="left")
-        confounded[:, w] = has_day0 & (inside - 1 > 0)
-    return confounded
-
-
-def masked_estimation_days(
+def confounding(
     codes: np.ndarray,
     positions: np.ndarray,
     has_day0: np.ndarray,
-    estimation_positions: np.ndarray,
-    in_estimation: np.ndarray,
-    settings: EngineSettings,
+    event_ids: np.ndarray,
+    windows: tuple[tuple[int, int], ...],
     n_axis: int,
+    queries: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(confounded, confounded_by) of the events at rows ``queries``, both events x windows; every
+    event given counts as another event for them.
+
+    ``confounded``: another event of the same ticker (code) has its day 0 in [day0 + a, day0 + b];
+    ``confounded_by``: the ids of those events as a tuple, ordered by day 0 then id (``()`` when
+    not confounded). Keys (ticker, day 0, id) are sorted once; two binary searches per window
+    give each event the range of sorted events inside its window, and tuples are built only for
+    confounded rows, so the cost stays O(n log n + number of listed ids).
+    """
+    members = np.flatnonzero(has_day0)
+    order = members[np.lexsort((event_ids[members].astype(str), positions[members], codes[members]))]
+    span = np.int64(n_axis + 10**6)
+    keys = codes[order] * span + positions[order]
+    own = codes[queries] * span + positions[queries]
+    confounded = np.zeros((len(queries), len(windows)), bool)
+    confounded_by = np.empty((len(queries), len(windows)), dtype=object)
+    confounded_by.fill(())
+    for w, (a, b) in enumerate(windows):
+        low = np.searchsorted(keys, own + a, side="left")
+        high = np.searchsorted(keys, own + b, side="right")
+        itself = int(a <= 0 <= b)  # the event's own day 0 lies in its window
+        flagged = has_day0[queries] & (high - low - itself > 0)
+        confounded[:, w] = flagged
+        hits = np.flatnonzero(flagged)
+        if len(hits):
+            confounded_by[hits, w] = _other_ids(queries[hits], low[hits], high[hits], order, event_ids)
+    return confounded, confounded_by
+
+
+def _other_ids(rows: np.ndarray, low: np.ndarray, high: np.ndarray, order: np.ndarray, event_ids: np.ndarray) -> np.ndarray:
+    """For each row, the ids of the sorted events ``order[low:high]`` other than the row itself,
+    as a tuple (an object array of tuples, one per row)."""
+    lengths = high - low
+    row_of = np.repeat(np.arange(len(rows)), lengths)
+    sorted_positions = np.arange(lengths.sum()) + np.repeat(low - (np.cumsum(lengths) - lengths), lengths)
+    listed = order[sorted_positions]
+    others = listed != rows[row_of]
+    ids = event_ids[listed[others]].tolist()
+    counts = np.bincount(row_of[others], minlength=len(rows))
+    ends = np.cumsum(counts)
+    bounds = zip((ends - counts).tolist(), ends.tolist(), strict=True)
+    return np.fromiter((tuple(ids[start:end]) for start, end in bounds), dtype=object, count=len(rows))
+
+
+def mask_cover(
+    codes: np.ndarray, positions: np.ndarray, has_day0: np.ndarray, mask_days: tuple[int, int], n_axis: int
 ) -> np.ndarray:
-    """(events x estimation days): the day lies within ``mask_days`` of another event of the
-    same ticker. A per-ticker count of covering events minus the event's own cover."""
-    low, high = settings.mask_days
+    """(tickers x sessions + 1) count of events of each ticker whose ``mask_days`` cover the session."""
+    low, high = mask_days
     cover = np.zeros((codes.max() + 1 if len(codes) else 1, n_axis + 1), dtype=np.int32)
     for offset in range(low, high + 1):
         shifted = positions[has_day0] + offset
         keep = (shifted >= 0) & (shifted < n_axis)
         np.add.at(cover, (codes[has_day0][keep], shifted[keep]), 1)
+    return cover
+
+
+def masked_estimation_days(
+    cover: np.ndarray,
+    codes: np.ndarray,
+    estimation_positions: np.ndarray,
+    in_estimation: np.ndarray,
+    settings: EngineSettings,
+) -> np.ndarray:
+    """(events x estimation days): the day lies within ``mask_days`` of another event of the
+    same ticker: the ``mask_cover`` count minus the event's own cover."""
+    low, high = settings.mask_days
     offsets = settings.estimation_offsets
     own_cover = ((offsets >= low) & (offsets <= high)).astype(np.int32)[None, :]
+    n_axis = cover.shape[1] - 1
     covered = cover[codes[:, None], np.clip(estimation_positions, 0, n_axis)] * in_estimation - own_cover * in_estimation
     return covered > 0
 
@@ -277,22 +325,34 @@ def calendar_block(
     stock_columns: np.ndarray,
     benchmark_columns: np.ndarray,
     tickers: np.ndarray,
+    event_ids: np.ndarray,
     *,
     settings: EngineSettings,
+    studied: np.ndarray | None = None,
 ) -> CalendarBlock:
-    """All events of one calendar. ``matrix``: returns on the session ``axis`` (one column per
-    stock or benchmark); ``positions``: day 0 on the axis (-1 none, len(axis) beyond it);
-    ``*_columns``: column of each event's stock and benchmark (-1 missing)."""
+    """The events of one calendar: one block row per studied event, in the order given.
+
+    ``matrix``: returns on the session ``axis`` (one column per stock or benchmark);
+    ``positions``: day 0 on the axis (-1 none, len(axis) beyond it); ``*_columns``: column of
+    each event's stock and benchmark (-1 missing); ``tickers`` and ``event_ids`` name each event.
+    ``studied`` (default: all): the events to compute; the others (confounders) only count as
+    other events of their ticker, for the confounding flags and the estimation masks.
+    """
     model, n_axis = settings.model, len(axis)
-    has_day0 = (positions >= 0) & (positions < n_axis)
+    rows = np.arange(len(positions)) if studied is None else np.flatnonzero(studied)
+    has_day0_all = (positions >= 0) & (positions < n_axis)
+    codes = pd.factorize(tickers)[0].astype(np.int64)
+    confounded, confounded_by = confounding(codes, positions, has_day0_all, event_ids, settings.windows, n_axis, rows)
+    cover = mask_cover(codes, positions, has_day0_all, settings.mask_days, n_axis)
+    positions, codes, has_day0 = positions[rows], codes[rows], has_day0_all[rows]
+    stock_columns, benchmark_columns = stock_columns[rows], benchmark_columns[rows]
     base = np.where(has_day0, positions, FAR_OUTSIDE)
     needs_benchmark = model != "constant_mean"
-    codes = pd.factorize(tickers)[0].astype(np.int64)
 
     estimation_positions = base[:, None] + settings.estimation_offsets[None, :]
     stock, in_estimation = gather(matrix, estimation_positions, stock_columns)
     market = gather(matrix, estimation_positions, benchmark_columns)[0] if needs_benchmark else np.zeros_like(stock)
-    masked = masked_estimation_days(codes, positions, has_day0, estimation_positions, in_estimation, settings, n_axis)
+    masked = masked_estimation_days(cover, codes, estimation_positions, in_estimation, settings)
     usable = np.isfinite(stock) & np.isfinite(market)
     fit = fit_estimation(stock, market, usable & ~masked, model)
 
@@ -303,21 +363,9 @@ def calendar_block(
     fitted = estimated if model in ("market", "constant_mean") else has_columns
     residuals = np.where(estimated[:, None], fit.residuals, np.nan)
 
-    event_positions = base[:, None] + settings.relative_days[None, :]
-    stock_event, in_event = gather(matrix, event_positions, stock_columns)
-    if needs_benchmark:
-        market_event = gather(matrix, event_positions, benchmark_columns)[0]
-    else:
-        market_event = np.zeros_like(stock_event)
-    slope = np.nan_to_num(fit.beta) if model == "constant_mean" else fit.beta
-    abnormal = (stock_event - np.where(fitted, fit.alpha, np.nan)[:, None]
-                - np.where(fitted, slope, np.nan)[:, None] * market_event)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        factor = standardization_factor(model, fit, market_event)
-        standardized = np.where(estimated[:, None], abnormal / (fit.sigma[:, None] * np.sqrt(factor)), np.nan)
-    date_positions = np.clip(event_positions, 0, max(n_axis - 1, 0))
-    nat = np.datetime64("NaT")
-    dates = np.where(in_event, axis[date_positions] if n_axis else nat, nat).astype("datetime64[ns]")
+    abnormal, standardized, market_event, dates = event_day_returns(
+        matrix, axis, base, stock_columns, benchmark_columns, fit, fitted, estimated, settings=settings
+    )
     combined = np.concatenate([residuals, np.where(estimated[:, None], abnormal, np.nan)], axis=1)
 
     car, car_se, status = window_results(
@@ -332,10 +380,46 @@ def calendar_block(
         positive_estimation=np.where(estimated, (residuals > 0).sum(axis=1), 0).astype(float), estimated=estimated,
         abnormal=abnormal, standardized=standardized,
         benchmark_event=np.where(needs_benchmark, market_event, np.nan), dates=dates,
-        estimation_residuals=residuals, rank_deviations=event_tests.rank_deviations(combined),
-        car=car, car_se=car_se, confounded=confounded_windows(codes, positions, has_day0, settings.windows, n_axis),
-        status=status,
+        estimation_residuals=residuals,
+        rank_deviations=(
+            event_tests.rank_deviations(combined) if settings.with_rank_deviations else np.full_like(combined, np.nan)
+        ),
+        car=car, car_se=car_se, confounded=confounded, confounded_by=confounded_by, status=status,
     )
+
+
+def event_day_returns(
+    matrix: np.ndarray,
+    axis: np.ndarray,
+    base: np.ndarray,
+    stock_columns: np.ndarray,
+    benchmark_columns: np.ndarray,
+    fit: _Fit,
+    fitted: np.ndarray,
+    estimated: np.ndarray,
+    *,
+    settings: EngineSettings,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(abnormal, standardized, benchmark, dates) per event x relative day: ``AR = R - alpha -
+    beta Rm`` (NaN unless fitted), ``SAR = AR / (sigma sqrt(c_t))`` (NaN unless estimated), the
+    benchmark's return (zeros for constant mean) and the session's date (NaT off the axis)."""
+    model, n_axis = settings.model, len(axis)
+    event_positions = base[:, None] + settings.relative_days[None, :]
+    stock_event, in_event = gather(matrix, event_positions, stock_columns)
+    if model != "constant_mean":
+        market_event = gather(matrix, event_positions, benchmark_columns)[0]
+    else:
+        market_event = np.zeros_like(stock_event)
+    slope = np.nan_to_num(fit.beta) if model == "constant_mean" else fit.beta
+    abnormal = (stock_event - np.where(fitted, fit.alpha, np.nan)[:, None]
+                - np.where(fitted, slope, np.nan)[:, None] * market_event)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        factor = standardization_factor(model, fit, market_event)
+        standardized = np.where(estimated[:, None], abnormal / (fit.sigma[:, None] * np.sqrt(factor)), np.nan)
+    date_positions = np.clip(event_positions, 0, max(n_axis - 1, 0))
+    nat = np.datetime64("NaT")
+    dates = np.where(in_event, axis[date_positions] if n_axis else nat, nat).astype("datetime64[ns]")
+    return abnormal, standardized, market_event, dates
 
 
 def window_results(

@@ -26,11 +26,21 @@ market model's forecast-error correction (CLM 1997, eq. 4.4.13 with a window sum
 ``c_t = 1 + 1/n + (Rm_t - mean Rm)^2 / Sxx`` (market), ``1 + 1/n`` (constant mean), 1 (adjusted).
 
 Confounding: an event is ``confounded`` in a window when another event of the same ticker (in
-the events given) has its day 0 inside that window. Every other event of the same ticker masks
+the events given, or among ``confounders``) has its day 0 inside that window; ``confounded_by``
+(right after ``confounded``) lists those events' ids as a tuple, ordered by day 0 then id, and is
+``()`` exactly when ``confounded`` is false. Every other event of the same ticker masks
 its days [-1, +1] (``CONFOUND_MASK_DAYS``) out of this event's estimation sample; ``n_masked``
 counts the estimation days removed that way, and ``n_missing`` (after ``status``, beyond the
 issue's EVENTS.csv columns) the estimation days with no stock or benchmark return (before
 coverage, or a gap): the model is fitted on the days that exist, down to ``min_estimation``.
+
+Unknown time of day: an event with ``event_time = unknown`` is placed on the session of its date
+(the next session when the date is not one). ``day0_alt`` is the day 0 it would have had after
+the close (the first session strictly after its date on its exchange calendar, or the next row
+of a user's returns; ``trading_calendar``'s after-the-close rule), and ``car_alt`` the window's
+CAR with that day 0: one more engine pass in which the unknown-time events are moved there
+(all of them together) and every other event, studied or a confounder, stays where it was.
+``car_alt`` is NaN where that pass's status is not ok; both are NaT / NaN for known times.
 
 Status per event x window (first that applies): ``no_day0`` (no event date),
 ``no_prices`` (ticker has no returns), ``no_benchmark`` (benchmark or peers missing),
@@ -46,7 +56,7 @@ result tables; ``metrics.event_engine`` computes every event of one exchange cal
 """
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -55,26 +65,22 @@ import pandas as pd
 from scipy import stats
 
 from dashboard import config
-from dashboard.metrics.event_engine import (
-    CalendarBlock,
-    EngineSettings,
-    calendar_block,
-    car_variance,
-    combine_blocks,
-    day0_positions,
-)
-from dashboard.metrics.returns import peer_returns, peers_from_companies
-from dashboard.metrics.trading_calendar import (
-    BEYOND_SESSIONS,
-    event_calendars,
-    map_day0,
-    map_day0_to_rows,
-    sessions_by_calendar_for,
+from dashboard.metrics.event_engine import CalendarBlock, EngineSettings, car_variance
+from dashboard.metrics.event_inputs import (
+    AFTER_CLOSE_TIME,
+    SHADOW,
+    UNKNOWN_TIME,
+    Sessions,
+    benchmark_labels,
+    engine_pass,
+    events_with_day0,
+    return_columns,
+    sorted_returns,
+    study_events,
 )
 
 Model = Literal["market", "market_adjusted", "constant_mean", "peer"]
 ReturnType = Literal["simple", "log"]
-Sessions = Literal["exchange", "rows"] | Mapping[str, pd.DatetimeIndex]
 MODELS: tuple[str, ...] = ("market", "market_adjusted", "constant_mean", "peer")
 DEFAULT_ESTIMATION_WINDOW = config.DEFAULT_ESTIMATION_WINDOW
 DEFAULT_EVENT_WINDOWS = config.DEFAULT_EVENT_WINDOWS
@@ -94,18 +100,25 @@ STATUSES: tuple[str, ...] = (
 EVENT_COLUMNS: tuple[str, ...] = (
     "event_id", "ticker", "event_type", "event_date", "day0", "day0_reason", "window_start", "window_end",
     "model", "benchmark", "alpha", "beta", "sigma", "n_estimation", "n_masked", "car", "car_se", "car_t",
-    "car_p", "confounded", "status", "n_missing",
+    "car_p", "confounded", "confounded_by", "status", "n_missing", "day0_alt", "car_alt",
+)
+# EVENTS.csv of the command line, a public interface: its first columns in their first order,
+# then the ones added since, at the end.
+EVENTS_FILE_COLUMNS: tuple[str, ...] = (
+    "event_id", "ticker", "event_type", "event_date", "day0", "day0_reason", "window_start", "window_end",
+    "model", "benchmark", "alpha", "beta", "sigma", "n_estimation", "n_masked", "car", "car_se", "car_t",
+    "car_p", "confounded", "status", "n_missing", "confounded_by", "day0_alt", "car_alt",
 )
 AR_COLUMNS: tuple[str, ...] = ("event_id", "rel_day", "date", "ar", "sar")
 CAR_PATH_COLUMNS: tuple[str, ...] = ("event_id", "rel_day", "date", "car", "car_se", "lower", "upper")
-_SHADOW = "_shadow"  # a confounder: shapes flags and masks, is not studied
 
 
 @dataclass(frozen=True, eq=False)  # arrays inside: compare frames explicitly
 class EventStudyResult:
     """Everything one run produces.
 
-    ``events``: EVENTS.csv (one row per event x window, ``EVENT_COLUMNS``).
+    ``events``: one row per event x window (``EVENT_COLUMNS``; the command line's EVENTS.csv
+    has them in ``EVENTS_FILE_COLUMNS`` order).
     ``abnormal``: AR.csv (one row per event x relative day of the union of the windows).
     ``parameters``: one row per event (input order) with the fit and its inputs to the standard
     errors (``dof``, ``market_mean``, ``market_sxx``), ``n_missing`` (estimation-window days
@@ -151,126 +164,6 @@ def _check_settings(model: str, estimation: tuple[int, int], windows: Sequence[t
         raise ValueError("min_estimation must be at least 3")
 
 
-def _benchmarks(events: pd.DataFrame, companies: pd.DataFrame | None, model: str, benchmark: str | None) -> pd.Series:
-    """The benchmark label of each event: a ticker, ``peers:<group>`` or NaN (constant mean)."""
-    if model == "constant_mean":
-        return pd.Series(np.nan, index=events.index, dtype="str")
-    table = companies if companies is not None else pd.DataFrame(columns=["ticker", "market_benchmark", "peer_group"])
-    if model == "peer":
-        groups = dict(zip(table["ticker"], table["peer_group"], strict=True))
-        return events["ticker"].map(lambda t: f"peers:{groups[t]}" if t in groups else np.nan).astype("str")
-    if benchmark:
-        return pd.Series(benchmark, index=events.index, dtype="str")
-    mapping = dict(zip(table["ticker"], table["market_benchmark"], strict=True))
-    return events["ticker"].map(mapping).fillna(config.DEFAULT_MARKET_BENCHMARK).astype("str")
-
-
-def _study_events(events: pd.DataFrame, confounders: pd.DataFrame | None) -> pd.DataFrame:
-    """The events to study, then the confounders not among them (``_shadow`` true), with
-    ``event_time`` (missing = unknown), ``event_type`` (missing = other) and parsed dates."""
-    for column in ("event_id", "ticker", "event_date"):
-        if column not in events.columns:
-            raise ValueError(f"events: missing required column {column!r}")
-    study = events.reset_index(drop=True).copy()
-    study[_SHADOW] = False
-    if confounders is not None and len(confounders):
-        kept = [c for c in ("event_id", "ticker", "event_date", "event_time", "event_type") if c in confounders.columns]
-        extra = confounders[~confounders["event_id"].isin(study["event_id"])][kept]
-        study = pd.concat([study, extra.assign(**{_SHADOW: True})], ignore_index=True)
-    if "event_time" not in study.columns:
-        study["event_time"] = "unknown"
-    study["event_time"] = study["event_time"].fillna("unknown")
-    if "event_type" not in study.columns:
-        study["event_type"] = "other"
-    study["event_type"] = study["event_type"].fillna("other")
-    study["event_date"] = pd.to_datetime(study["event_date"])
-    return study
-
-
-def _sorted_returns(returns: pd.DataFrame) -> pd.DataFrame:
-    """A copy with a sorted nanosecond date index and text column names."""
-    out = returns.copy()
-    out.index = pd.DatetimeIndex(pd.to_datetime(out.index)).as_unit("ns")
-    out = out.sort_index()
-    out.columns = [str(c) for c in out.columns]
-    return out
-
-
-def _day0_and_axes(
-    study: pd.DataFrame, returns: pd.DataFrame, companies: pd.DataFrame | None, sessions: Sessions
-) -> tuple[pd.DataFrame, dict[str, pd.DatetimeIndex]]:
-    """Events with ``calendar``, ``day0`` and ``day0_reason``, and the sessions of each calendar."""
-    if isinstance(sessions, str) and sessions == "rows":
-        return map_day0_to_rows(study, returns.index), {"rows": returns.index}
-    if isinstance(sessions, str):
-        calendars = event_calendars(study, companies).tolist() if len(study) else []
-        dates = study["event_date"]
-        start = min([returns.index.min()] + ([dates.min() - pd.Timedelta(days=30)] if len(study) else []))
-        end = max([returns.index.max()] + ([dates.max() + pd.Timedelta(days=60)] if len(study) else []))
-        by_calendar = sessions_by_calendar_for(calendars, start, end) if calendars else {}
-    else:
-        by_calendar = dict(sessions)
-    return map_day0(study, companies=companies, sessions_by_calendar=by_calendar), by_calendar
-
-
-def _study_columns(
-    study: pd.DataFrame, returns: pd.DataFrame, companies: pd.DataFrame | None, model: str
-) -> tuple[pd.DataFrame, pd.Series]:
-    """The return columns the study needs (stocks, market benchmarks, peer portfolios named
-    ``peers:<ticker>``) and the name of each event's benchmark column (NaN: none)."""
-    columns: dict[str, pd.Series] = {}
-    tickers = study["ticker"].unique()
-    for ticker in tickers:
-        if ticker in returns.columns:
-            columns[ticker] = pd.to_numeric(returns[ticker], errors="coerce")
-    benchmark_column = pd.Series(np.nan, index=study.index)
-    if model in ("market", "market_adjusted"):
-        for name in study["benchmark"].dropna().unique():
-            if name in returns.columns:
-                columns[name] = pd.to_numeric(returns[name], errors="coerce")
-        benchmark_column = study["benchmark"]
-    elif model == "peer" and companies is not None:
-        peers = peers_from_companies(companies)
-        wanted = {t: peers[t] for t in tickers if t in peers and peers[t]}
-        portfolio = peer_returns(returns.apply(pd.to_numeric, errors="coerce"), wanted)
-        for ticker in wanted:
-            columns[f"peers:{ticker}"] = portfolio[ticker]
-        benchmark_column = study["ticker"].map({t: f"peers:{t}" for t in wanted})
-    frame = pd.DataFrame(columns, index=returns.index) if columns else pd.DataFrame(index=returns.index)
-    return frame, benchmark_column
-
-
-def _engine_pass(
-    study: pd.DataFrame,
-    frame: pd.DataFrame,
-    axes: Mapping[str, pd.DatetimeIndex],
-    benchmark_column: pd.Series,
-    settings: EngineSettings,
-) -> CalendarBlock:
-    """One engine block per exchange calendar, combined in the events' order."""
-    column_of = {name: i for i, name in enumerate(frame.columns)}
-    stock_columns = study["ticker"].map(column_of).fillna(-1).astype(int).to_numpy()
-    if settings.model == "constant_mean":
-        benchmark_columns = np.full(len(study), -2)
-    else:
-        benchmark_columns = benchmark_column.map(column_of).fillna(-1).astype(int).to_numpy()
-    blocks = []
-    for calendar, members in study.groupby("calendar").groups.items():
-        rows = np.asarray(study.index.get_indexer(members))
-        axis = pd.DatetimeIndex(axes[calendar]).as_unit("ns")
-        positions = day0_positions(study.loc[members, "day0"], axis.to_numpy())
-        # A date after the last known session is after coverage, not a missing day 0.
-        beyond = (positions < 0) & (study.loc[members, "day0_reason"] == BEYOND_SESSIONS).to_numpy()
-        positions = np.where(beyond, len(axis), positions)
-        matrix = frame.reindex(axis).to_numpy(dtype=float) if len(frame.columns) else np.empty((len(axis), 0))
-        block = calendar_block(
-            matrix, axis.to_numpy(), positions, stock_columns[rows], benchmark_columns[rows],
-            study.loc[members, "ticker"].to_numpy(), settings=settings,
-        )
-        blocks.append((rows, block))
-    return combine_blocks(blocks, settings)
-
-
 def run_event_study(
     events: pd.DataFrame,
     returns: pd.DataFrame,
@@ -310,30 +203,59 @@ def run_event_study(
     windows = tuple((int(a), int(b)) for a, b in windows)
     estimation = (int(estimation[0]), int(estimation[1]))
     _check_settings(model, estimation, windows, min_estimation)
-    study = _study_events(events, confounders)
-    returns = _sorted_returns(returns)
-    study["benchmark"] = _benchmarks(study, companies, model, benchmark)
-    study, axes = _day0_and_axes(study, returns, companies, sessions)
-    frame, benchmark_column = _study_columns(study, returns, companies, model)
+    returns = sorted_returns(returns)
     relative_days = np.arange(min(a for a, _ in windows), max(b for _, b in windows) + 1)
     settings = EngineSettings(
         model=model, estimation_offsets=np.arange(estimation[0], estimation[1] + 1), relative_days=relative_days,
         windows=windows, min_estimation=min_estimation, mask_days=mask_days,
     )
-    block = _engine_pass(study, frame, axes, benchmark_column, settings)
-    if study[_SHADOW].any():  # confounders only shaped the flags and masks: drop their rows
-        studied = np.flatnonzero(~study[_SHADOW].to_numpy(dtype=bool))
-        study, block = study.iloc[studied].reset_index(drop=True), block.take(studied)
+    study = study_events(events, confounders)
+    study["benchmark"] = benchmark_labels(study, companies, model, benchmark)
+    study, axes = events_with_day0(study, returns, companies, sessions)
+    frame = return_columns(study, returns, companies, model)
+    block = engine_pass(study, frame, axes, settings)
+    rows_as_sessions = isinstance(sessions, str) and sessions == "rows"
+    day0_alt, car_alt = _alternative_day0(study, frame, returns, companies, settings=settings,
+                                          sessions="rows" if rows_as_sessions else axes)
+    study = study[~study[SHADOW].to_numpy(dtype=bool)].reset_index(drop=True)
 
     parameters = _parameters_frame(study, block, model=model, estimation=estimation)
     return EventStudyResult(
-        events=_events_frame(parameters, block, windows=windows),
+        events=_events_frame(parameters, block, windows=windows, day0_alt=day0_alt, car_alt=car_alt),
         abnormal=_abnormal_frame(parameters, block, relative_days),
         parameters=parameters, windows=windows, estimation=estimation, model=model, return_type=return_type,
         rel_days=relative_days, ar=block.abnormal, sar=block.standardized, benchmark_returns=block.benchmark_event,
         estimation_residuals=block.estimation_residuals, rank_deviations=block.rank_deviations,
         positive_estimation=block.positive_estimation, dates=block.dates,
     )
+
+
+def _alternative_day0(
+    study: pd.DataFrame,
+    frame: pd.DataFrame,
+    returns: pd.DataFrame,
+    companies: pd.DataFrame | None,
+    *,
+    settings: EngineSettings,
+    sessions: Sessions,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(day0_alt per studied event, car_alt per studied event x window) for the studied events of
+    unknown time of day: one more engine pass with them moved to after the close, studied alone,
+    every other event (known times, and confounders) where it was. NaT / NaN for the events
+    whose time is known, and where that pass's status is not ok. ``frame``: the first pass's
+    return columns; ``sessions``: its sessions (the rows of ``returns``, or the calendars')."""
+    studied = ~study[SHADOW].to_numpy(dtype=bool)
+    moved = studied & (study["event_time"] == UNKNOWN_TIME).to_numpy()
+    day0_alt = np.full(int(studied.sum()), np.datetime64("NaT"), dtype="datetime64[ns]")
+    car_alt = np.full((int(studied.sum()), len(settings.windows)), np.nan)
+    if moved.any():
+        alternative = study.assign(event_time=np.where(moved, AFTER_CLOSE_TIME, study["event_time"]), **{SHADOW: ~moved})
+        alternative, axes = events_with_day0(alternative, returns, companies, sessions)
+        block = engine_pass(alternative, frame, axes, replace(settings, with_rank_deviations=False))
+        unknown = moved[studied]  # studied events come first in ``study``
+        day0_alt[unknown] = alternative.loc[moved, "day0"].to_numpy()
+        car_alt[unknown] = block.car
+    return day0_alt, car_alt
 
 
 def _parameters_frame(study: pd.DataFrame, block: CalendarBlock, *, model: str, estimation: tuple[int, int]) -> pd.DataFrame:
@@ -354,8 +276,15 @@ def _parameters_frame(study: pd.DataFrame, block: CalendarBlock, *, model: str, 
     )
 
 
-def _events_frame(parameters: pd.DataFrame, block: CalendarBlock, *, windows: tuple[tuple[int, int], ...]) -> pd.DataFrame:
-    """EVENTS.csv: one row per event x window, events in input order, windows as given."""
+def _events_frame(
+    parameters: pd.DataFrame,
+    block: CalendarBlock,
+    *,
+    windows: tuple[tuple[int, int], ...],
+    day0_alt: np.ndarray,
+    car_alt: np.ndarray,
+) -> pd.DataFrame:
+    """One row per event x window (``EVENT_COLUMNS``), events in input order, windows as given."""
     n_events, n_windows = len(parameters), len(windows)
     repeated = np.repeat(np.arange(n_events), n_windows)
     copied = ["event_id", "ticker", "event_type", "event_date", "day0", "day0_reason", "model", "benchmark",
@@ -370,7 +299,10 @@ def _events_frame(parameters: pd.DataFrame, block: CalendarBlock, *, windows: tu
     frame["car"], frame["car_se"] = block.car.ravel(), block.car_se.ravel()
     frame["car_t"], frame["car_p"] = car_t.ravel(), car_p.ravel()
     frame["confounded"] = block.confounded.ravel()
+    frame["confounded_by"] = block.confounded_by.ravel()
     frame["status"] = pd.Series(block.status.ravel(), dtype="str")
+    frame["day0_alt"] = np.repeat(day0_alt, n_windows)
+    frame["car_alt"] = car_alt.ravel()
     return frame[list(EVENT_COLUMNS)]
 
 
