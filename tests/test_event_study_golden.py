@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from dashboard.metrics.event_study import ADDED_EVENT_COLUMNS
 from tests.event_study_golden import CASES, TABLES, as_csv_text, golden_path, golden_tables, read_golden_text
 
-ADDED_COLUMNS = {"confounded_by", "day0_alt", "car_alt", "all_confounded"}
+ADDED_COLUMNS = {*ADDED_EVENT_COLUMNS, "all_confounded"}
 
 
 def _numeric(column: pd.Series) -> pd.Series | None:

@@ -2,7 +2,8 @@
 
 ``calendar_block`` takes the returns matrix of one calendar (sessions x columns), each event's
 day-0 position on that session axis and its stock and benchmark columns, and returns a
-``CalendarBlock`` of arrays (rows = the events in the order given). Day-0 positions become an
+``CalendarBlock`` of arrays (one row per studied event, in the order given; confounders only
+feed the confounding keys and the estimation masks). Day-0 positions become an
 (events x relative days) index array into the matrix, and the OLS fit is computed in closed form
 over masked arrays. ``combine_blocks`` puts the blocks of several calendars back in event order.
 

@@ -102,12 +102,11 @@ EVENT_COLUMNS: tuple[str, ...] = (
     "model", "benchmark", "alpha", "beta", "sigma", "n_estimation", "n_masked", "car", "car_se", "car_t",
     "car_p", "confounded", "confounded_by", "status", "n_missing", "day0_alt", "car_alt",
 )
-# EVENTS.csv of the command line, a public interface: its first columns in their first order,
-# then the ones added since, at the end.
+# EVENTS.csv of the command line is a public interface: its first columns keep their order and the
+# columns added since it was published go at the end.
+ADDED_EVENT_COLUMNS: tuple[str, ...] = ("confounded_by", "day0_alt", "car_alt")
 EVENTS_FILE_COLUMNS: tuple[str, ...] = (
-    "event_id", "ticker", "event_type", "event_date", "day0", "day0_reason", "window_start", "window_end",
-    "model", "benchmark", "alpha", "beta", "sigma", "n_estimation", "n_masked", "car", "car_se", "car_t",
-    "car_p", "confounded", "status", "n_missing", "confounded_by", "day0_alt", "car_alt",
+    *(c for c in EVENT_COLUMNS if c not in ADDED_EVENT_COLUMNS), *ADDED_EVENT_COLUMNS
 )
 AR_COLUMNS: tuple[str, ...] = ("event_id", "rel_day", "date", "ar", "sar")
 CAR_PATH_COLUMNS: tuple[str, ...] = ("event_id", "rel_day", "date", "car", "car_se", "lower", "upper")
@@ -240,10 +239,11 @@ def _alternative_day0(
     sessions: Sessions,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(day0_alt per studied event, car_alt per studied event x window) for the studied events of
-    unknown time of day: one more engine pass with them moved to after the close, studied alone,
-    every other event (known times, and confounders) where it was. NaT / NaN for the events
-    whose time is known, and where that pass's status is not ok. ``frame``: the first pass's
-    return columns; ``sessions``: its sessions (the rows of ``returns``, or the calendars')."""
+    unknown time of day: one more engine pass that studies only them, all moved to after the
+    close together, with every other event (known times, and confounders) where it was. NaT / NaN
+    for the events whose time is known, and car_alt NaN where that pass's status is not ok.
+    ``frame``: the first pass's return columns; ``sessions``: its sessions (the rows of
+    ``returns``, or the calendars')."""
     studied = ~study[SHADOW].to_numpy(dtype=bool)
     moved = studied & (study["event_time"] == UNKNOWN_TIME).to_numpy()
     day0_alt = np.full(int(studied.sum()), np.datetime64("NaT"), dtype="datetime64[ns]")
