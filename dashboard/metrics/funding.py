@@ -71,6 +71,7 @@ OUTPUT_COLUMNS: tuple[str, ...] = (
 EXTRA_COLUMNS: tuple[str, ...] = (
     "buybacks_basis", "total_debt_basis", "period_note", "memo_events",
     "period_start", "bound_missing", "not_reported", "quality_flags", "memo_missing",
+    "buybacks_reported", "dividends_reported", "finance_lease_principal_reported",
 )  # fmt: skip
 # The columns a reader looks at first, in that order (tables on screen put them first).
 KEY_COLUMNS: tuple[str, ...] = (
@@ -102,17 +103,9 @@ def _missing_as_zero(value: Number) -> Number:
     return value.fillna(0.0) if isinstance(value, pd.Series) else (0.0 if pd.isna(value) else value)
 
 
-# --- the definitions, one function each (Hamilton style: named after what they return) ---------
-
-
 def _positive_ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
     numerator, denominator = pd.Series(numerator, dtype=float), pd.Series(denominator, dtype=float)
     return (numerator / denominator).where(denominator > 0)
-
-
-def _missing_as_zero(value: Number) -> Number:
-    """A one-signed outflow with a missing figure counted as 0 (for bounds only)."""
-    return value.fillna(0.0) if isinstance(value, pd.Series) else (0.0 if pd.isna(value) else value)
 
 
 # --- the definitions, one function each (Hamilton style: named after what they return) ---------
@@ -370,8 +363,9 @@ def funding_table(
     ``cash_and_securities_start`` for the opening balance) and every exact result that depends on
     it is NaN. ``funding_gap_lower_bound`` and ``internal_funding_upper_bound`` stay filled when
     only buybacks, dividends or (economic basis) lease principal are missing; ``bound_missing``
-    names the outflows counted as 0 there. A financing line that is not reported is named in
-    ``not_reported`` and left in the residual. ``finance_lease_principal`` counts as an input only
+    names the outflows counted as 0 there, and ``<outflow>_reported`` holds the sum of the quarters
+    that do report each of them (what the bound subtracts). A financing line that is not reported
+    is named in ``not_reported`` and left in the residual. ``finance_lease_principal`` counts as an input only
     on the economic basis. Memo lines (see ``metrics.memo_lines``): 0.0 when the curated events
     cover the whole period and no funding event lands in it; NaN, with the reasons in
     ``memo_missing``, otherwise. ``source`` names the fundamentals rows used (their source text for
@@ -446,6 +440,8 @@ def funding_table(
         for w in range(len(windows))
     ]
     result["not_reported"] = [names if pd.notna(value) else () for names, value in zip(coverage["not_reported"], coverage["residual"])]
+    for column in BOUNDING_OUTFLOWS:  # what the bound counts: the quarters that report it
+        result[f"{column}_reported"] = sums[f"bound_{column}"]
     result["quality_flags"] = _quality_flags(_input_cells(windows, calendar, capex_basis), flags, len(windows))
     result["memo_missing"] = [
         tuple(dict.fromkeys(r for m in members for r in memo.at[m, "memo_missing"])) if ok else ()
@@ -547,9 +543,12 @@ def funding_bridge(row: pd.Series | Mapping[str, object]) -> pd.DataFrame:
     = funding gap (the running total is -gap: a shortfall is negative; a negative gap is shown as
     a surplus), then divestment proceeds, net debt issued, equity issued, cash drawdown and the
     residual (other and unexplained, including what is not reported), which bring the total back
-    to zero, = end. Where the gap is not exact but bounded (missing buybacks or dividends), those
-    outflows are "not reported" steps counted as 0, internal funding is "at most", the gap "at
-    least", and the residual is the matching bound. Without operating cash flow or capex there is
+    to zero, = end. Where the gap is not exact but bounded (buybacks, dividends or, on the economic
+    basis, lease principal missing in some quarter), those steps hold what the reporting quarters
+    show (``<outflow>_reported``; the rest counted as 0; state ``bound``, or ``not_reported`` when
+    no quarter reports it), internal funding
+    is "at most", the gap "at least", and the residual is the matching bound, so every total
+    equals the sum of the steps before it. Without operating cash flow or capex there is
     nothing to bound: the totals stay NaN.
     """
     def get(key: str) -> float:
@@ -574,12 +573,22 @@ def funding_bridge(row: pd.Series | Mapping[str, object]) -> pd.DataFrame:
     for label in ("buybacks", "dividends"):
         amount = get(label)
         if pd.isna(amount) and bounded:
-            add(f"{label} (not reported, counted as 0)", "relative", np.nan, 0.0, (label,), "not_reported")
+            reported = get(f"{label}_reported")
+            reported = 0.0 if pd.isna(reported) else reported
+            if reported == 0:
+                add(f"{label} (not reported, counted as 0)", "relative", np.nan, 0.0, (label,), "not_reported")
+            else:
+                add(f"{label} (reported quarters; the rest counted as 0)", "relative", reported, -reported, (label,), "bound")
         else:
             add(label, "relative", amount, -amount, (label,))
     add("internal funding (at most)" if bounded else "internal funding", "total", internal, internal,
         ("operating_cash_flow", "buybacks", "dividends"), "bound" if bounded else "reported")
-    add("capex", "relative", get("capex"), -get("capex"), capex_inputs)
+    capex = get("capex")
+    if pd.isna(capex) and bounded:  # economic basis, lease principal missing in some quarter: counted as 0
+        capex = gap + internal
+        add("capex (lease principal not reported counted as 0)", "relative", capex, -capex, capex_inputs, "bound")
+    else:
+        add("capex", "relative", capex, -capex, capex_inputs)
     surplus = pd.notna(gap) and gap < 0
     gap_label = "surplus (at most)" if surplus and bounded else "surplus" if surplus else "funding gap (at least)" if bounded else "funding gap"
     gap_state = "bound" if bounded else "surplus" if surplus else "reported"
