@@ -6,9 +6,10 @@
 [--daily DAILY.csv] [--ar AR.csv]``
 
 Window bounds are negative, so write them attached: ``--estimation=-250,-11 --window=-1,1``.
-Without ``--events`` the curated events run; a user's events file needs only
+Without ``--events`` the study's events run: the curated events plus each capex-guidance vintage
+that no curated event within a day covers (``metrics.guidance_events``); a user's events file needs only
 ``event_id,ticker,event_date`` (bad rows are reported on stderr and the good ones run), and the
-curated events of the same company still count as confounding events for it.
+study's events of the same company still count as confounding events for it.
 Without ``--returns`` the returns come from the price snapshot's adjusted closes, each ticker on
 its own exchange calendar. A ``--returns`` file is a wide CSV (``date`` plus one column per ticker,
 benchmark included) of decimal returns; its rows are the sessions.
@@ -38,13 +39,21 @@ import pandas as pd
 
 from dashboard import config
 from dashboard.errors import CurationError, DataUnavailable
-from dashboard.loaders.curated import close_prices, load_companies, load_events, load_prices, validate_events
+from dashboard.loaders.curated import (
+    close_prices,
+    load_companies,
+    load_events,
+    load_guidance,
+    load_prices,
+    validate_events,
+)
 from dashboard.commands.common import as_of_text
 from dashboard.exporting import export_csv
 from dashboard.loaders.snapshot import atomic_write_bytes
 from dashboard.loaders.validation import read_text
 from dashboard.metrics.caar import GROUP_BYS, group_statistics
 from dashboard.metrics.event_study import EVENTS_FILE_COLUMNS, MODELS, run_event_study
+from dashboard.metrics.guidance_events import events_with_guidance
 from dashboard.metrics.returns import RETURN_KINDS, returns_from_closes
 
 NAME = "reactions"
@@ -158,7 +167,8 @@ def run(args: argparse.Namespace) -> int:
             raise DataUnavailable("--benchmark does not apply to --model peer (the peers are the benchmark)")
         if args.benchmark not in returns.columns:
             raise DataUnavailable(f"benchmark {args.benchmark!r} has no returns (columns: {', '.join(map(str, returns.columns))})")
-    curated = load_events()
+    # The study's events: the curated ones and the guidance vintages no curated event covers.
+    curated = events_with_guidance(load_events(), load_guidance())
     if args.events is not None:
         try:
             events = _user_events(args.events, set(map(str, returns.columns)))
@@ -172,7 +182,7 @@ def run(args: argparse.Namespace) -> int:
             events, returns, companies=companies, model=args.model, benchmark=args.benchmark,
             estimation=args.estimation, windows=windows, min_estimation=args.min_estimation,
             return_type=args.return_type, sessions=sessions,
-            # A user's events are also confounded by the curated events of the same company.
+            # A user's events are also confounded by the study's events of the same company.
             confounders=curated if args.events is not None else None,
         )
     except ValueError as exc:
