@@ -265,3 +265,25 @@ def test_readme_screenshot_of_the_company_page(server, browser):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "company_readme.png"), clip={"x": 0, "y": 0, "width": 1400, "height": 2050})
     context.close()
+
+
+def test_frontier_answers_in_the_browser(server, browser):
+    """Meta's held-for-sale 10-Q names the Q2 results it shares day 0 with, and Oracle's FY2026 Q3
+    bridge reads as a bound ("at least"), not n/a, in the running app."""
+    events = pd.read_csv(config.DATA_DIR / config.EVENTS_FILE).set_index("event_id")
+    context, page = new_page(browser, viewport={"width": 1400, "height": 3600})
+    page.goto(f"{server}/company?company=META&event=EV035")
+    page.get_by_text("Shares day 0 (2025-07-31) with EV032").wait_for()
+    settle(page)
+    detail = page.locator('[data-testid="stMarkdownContainer"]', has_text="Shares day 0 (2025-07-31) with EV032").inner_text()
+    assert events.at["EV032", "headline"][:40] in detail
+    assert "cannot be attributed to this event alone" in detail
+    assert_no_exception(page)
+
+    page.goto(f"{server}/company?company=ORCL&bridge_period=quarter&bridge=FY2026%20Q3")
+    page.get_by_text("at least $12.9 bn").first.wait_for()
+    settle(page)
+    wait_charts(page, 3)
+    bridge = page.locator('[data-testid="stPlotlyChart"]').nth(1)
+    assert "gap 12.9" in bridge.inner_text() and "not reported" in bridge.inner_text()
+    context.close()
