@@ -15,6 +15,8 @@ import statsmodels.api as sm
 from scipy import stats
 
 from dashboard.__main__ import main
+from dashboard.metrics.guidance_events import events_with_guidance
+from dashboard.loaders.curated import load_guidance
 from dashboard.loaders.curated import close_prices, load_companies, load_events, load_prices
 from dashboard.metrics.caar import DAILY_COLUMNS, SUMMARY_COLUMNS, group_statistics
 from dashboard.metrics.event_study import AR_COLUMNS, EVENT_COLUMNS, STATUSES, car_paths, run_event_study
@@ -433,13 +435,16 @@ def test_cli_writes_all_files_with_every_curated_event(tmp_path: Path, capsys) -
                  "--daily", str(out["daily"]), "--ar", str(out["ar"]), "--window=-1,1", "--window=0,20"])
     assert code == 0
     written = pd.read_csv(out["events"])
-    assert set(written["event_id"]) == set(load_events()["event_id"])
-    assert written["status"].notna().all() and len(written) == 2 * len(load_events())
+    # the curated events plus the 12 guidance vintages no curated event covers (GV-...)
+    study = events_with_guidance(load_events(), load_guidance())
+    assert len(study) == len(load_events()) + 12
+    assert set(written["event_id"]) == set(study["event_id"])
+    assert written["status"].notna().all() and len(written) == 2 * len(study)
     assert list(pd.read_csv(out["summary"]).columns) == list(SUMMARY_COLUMNS)
     assert list(pd.read_csv(out["daily"]).columns) == list(DAILY_COLUMNS)
     assert pd.read_csv(out["ar"])["rel_day"].between(-1, 20).all()
     printed = capsys.readouterr().out
-    assert f"{len(load_events())} events x 2 windows" in printed and "statuses: ok" in printed
+    assert f"{len(study)} events x 2 windows" in printed and "statuses: ok" in printed
 
 
 def test_cli_user_events_bad_rows_warned_and_softbank_after_its_prices(tmp_path: Path, capsys) -> None:
