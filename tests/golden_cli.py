@@ -79,12 +79,16 @@ USER_EVENTS = (
 )
 
 
-def cli_cases(folder: Path) -> dict[str, list[str]]:
-    """Case name -> command-line arguments; input files are written into ``folder``."""
+def write_inputs(folder: Path) -> None:
+    """The input files of ``cli_cases`` in ``folder``."""
     returns = synthetic_returns_file()
     returns.to_csv(folder / "returns.csv")
     synthetic_events_file(returns).to_csv(folder / "events.csv", index=False)
     (folder / "mine.csv").write_text(USER_EVENTS, encoding="utf-8")
+
+
+def cli_cases(folder: Path) -> dict[str, list[str]]:
+    """Case name -> command-line arguments, reading the inputs ``write_inputs`` puts in ``folder``."""
     return {
         "reactions_curated_default": ["reactions"],
         "reactions_curated_peer_log": ["reactions", "--model", "peer", "--return-type", "log", "--window=-1,1",
@@ -182,6 +186,7 @@ def export_bytes(name: str) -> bytes:
 def regenerate() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
+        write_inputs(folder)
         for case, arguments in cli_cases(folder).items():
             target = CLI_GOLDEN / case
             shutil.rmtree(target, ignore_errors=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.golden_cli import CLI_GOLDEN, EXPORT_GOLDEN, cli_cases, export_bytes, export_frames, run_case
+from tests.golden_cli import CLI_GOLDEN, EXPORT_GOLDEN, cli_cases, export_bytes, export_frames, run_case, write_inputs
 
 
 def _cells_match(got: str, want: str) -> bool:
@@ -44,6 +44,7 @@ def assert_same_table(got: bytes, want: bytes, label: str) -> None:
 @pytest.fixture(scope="module")
 def cli_outputs(tmp_path_factory) -> dict[str, dict[str, bytes]]:
     folder = tmp_path_factory.mktemp("golden_cli")
+    write_inputs(folder)
     return {case: run_case(arguments, folder) for case, arguments in cli_cases(folder).items()}
 
 
