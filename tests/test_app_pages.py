@@ -369,3 +369,20 @@ def test_links_to_sources_are_http_only_in_every_table():
                 if column.endswith("source_url") or column in ("guidance_source", "latest_event_source"):
                     values = element.value[column].dropna()
                     assert values.map(lambda u: str(u).startswith(("http://", "https://"))).all(), (page, column)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_chart_has_a_description_under_it(page):
+    """Each Plotly chart carries a non-empty accessible description, written as a caption."""
+    at = open_page(page, company="ORCL") if page == "company" else open_page(page)
+    charts = at.get("plotly_chart")
+    descriptions = [c.value for c in at.caption if c.value.startswith("Chart:")]
+    assert len(descriptions) == len(charts)
+    assert all(len(text) > len("Chart: ") + 20 for text in descriptions), descriptions
+
+
+def test_price_chart_scale_and_range_are_in_the_link():
+    at = open_page("company", company="META", price_scale="log", price_range="1y")
+    assert at.radio(key="w_price_scale").value == "log"
+    assert at.radio(key="w_price_range").value == "1y"
+    assert at.query_params["price_scale"] in ("log", ["log"])

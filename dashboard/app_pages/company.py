@@ -14,6 +14,7 @@ from dashboard.charts.prices import price_vs_benchmark_figure
 from dashboard.charts.reactions import car_paths_figure
 from dashboard.config import USD_MILLIONS_PER_BILLION
 from dashboard.ui import cached, views, widgets
+from dashboard.ui.charts import show_chart
 from dashboard.ui.columns import FUNDING_KEY_COLUMNS, REACTION_KEY_COLUMNS
 from dashboard.ui.export import table
 from dashboard.ui.text import (
@@ -65,7 +66,7 @@ guidance = guidance[guidance["ticker"] == ticker].sort_values("statement_date")
 if ttm.empty and guidance.empty:
     st.info(f"No fundamentals and no capex guidance for {company['name']} in the data.")
 else:
-    st.plotly_chart(capex_guidance_figure(ttm, fiscal_years, guidance, ticker=ticker), key="company_guidance")
+    show_chart(capex_guidance_figure(ttm, fiscal_years, guidance, ticker=ticker), "company_guidance", page="company", subject=ticker)
     st.caption("Each guidance vintage is a bar from its stated low to high, placed on the date it was stated and coloured "
                "by the year it guides; the line is trailing-12-month capex, squares the fiscal-year totals.")
     table(
@@ -108,10 +109,11 @@ else:
     left, right = st.columns([3, 2])
     with left:
         bridge = cached.cached_funding_bridge(version, period, basis, ticker, label)
-        st.plotly_chart(funding_bridge_figure(bridge, title=f"{ticker} {label}: from operating cash flow to the gap and what covered it"), key="company_bridge")
+        show_chart(funding_bridge_figure(bridge, title=f"{ticker} {label}: from operating cash flow to the gap and what covered it"),
+                   "company_bridge", page="company", subject=ticker)
         st.caption("Hatched bars rest on a provisional figure; a dotted outline marks a bound; a surplus is drawn in its own colour.")
     with right:
-        st.plotly_chart(memo_lines_figure(row), key="company_memo")
+        show_chart(memo_lines_figure(row), "company_memo", page="company", subject=ticker)
         events = cached.cached_events(version).set_index("event_id")
         linked = [event_id for event_id in dict.fromkeys(row["memo_events"]) if event_id in events.index]
         if linked:
@@ -235,6 +237,8 @@ else:
 
 # --- 4. price vs benchmark, 5. reactions, 6. event detail -------------------------------------------
 st.header("Price against its benchmark")
+PRICE_SCALES = {"linear": "Linear", "log": "Log"}
+PRICE_RANGES = {"1y": "1 year", "2y": "2 years", "3y": "3 years", "all": "All"}
 window = windows[0]
 window_name = views.window_label(window)
 cars = views.event_cars(version, model, windows, window)
@@ -242,9 +246,19 @@ own = cars[cars["ticker"] == ticker].sort_values("event_date")
 # The chart always shows the market benchmark: under the constant-mean model the study has no
 # benchmark, and under the peer model it is an equal-weighted index with no price series.
 benchmark = company["market_benchmark"]
-chart = st.plotly_chart(
-    price_vs_benchmark_figure(cached.cached_closes(version), ticker=ticker, benchmark=benchmark, markers=own, window_label=window_name),
-    key="company_prices", on_select="rerun", selection_mode="points",
+p1, p2 = st.columns(2)
+price_scale = widgets.choice("price_scale", "Price scale", list(PRICE_SCALES), "linear", format_func=PRICE_SCALES.get,
+                             kind="radio", container=p1)
+price_range = widgets.choice("price_range", "Range", list(PRICE_RANGES), "all", format_func=PRICE_RANGES.get, kind="radio",
+                             container=p2)
+closes = cached.cached_closes(version)
+range_start = None
+if price_range != "all" and ticker in closes.columns:
+    range_start = closes[ticker].dropna().index.max() - pd.DateOffset(years=int(price_range.removesuffix("y")))
+chart = show_chart(
+    price_vs_benchmark_figure(closes, ticker=ticker, benchmark=benchmark, markers=own, window_label=window_name,
+                              log_scale=price_scale == "log", start=range_start),
+    "company_prices", page="company", subject=ticker, on_select="rerun", selection_mode="points",
 )
 # Clicking an event marker selects that event below (and so in the link), once per click.
 clicked = [point.get("customdata") for point in (chart.selection.points if chart else []) if point.get("customdata")]
@@ -253,8 +267,8 @@ if clicked and clicked[-1] in set(own["event_id"]) and clicked[-1] != st.session
     st.session_state["_clicked_event"] = clicked[-1]
     st.session_state["w_event"] = clicked[-1]
 st.caption(
-    f"Markers: CAR over {window_name} ({widgets.MODEL_LABELS[model]}); filled = significant at 5%, hollow = not, "
-    "grey cross = no CAR (status in the table). Hover for the headline; click a marker to open the event below."
+    f"Markers: CAR over {window_name} ({widgets.MODEL_LABELS[model]}); ▲ positive, ▼ negative; filled = significant at 5%, "
+    "hollow = not; grey cross = no CAR (status in the table). Hover for the headline; click a marker to open the event below."
 )
 
 st.header("Reactions")
@@ -266,7 +280,8 @@ else:
     selected = widgets.choice("event", "Event", event_ids, event_ids[0],
                               format_func=lambda e: f"{e} · {str(headlines.get(e, ''))[:90]}")
     paths = cached.cached_car_paths(version, model, windows)
-    st.plotly_chart(car_paths_figure(paths[paths["event_id"].isin(event_ids)], highlight=selected, labels=headlines), key="company_paths")
+    show_chart(car_paths_figure(paths[paths["event_id"].isin(event_ids)], highlight=selected, labels=headlines), "company_paths",
+               page="company", subject=ticker)
     result = cached.cached_event_study(version, model, windows)
     reactions = result.events[result.events["ticker"] == ticker].merge(
         cached.cached_study_events(version)[["event_id", "headline", "confidence", "source_url"]], on="event_id", how="left"

@@ -6,6 +6,7 @@ import streamlit as st
 from dashboard.charts.funding import compare_figure
 from dashboard.ui import cached, views, widgets
 from dashboard.ui.columns import FUNDING_KEY_COLUMNS
+from dashboard.ui.charts import show_chart
 from dashboard.ui.export import table
 
 version = cached.data_version()
@@ -30,11 +31,11 @@ params = {"page": "compare", "capex": basis, "period": period, "tickers": ",".jo
 
 left, right = st.columns(2)
 with left:
-    st.plotly_chart(compare_figure(rows, metric="capex_intensity", label="Capex intensity (capex ÷ revenue)", percent=True, names=names), key="cmp_intensity")
-    st.plotly_chart(compare_figure(rows, metric="self_funded_share", label="Self-funded share (internal funding ÷ capex, capped at 100%)", percent=True, names=names), key="cmp_self")
+    show_chart(compare_figure(rows, metric="capex_intensity", label="Capex intensity (capex ÷ revenue)", percent=True, names=names), "cmp_intensity", page="compare", subject="companies")
+    show_chart(compare_figure(rows, metric="self_funded_share", label="Self-funded share (internal funding ÷ capex, capped at 100%)", percent=True, names=names), "cmp_self", page="compare", subject="companies")
 with right:
-    st.plotly_chart(compare_figure(rows, metric="funding_gap", label="Funding gap (capex − internal funding)", names=names), key="cmp_gap")
-    st.plotly_chart(compare_figure(rows, metric="debt_coverage", label="Debt coverage (net debt issued ÷ gap)", percent=True, names=names), key="cmp_debt")
+    show_chart(compare_figure(rows, metric="funding_gap", label="Funding gap (capex − internal funding)", names=names), "cmp_gap", page="compare", subject="companies")
+    show_chart(compare_figure(rows, metric="debt_coverage", label="Debt coverage (net debt issued ÷ gap)", percent=True, names=names), "cmp_debt", page="compare", subject="companies")
 st.caption("A break in a line is a period with a missing input (named in the table's missing column); a hollow triangle on the "
            "gap chart is a lower bound (buybacks or dividends not reported, counted as 0). Coverage ratios are n/a when the gap "
            "is not positive.")

@@ -10,6 +10,7 @@ from dashboard import config
 from dashboard.charts.reactions import caar_by_type_figure, car_vs_size_figure
 from dashboard.ui import cached, uploads, views, widgets
 from dashboard.ui.columns import REACTION_KEY_COLUMNS
+from dashboard.ui.charts import show_chart
 from dashboard.ui.export import table
 from dashboard.ui.text import escape_markdown, http_urls
 
@@ -50,14 +51,14 @@ if chosen.empty:
 else:
     summary, daily = cached.cached_group_statistics(version, model, windows, "event_type", tuple(sorted(chosen["event_id"])))
     in_window = summary[(summary["window_start"] == window[0]) & (summary["window_end"] == window[1])]
-    st.plotly_chart(caar_by_type_figure(in_window, window_label=label), key="events_caar")
+    show_chart(caar_by_type_figure(in_window, window_label=label), "events_caar", page="events", subject="events")
     for line in views.group_confounding_lines(version, model, windows, window, in_window, chosen):
         st.markdown(line)
     cars = views.event_cars(version, model, windows, window)
     cars = cars[cars["event_id"].isin(chosen["event_id"])]
     sized = views.cars_with_deal_size(version, cars)
     funding_only = sized[sized["event_type"].isin(config.FUNDING_EVENT_TYPES)]
-    st.plotly_chart(car_vs_size_figure(funding_only, window_label=label), key="events_size")
+    show_chart(car_vs_size_figure(funding_only, window_label=label), "events_size", page="events", subject="events")
     without = funding_only["relative_size"].isna().sum()
     st.caption(f"Funding events only ({', '.join(config.FUNDING_EVENT_TYPES)}): guidance midpoints and results are not deals. "
                f"{without} selected funding event(s) are not in the scatter: no amount, no trailing capex or no CAR; "

@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard.charts.funding import capex_vs_internal_funding_figure
 from dashboard.ui import cached, views, widgets
+from dashboard.ui.charts import show_chart
 from dashboard.ui.export import table
 from dashboard.ui.text import http_urls
 
@@ -26,7 +27,14 @@ names = dict(zip(companies["ticker"], companies["name"]))
 quarters = cached.cached_funding_table(version, "quarter", basis)
 
 st.subheader("Capex vs internal funding, by quarter")
-st.plotly_chart(capex_vs_internal_funding_figure(quarters, names=names), key="overview_multiples")
+# One small chart per company in a grid of three: Streamlit stacks the columns on a narrow screen,
+# so the small multiples reflow to one column on a phone instead of overlapping.
+with_quarters = [t for t in names if t in set(quarters["ticker"])]
+for start in range(0, len(with_quarters), 3):
+    for column, ticker in zip(st.columns(3), with_quarters[start : start + 3]):
+        with column:
+            show_chart(capex_vs_internal_funding_figure(quarters[quarters["ticker"] == ticker], names=names, columns=1),
+                       f"overview_multiples_{ticker}", page="overview", subject=ticker)
 st.caption(
     "Internal funding = operating cash flow − buybacks − dividends. A gap in the line is a quarter "
     f"with a missing input (see the table's note). {views.without_fundamentals_note(version)}"

@@ -14,6 +14,7 @@ from plotly.subplots import make_subplots
 from dashboard.charts.theme import (
     ACCENT,
     GAP,
+    INK,
     SURPLUS,
     MEMO,
     NEGATIVE,
@@ -63,7 +64,7 @@ def capex_vs_internal_funding_figure(table: pd.DataFrame, *, names: dict[str, st
         figure.add_trace(
             go.Scatter(
                 x=part["period_end"], y=part["internal_funding"] / BN, name="Internal funding (OCF − buybacks − dividends)",
-                mode="lines+markers", line=dict(color="#212121", width=2), marker=dict(size=4),
+                mode="lines+markers", line=dict(color=INK, width=2), marker=dict(size=4),
                 legendgroup="internal", showlegend=position == 0, connectgaps=False, customdata=labels,
                 hovertemplate="%{customdata}<br>internal funding %{y:,.1f} bn<extra></extra>",
             ),
@@ -75,14 +76,20 @@ def capex_vs_internal_funding_figure(table: pd.DataFrame, *, names: dict[str, st
                 go.Scatter(
                     x=bounded["period_end"], y=bounded["internal_funding_upper_bound"] / BN,
                     name="Internal funding, at most (buybacks or dividends not reported)", mode="markers",
-                    marker=dict(symbol="triangle-down-open", size=8, color="#212121"), legendgroup="bound",
+                    marker=dict(symbol="triangle-down-open", size=8, color=INK), legendgroup="bound",
                     showlegend=position == 0, customdata=[plain(p) for p in bounded["period"]],
                     hovertemplate="%{customdata}<br>internal funding at most %{y:,.1f} bn<extra></extra>",
                 ),
                 row=row + 1, col=col + 1,
             )
     figure.update_yaxes(title_text=None, ticksuffix=" bn")
-    return styled(figure, height=260 * rows + 60)
+    latest = table.dropna(subset=["capex"]).sort_values("period_end").groupby("ticker").tail(1)
+    parts = [f"{plain(names.get(t, t))} {p}: capex {c / BN:,.1f} bn, internal funding "
+             + ("n/a" if pd.isna(i) else f"{i / BN:,.1f} bn")
+             for t, p, c, i in zip(latest["ticker"], latest["period"], latest["capex"], latest["internal_funding"])]
+    description = ("Quarterly capex (bars) against internal funding (line) per company, USD bn; latest quarters: "
+                   + "; ".join(parts) + ".")
+    return styled(figure, height=260 * rows + 80, description=description)
 
 
 def _bn_label(value: float) -> str:
@@ -138,7 +145,7 @@ def funding_bridge_figure(bridge: pd.DataFrame, *, title: str) -> go.Figure:
             x=[plain(step) for step in shown["step"]], y=heights, base=bases, marker=dict(
                 color=colors,
                 pattern=dict(shape=["/" if p else "" for p in shown["provisional"]], fillmode="overlay", size=6),
-                line=dict(width=lines, color="#424242"),
+                line=dict(width=lines, color=INK),
             ),
             text=texts, textposition="outside", cliponaxis=False,
             customdata=[("provisional figure" if p else "") for p in shown["provisional"]],
@@ -147,7 +154,8 @@ def funding_bridge_figure(bridge: pd.DataFrame, *, title: str) -> go.Figure:
     )
     figure.add_hline(y=0, line=dict(color=NEUTRAL, width=1))
     figure.update_yaxes(ticksuffix=" bn")
-    return styled(figure, title=title, height=420)
+    steps = "; ".join(f"{plain(step)} {text}" for step, text in zip(shown["step"], texts))
+    return styled(figure, title=title, height=440, description=f"Waterfall, USD bn: {steps}.")
 
 
 MEMO_LABELS = {
@@ -171,7 +179,9 @@ def memo_lines_figure(row: pd.Series) -> go.Figure:
     )
     figure.update_xaxes(ticksuffix=" bn", rangemode="tozero")
     figure.update_yaxes(autorange="reversed")
-    return styled(figure, title="Memo lines (not in the bridge)", height=260)
+    description = "Memo lines beside the bridge, USD bn: " + "; ".join(
+        f"{label} {'n/a' if pd.isna(v) else f'{v / BN:,.1f}'}" for label, v in zip(labels, values)) + "."
+    return styled(figure, title="Memo lines (not in the bridge)", height=300, description=description)
 
 
 def compare_figure(table: pd.DataFrame, *, metric: str, label: str, percent: bool = False, names: dict[str, str] | None = None) -> go.Figure:
@@ -206,4 +216,8 @@ def compare_figure(table: pd.DataFrame, *, metric: str, label: str, percent: boo
                 )
             )
     figure.update_yaxes(ticksuffix="%" if percent else " bn")
-    return styled(figure, title=label, height=340)
+    latest = table.dropna(subset=[metric]).sort_values("period_end").groupby("ticker").tail(1)
+    unit = "%" if percent else " bn"
+    parts = [f"{plain(names.get(t, t))} {v * scale:,.1f}{unit} ({p})" for t, v, p in zip(latest["ticker"], latest[metric], latest["period"])]
+    description = f"{label}, one line per company over calendarized periods; latest: " + "; ".join(parts) + "."
+    return styled(figure, title=label, height=360, description=description)

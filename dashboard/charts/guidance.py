@@ -9,7 +9,8 @@ from dashboard.charts.theme import ACCENT, company_color, empty_figure, plain, s
 
 BN = 1000.0
 
-_YEAR_COLORS = ["#6a1b9a", "#ef6c00", "#00838f", "#2e7d32", "#ad1457", "#4e342e"]
+# Okabe-Ito, readable on light and dark backgrounds and by colour-blind readers.
+_YEAR_COLORS = ["#CC79A7", "#E69F00", "#56B4E9", "#009E73", "#D55E00", "#0072B2"]
 
 
 def capex_guidance_figure(ttm: pd.DataFrame, fiscal_years: pd.DataFrame, guidance: pd.DataFrame, *, ticker: str) -> go.Figure:
@@ -64,4 +65,14 @@ def capex_guidance_figure(ttm: pd.DataFrame, fiscal_years: pd.DataFrame, guidanc
             )
         )
     figure.update_yaxes(ticksuffix=" bn", rangemode="tozero")
-    return styled(figure, title="Capex and guidance trajectory (USD bn, annual amounts)", height=420)
+    parts = []
+    if not ttm.dropna(subset=["capex"]).empty:
+        last = ttm.dropna(subset=["capex"]).sort_values("period_end").iloc[-1]
+        parts.append(f"trailing-12-month capex {last['capex'] / BN:,.1f} bn ({plain(last['period'])})")
+    if not guidance.empty:
+        newest = guidance.sort_values("statement_date").iloc[-1]
+        basis = "CY" if newest["period_basis"] == "calendar_year" else "FY"
+        parts.append(f"{len(guidance)} guidance statements, the latest on {newest['statement_date'].date()} for "
+                     f"{basis}{int(newest['fiscal_year'])}: {newest['low_usd_bn']:,.0f}–{newest['high_usd_bn']:,.0f} bn")
+    description = f"{plain(ticker)} capex over time with each guidance statement as a low-to-high range: " + "; ".join(parts) + "."
+    return styled(figure, title="Capex and guidance trajectory (USD bn, annual amounts)", height=440, description=description)

@@ -34,11 +34,16 @@ def price_vs_benchmark_figure(
     benchmark: str,
     markers: pd.DataFrame,
     window_label: str,
+    log_scale: bool = False,
+    start: pd.Timestamp | None = None,
 ) -> go.Figure:
     """``closes``: wide date x ticker adjusted closes (NaN where no session). Both series are
     rebased to 100 on the first date where both have a close, and drawn on their own sessions
     until their own last close. ``markers``: one row per event with ``event_id, day0, headline,
-    car, car_t, car_p, status`` (CAR of the window named ``window_label``)."""
+    car, car_t, car_p, status`` (CAR of the window named ``window_label``). Markers: a triangle
+    up for a positive CAR and down for a negative one (shape, not only colour), filled when
+    p < 0.05 and hollow when not; a grey cross has no CAR. ``log_scale`` draws the y axis on a log
+    scale; ``start`` shows the range from that date to the last close (None: everything)."""
     if ticker not in closes.columns:
         return empty_figure(f"No prices for {ticker}.")
     stock = closes[ticker].dropna()
@@ -66,10 +71,10 @@ def price_vs_benchmark_figure(
         car = markers["car"].to_numpy(dtype=float)
         significant = markers["car_p"].to_numpy(dtype=float) < SIGNIFICANCE
         groups = [
-            ("CAR > 0, p < 0.05", (car > 0) & significant, POSITIVE, "circle"),
-            ("CAR > 0, not significant", (car > 0) & ~significant, POSITIVE, "circle-open"),
-            ("CAR < 0, p < 0.05", (car < 0) & significant, NEGATIVE, "circle"),
-            ("CAR < 0, not significant", (car < 0) & ~significant, NEGATIVE, "circle-open"),
+            ("▲ CAR > 0, p < 0.05", (car > 0) & significant, POSITIVE, "triangle-up"),
+            ("△ CAR > 0, not significant", (car > 0) & ~significant, POSITIVE, "triangle-up-open"),
+            ("▼ CAR < 0, p < 0.05", (car < 0) & significant, NEGATIVE, "triangle-down"),
+            ("▽ CAR < 0, not significant", (car < 0) & ~significant, NEGATIVE, "triangle-down-open"),
             ("no CAR", ~np.isfinite(car), NEUTRAL, "x"),
         ]
         for name, mask, color, symbol in groups:
@@ -89,5 +94,15 @@ def price_vs_benchmark_figure(
                     hovertext=hover, hoverinfo="text", customdata=part["event_id"].tolist(),
                 )
             )
-    figure.update_yaxes(title_text="Rebased (first common close = 100)")
-    return styled(figure, title=f"{plain(ticker)} against {plain(benchmark)}, adjusted closes rebased to 100", height=420)
+    figure.update_yaxes(title_text="Rebased (first common close = 100)" + (", log scale" if log_scale else ""),
+                        type="log" if log_scale else "linear")
+    if start is not None and len(stock_line):
+        figure.update_xaxes(range=[max(pd.Timestamp(start), stock_line.index.min()), stock_line.index.max()])
+    change = stock_line.iloc[-1] / stock_line.iloc[0] - 1 if len(stock_line) > 1 else float("nan")
+    bench_change = (bench_line.iloc[-1] / bench_line.iloc[0] - 1) if not bench.empty and len(bench_line) > 1 else float("nan")
+    counted = markers["car"].notna().sum() if not markers.empty else 0
+    description = (f"{plain(ticker)} adjusted close rebased to 100 against {plain(benchmark)} from {stock_line.index.min().date()} "
+                   f"to {stock_line.index.max().date()}: {change:+.0%} against {bench_change:+.0%}; {len(markers)} event markers, "
+                   f"{counted} with a CAR over {window_label}.")
+    return styled(figure, title=f"{plain(ticker)} against {plain(benchmark)}, adjusted closes rebased to 100", height=440,
+                  description=description)

@@ -88,7 +88,7 @@ def data_as_of(version: str) -> pd.Timestamp:
     return pd.Timestamp(max(dated)) if dated else pd.NaT
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
+@st.cache_data(show_spinner="Loading prices…", max_entries=4)
 def cached_prices(version: str) -> pd.DataFrame:
     return curated.load_prices()
 
@@ -116,7 +116,7 @@ class DatasetReport:
     issues: pd.DataFrame
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
+@st.cache_data(show_spinner="Validating the embedded data…", max_entries=4)
 def cached_validation_reports(version: str) -> list[DatasetReport]:
     """Re-validate every embedded CSV dataset row by row (the same check as ``python -m dashboard
     validate``) and return the reports."""
@@ -138,7 +138,7 @@ def cached_validation_reports(version: str) -> list[DatasetReport]:
 # --- metrics: computed once per settings and data version -----------------------------------------
 
 
-@st.cache_data(show_spinner=False, max_entries=_METRIC_ENTRIES)
+@st.cache_data(show_spinner="Computing the funding tables…", max_entries=_METRIC_ENTRIES)
 def cached_funding_table(version: str, period: str, capex_basis: str) -> pd.DataFrame:
     """``metrics.funding.funding_table`` for every company (USD millions; one row per ticker x
     period). Pages select their tickers' rows from it."""
@@ -154,7 +154,7 @@ def cached_funding_table(version: str, period: str, capex_basis: str) -> pd.Data
     )
 
 
-@st.cache_data(show_spinner=False, max_entries=_METRIC_ENTRIES)
+@st.cache_data(show_spinner="Collecting the quality flags…", max_entries=_METRIC_ENTRIES)
 def cached_funding_flag_notes(version: str, period: str, capex_basis: str) -> pd.DataFrame:
     """``metrics.funding.funding_flag_notes``: the quality flags behind each funding-table row,
     with the curators' notes (one row per table row, cell and flag)."""
@@ -177,7 +177,7 @@ def cached_funding_bridge(version: str, period: str, capex_basis: str, ticker: s
     return funding.funding_bridge(row.iloc[0])
 
 
-@st.cache_data(show_spinner=False, max_entries=_METRIC_ENTRIES)
+@st.cache_data(show_spinner="Computing the forward view…", max_entries=_METRIC_ENTRIES)
 def cached_forward_view(
     version: str,
     capex_change: float = 0.0,
@@ -214,7 +214,7 @@ def cached_current_guidance(version: str) -> pd.DataFrame:
     )
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
+@st.cache_data(show_spinner="Computing daily returns…", max_entries=4)
 def cached_returns(version: str) -> pd.DataFrame:
     """Daily simple returns (decimal) of every priced ticker from consecutive trading-day closes
     (``metrics.returns.simple_returns``)."""
@@ -223,7 +223,7 @@ def cached_returns(version: str) -> pd.DataFrame:
     return returns.simple_returns(cached_closes(version))
 
 
-@st.cache_data(show_spinner=False, max_entries=_METRIC_ENTRIES)
+@st.cache_data(show_spinner="Running the event study…", max_entries=_METRIC_ENTRIES)
 def cached_event_study(version: str, model: str, windows: tuple[tuple[int, int], ...]):
     """``metrics.event_study.run_event_study`` over all study events (curated and guidance, so
     confounding and estimation masking see every event of a company), default estimation window,
@@ -239,7 +239,7 @@ def cached_event_study(version: str, model: str, windows: tuple[tuple[int, int],
     )
 
 
-@st.cache_data(show_spinner=False, max_entries=_METRIC_ENTRIES)
+@st.cache_data(show_spinner="Computing the group tests…", max_entries=_METRIC_ENTRIES)
 def cached_group_statistics(
     version: str,
     model: str,
@@ -259,7 +259,7 @@ def cached_group_statistics(
     return caar.caar_intervals(summary), daily
 
 
-@st.cache_data(show_spinner=False, max_entries=_METRIC_ENTRIES)
+@st.cache_data(show_spinner="Computing CAR paths…", max_entries=_METRIC_ENTRIES)
 def cached_car_paths(version: str, model: str, windows: tuple[tuple[int, int], ...]) -> pd.DataFrame:
     """``metrics.event_study.car_paths`` of the cached study (one row per event x relative day,
     with the 95% band)."""
@@ -287,7 +287,7 @@ def session_event_study(
     )
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
+@st.cache_data(show_spinner="Placing the funding events…", max_entries=4)
 def cached_funding_memo_lines(version: str) -> pd.DataFrame:
     """``metrics.memo_lines.funding_memo_lines`` over all curated events and fundamentals: each
     funding event with its memo line, quarter, status and the reason it is or is not counted

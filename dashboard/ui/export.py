@@ -21,10 +21,14 @@ def download_button(frame: pd.DataFrame, name: str, params: Mapping[str, object]
     from dashboard.ui import cached
 
     version = cached.data_version()
-    data = export_csv(frame, params=params, as_of=cached.as_of_dates(version), name=name, data_version=version)
+    as_of = cached.as_of_dates(version)
+
+    def build() -> bytes:  # built when the button is clicked, not on every rerun
+        return export_csv(frame, params=params, as_of=as_of, name=name, data_version=version)
+
     st.download_button(
         "Download CSV",
-        data=data,
+        data=build,
         file_name=f"{name}_{version}.csv",
         mime="text/csv",
         key=f"download_{name}",
