@@ -287,3 +287,55 @@ def test_frontier_answers_in_the_browser(server, browser):
     bridge = page.locator('[data-testid="stPlotlyChart"]').nth(1)
     assert "gap 12.9" in bridge.inner_text() and "not reported" in bridge.inner_text()
     context.close()
+
+
+# Every chart's title and tick labels, with the colour they are drawn in and the colour behind
+# them: the first non-transparent background up the DOM (the charts themselves are transparent).
+CHART_TEXT_COLOURS = """() => {
+    const background = (element) => {
+        for (let node = element; node; node = node.parentElement) {
+            const colour = getComputedStyle(node).backgroundColor;
+            if (colour && colour !== 'rgba(0, 0, 0, 0)' && colour !== 'transparent') { return colour; }
+        }
+        return 'rgb(255, 255, 255)';
+    };
+    const found = [];
+    for (const chart of document.querySelectorAll('[data-testid="stPlotlyChart"]')) {
+        const behind = background(chart);
+        for (const text of chart.querySelectorAll('.gtitle, .xtick text, .ytick text')) {
+            found.push([text.getAttribute('class') || 'tick', getComputedStyle(text).fill, behind]);
+        }
+    }
+    return found;
+}"""
+
+
+def _luminance(css: str) -> float:
+    channels = [float(v) for v in re.findall(r"[\d.]+", css)[:3]]
+    linear = [(c / 255) / 12.92 if c / 255 <= 0.03928 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(foreground: str, background: str) -> float:
+    """WCAG contrast ratio of two CSS rgb()/rgba() colours (alpha ignored: text is opaque here)."""
+    high, low = sorted((_luminance(foreground), _luminance(background)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_chart_titles_and_axes_contrast_in_both_themes(server, browser, scheme):
+    context, page = new_page(browser, viewport={"width": 1400, "height": 3600}, color_scheme=scheme)
+    page.goto(f"{server}/company?company=META")
+    wait_charts(page, 4)
+    settle(page)
+    texts = page.evaluate(CHART_TEXT_COLOURS)
+    assert len(texts) > 20
+    ratios = [(kind, contrast(fill, behind), fill, behind) for kind, fill, behind in texts]
+    poor = [r for r in ratios if r[1] < 3.0]
+    assert not poor, poor[:5]
+    backgrounds = {behind for _, _, behind in texts}
+    # the page really is in the theme asked for
+    assert all((_luminance(b) < 0.2) == (scheme == "dark") for b in backgrounds), backgrounds
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"company_{scheme}.png"), clip={"x": 0, "y": 0, "width": 1400, "height": 2050})
+    context.close()
