@@ -118,3 +118,98 @@ REFRESH_LOCK_FILE = "refresh.lock"
 YFINANCE_TIMEOUT_SECONDS = 30
 SEC_MAX_REQUESTS_PER_SECOND = 10
 SEC_USER_AGENT_ENV = "SEC_USER_AGENT"
+
+# SEC EDGAR filings as candidate events (issue 14). The filings dataset exists only after a live
+# fetch (`python -m dashboard filings`): data/ may lack it, and once written the manifest lists it.
+FILINGS_FILE = "filings.csv"
+OPTIONAL_DATASET_FILES: dict[str, str] = {"filings": FILINGS_FILE}
+
+# In-scope 8-K items with their names, in the order that picks a multi-item 8-K's suggested type
+# (results first, then money raised, then assets sold, costs cut, and general disclosures).
+FILING_8K_ITEMS: dict[str, str] = {
+    "2.02": "Results of operations and financial condition",
+    "2.03": "Creation of a direct financial obligation",
+    "3.02": "Unregistered sales of equity securities",
+    "2.01": "Completion of acquisition or disposition of assets",
+    "2.05": "Costs associated with exit or disposal activities",
+    "1.01": "Entry into a material definitive agreement",
+    "7.01": "Regulation FD disclosure",
+    "8.01": "Other events",
+}
+# In-scope forms with their names. Amendments (8-K/A, 10-Q/A, ...) are out of scope.
+FILING_FORMS: dict[str, str] = {
+    "8-K": "Current report",
+    "424B2": "Prospectus supplement",
+    "424B5": "Prospectus supplement",
+    "FWP": "Free-writing prospectus (term sheet)",
+    "10-Q": "Quarterly report",
+    "10-K": "Annual report",
+}
+# The suggested event type of each in-scope 8-K item and non-8-K form: a suggestion for a person to
+# review, never written to events.csv. 10-Q/10-K suggest "earnings": a periodic report carries the
+# quarter's results (it usually trades with the 8-K 2.02 release); the other disclosures it holds
+# (held-for-sale assets, at-the-market equity, debt) are why it may confirm any curated type.
+FILING_SUGGESTED_TYPES: dict[str, EventType] = {
+    "2.02": "earnings",
+    "2.03": "debt_issuance",
+    "3.02": "equity_issuance",
+    "2.01": "divestment",
+    "2.05": "cost_cut",
+    "1.01": "other",
+    "7.01": "other",
+    "8.01": "other",
+    "424B2": "debt_issuance",
+    "424B5": "debt_issuance",
+    "FWP": "debt_issuance",
+    "10-Q": "earnings",
+    "10-K": "earnings",
+}
+# The curated event types a filing of each item or form may confirm when matched (a multi-item 8-K
+# may confirm the union of its items' types). Results come with guidance; prospectuses also carry
+# at-the-market equity; material agreements, other disclosures and periodic reports carry anything.
+FILING_COMPATIBLE_TYPES: dict[str, tuple[EventType, ...]] = {
+    "2.02": ("earnings", "capex_guidance"),
+    "2.03": ("debt_issuance", "jv_spv_financing"),
+    "3.02": ("equity_issuance",),
+    "2.01": ("divestment", "asset_sale", "jv_spv_financing"),
+    "2.05": ("cost_cut",),
+    "1.01": EVENT_TYPES,
+    "7.01": EVENT_TYPES,
+    "8.01": EVENT_TYPES,
+    "424B2": ("debt_issuance",),
+    "424B5": ("debt_issuance", "equity_issuance"),
+    "FWP": ("debt_issuance", "equity_issuance"),
+    "10-Q": EVENT_TYPES,
+    "10-K": EVENT_TYPES,
+}
+# What a reviewer should check where the suggested type is only a first guess.
+FILING_REVIEW_NOTES: dict[str, str] = {
+    "2.01": "a completed acquisition or disposition: divestment or asset_sale (an acquisition is other)",
+    "1.01": "a material agreement (JV, lease, financing): read the filing for the type",
+    "7.01": "a Regulation FD disclosure: read the filing for the type",
+    "8.01": "another event (bond pricings often come as 8.01): read the filing for the type",
+    "424B5": "notes, or shares sold at the market: read the filing for the type",
+    "FWP": "usually a notes term sheet: read the filing for the type",
+    "10-Q": "a periodic report: results, and held-for-sale, at-the-market or debt disclosures",
+    "10-K": "a periodic report: results, and held-for-sale, at-the-market or debt disclosures",
+}
+# A filing matches a curated event of its company when their days 0 are at most this many
+# sessions apart and the types are compatible, or when the event's source_url cites the filing.
+FILING_MATCH_SESSIONS = 2
+
+# How a filing's acceptance time was obtained: the SGML header (the authority), the submissions
+# JSON read with the filer's learned convention (real UTC, or the Eastern clock with a "Z"), or
+# the JSON read as UTC because the convention could not be learned (an assumption, shown as such).
+FilingTimeSource = Literal["header", "json_utc", "json_et", "json_assumed_utc"]
+FILING_TIME_SOURCES: tuple[str, ...] = get_args(FilingTimeSource)
+JsonTimeConvention = Literal["utc", "et"]
+FilingMatchStatus = Literal["matched", "ambiguous", "new"]
+FILING_MATCH_STATUSES: tuple[str, ...] = get_args(FilingMatchStatus)
+EDGAR_TIMEZONE = "America/New_York"
+# EDGAR accepts filings from 06:00 to 22:00 Eastern on business days: a JSON reading that falls
+# outside these hours under one convention proves the other.
+EDGAR_ACCEPTANCE_HOURS: tuple[str, str] = ("06:00", "22:00")
+
+# SEC requests: retries after 429 or 5xx (honouring Retry-After up to the longest wait).
+SEC_MAX_RETRIES = 3
+SEC_MAX_RETRY_WAIT_SECONDS = 60.0
