@@ -97,6 +97,12 @@ FUNDAMENTAL_VALUE_COLUMNS: tuple[str, ...] = (
     "cash_and_securities",
     "total_debt",
 )
+# The flow lines a funding table sums over a period's quarters, in the order its ``missing`` names them.
+FUNDING_FLOW_INPUTS: tuple[str, ...] = (
+    "revenue", "operating_cash_flow", "capex", "finance_lease_principal", "buybacks", "dividends",
+    "asset_sale_proceeds", "debt_issued", "debt_repaid", "equity_issued",
+)  # fmt: skip
+
 # Lines that are flows that can only be zero or positive in this schema.
 # Operating cash flow and revenue may be negative (Amazon's Q1 2022 OCF was).
 NON_NEGATIVE_FUNDAMENTALS: tuple[str, ...] = tuple(
@@ -118,6 +124,46 @@ REFRESH_LOCK_FILE = "refresh.lock"
 YFINANCE_TIMEOUT_SECONDS = 30
 SEC_MAX_REQUESTS_PER_SECOND = 10
 SEC_USER_AGENT_ENV = "SEC_USER_AGENT"
+
+# Event-study vocabularies: expected-return models, return types and summary groups.
+Model = Literal["market", "market_adjusted", "constant_mean", "peer"]
+ReturnType = Literal["simple", "log"]
+GroupBy = Literal["event_type", "ticker", "all"]
+MODELS: tuple[str, ...] = get_args(Model)
+RETURN_TYPES: tuple[str, ...] = get_args(ReturnType)
+GROUP_BYS: tuple[str, ...] = get_args(GroupBy)
+DEFAULT_MODEL: Model = "market"
+DEFAULT_RETURN_TYPE: ReturnType = "simple"
+DEFAULT_GROUP_BY: GroupBy = "event_type"
+
+# Exit codes of the command line: success; the data or the inputs failed validation (a report
+# is printed); any other failure (one line, never a traceback).
+ExitCode = Literal[0, 1, 2]
+EXIT_OK, EXIT_INVALID, EXIT_FAILURE = get_args(ExitCode)
+
+# Event windows in trading days, written "A,B" (e.g. "-1,1") on the command line, in links and in
+# exports. Links made before this syntax used "A:B"; parse_window still reads that form.
+WINDOW_SEPARATOR = ","
+OLD_WINDOW_SEPARATOR = ":"
+
+
+def parse_window(text: str) -> tuple[int, int]:
+    """``"A,B"`` (or the old ``"A:B"``) as ``(A, B)``: two whole numbers of trading days, start
+    not after end, spaces around them allowed. Raises ``ValueError`` saying what is wrong."""
+    text = str(text)
+    separator = WINDOW_SEPARATOR if WINDOW_SEPARATOR in text else OLD_WINDOW_SEPARATOR
+    try:
+        start, end = (int(part) for part in text.split(separator))
+    except ValueError:
+        raise ValueError(f"{text!r} is not two whole numbers A{WINDOW_SEPARATOR}B") from None
+    if start > end:
+        raise ValueError(f"{text!r}: start is after end")
+    return start, end
+
+
+def format_window(window: tuple[int, int]) -> str:
+    """``(A, B)`` as ``"A,B"``, the text ``parse_window`` reads back."""
+    return f"{int(window[0])}{WINDOW_SEPARATOR}{int(window[1])}"
 
 # SEC EDGAR filings as candidate events (issue 14). The filings dataset exists only after a live
 # fetch (`python -m dashboard filings`): data/ may lack it, and once written the manifest lists it.

@@ -24,11 +24,11 @@ from dashboard.metrics.funding import (
     OUTPUT_COLUMNS,
     coverage_by_source,
     economic_capex,
-    funding_bridge,
     funding_gap,
     funding_table,
     internal_funding,
 )
+from dashboard.metrics.bridge import funding_bridge
 from dashboard.metrics.memo_lines import MEMO_LINES, MEMO_STATUSES, funding_memo_lines
 from dashboard.metrics.trading_calendar import map_day0
 

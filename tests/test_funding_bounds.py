@@ -25,12 +25,12 @@ from dashboard.metrics.forward import current_guidance, forward_view, guided_per
 from dashboard.metrics.funding import (
     FLOW_INPUTS,
     FUNDAMENTAL_INPUTS,
-    funding_bridge,
-    funding_flag_notes,
     funding_gap_lower_bound,
     funding_table,
     internal_funding_upper_bound,
 )
+from dashboard.metrics.bridge import funding_bridge
+from dashboard.metrics.quality_flags import funding_flag_notes
 
 SNAPSHOT = Path(__file__).resolve().parent / "fixtures" / "snapshot"
 PERIODS = ("quarter", "ttm", "fiscal_year", "calendar_quarter", "calendar_year")

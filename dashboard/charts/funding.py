@@ -99,7 +99,7 @@ def _bn_label(value: float) -> str:
 
 
 def funding_bridge_figure(bridge: pd.DataFrame, *, title: str) -> go.Figure:
-    """Floating bars of :func:`metrics.funding.funding_bridge` steps (USD millions in, bn shown).
+    """Floating bars of :func:`metrics.bridge.funding_bridge` steps (USD millions in, bn shown).
 
     Each relative step floats from the running total before it to the one after; totals stand on
     zero. Colours: inflows and outflows, subtotals, the gap, and a surplus in its own colour

@@ -40,6 +40,7 @@ import pandas as pd
 from dashboard.config import (
     DEFAULT_CAPEX_BASIS,
     DEFAULT_FUNDING_PERIOD,
+    FUNDING_FLOW_INPUTS,
     USD_MILLIONS_PER_BILLION,
     CapexBasis,
     Period,
@@ -53,6 +54,7 @@ from dashboard.metrics.memo_lines import (
     memo_unknown_reasons,
 )
 from dashboard.metrics.periods import period_windows, quarter_calendar
+from dashboard.metrics.quality_flags import flow_inputs, input_cells, quality_flags_by_window
 
 CAPEX_BASES: tuple[str, ...] = get_args(CapexBasis)
 
@@ -79,23 +81,14 @@ KEY_COLUMNS: tuple[str, ...] = (
 )
 
 # Inputs summed over a period's quarters, in the order ``missing`` names them.
-FLOW_INPUTS: tuple[str, ...] = (
-    "revenue", "operating_cash_flow", "capex", "finance_lease_principal", "buybacks", "dividends",
-    "asset_sale_proceeds", "debt_issued", "debt_repaid", "equity_issued",
-)  # fmt: skip
+FLOW_INPUTS: tuple[str, ...] = FUNDING_FLOW_INPUTS
 # One-signed outflows: a missing one, counted as 0, bounds the gap from below.
 BOUNDING_OUTFLOWS: tuple[str, ...] = ("buybacks", "dividends", "finance_lease_principal")
 FUNDAMENTAL_INPUTS: tuple[str, ...] = (
     "ticker", "fiscal_year", "fiscal_quarter", "period_end", *FLOW_INPUTS, "cash_and_securities", "source",
 )
-FLAG_COLUMNS: tuple[str, ...] = ("ticker", "period_end", "column", "flag", "note")
 
 Number = float | pd.Series
-
-
-def _inputs(capex_basis: CapexBasis) -> list[str]:
-    """The flow inputs of a row on ``capex_basis`` (lease principal only counts on the economic one)."""
-    return [c for c in FLOW_INPUTS if capex_basis == "economic" or c != "finance_lease_principal"]
 
 
 def _missing_as_zero(value: Number) -> Number:
@@ -251,71 +244,6 @@ def debt_coverage(net_debt_issued: pd.Series, funding_gap: pd.Series) -> pd.Seri
     return _positive_ratio(net_debt_issued, funding_gap)
 
 
-# --- quality flags behind each row ---------------------------------------------------------------
-
-
-def _input_cells(windows: pd.DataFrame, calendar: pd.DataFrame, capex_basis: CapexBasis) -> pd.DataFrame:
-    """One row per (window, quarter, column) cell behind each complete window: the flow inputs of
-    its quarters, its closing cash balance and the opening one. Columns ``window``, ``ticker``,
-    ``period_end`` (the cell's quarter) and ``column``."""
-    complete = windows[windows["absent_quarters"].map(len) == 0]
-    flows = complete["members"].explode().dropna()
-    cells = [
-        pd.DataFrame({"window": flows.index, "quarter": flows.to_numpy()}).merge(
-            pd.DataFrame({"column": _inputs(capex_basis)}), how="cross"
-        ),
-        pd.DataFrame({"window": complete.index, "quarter": complete["members"].map(lambda m: m[-1]), "column": "cash_and_securities"}),
-        pd.DataFrame({"window": complete.index, "quarter": complete["opening"], "column": "cash_and_securities"}).dropna(),
-    ]
-    long = pd.concat(cells, ignore_index=True)
-    long["quarter"] = long["quarter"].astype(int)
-    long = long.join(calendar[["ticker", "period_end"]], on="quarter")
-    return long[["window", "ticker", "period_end", "column"]]
-
-
-def _quality_flags(cells: pd.DataFrame, flags: pd.DataFrame | None, n_windows: int) -> list[tuple[str, ...]]:
-    """Per window, the distinct ``column:flag`` pairs of its cells, in column order then flag."""
-    empty: list[tuple[str, ...]] = [() for _ in range(n_windows)]
-    if flags is None or flags.empty or cells.empty:
-        return empty
-    require_columns(flags, FLAG_COLUMNS, "quality flags")
-    keyed = flags.assign(period_end=pd.to_datetime(flags["period_end"]))
-    matched = cells.merge(keyed[["ticker", "period_end", "column", "flag"]], on=["ticker", "period_end", "column"])
-    order = {column: position for position, column in enumerate([*FLOW_INPUTS, "cash_and_securities"])}
-    matched = matched.assign(_order=matched["column"].map(order)).sort_values(["window", "_order", "flag"])
-    pairs = (matched["column"] + ":" + matched["flag"]).groupby(matched["window"]).agg(lambda s: tuple(dict.fromkeys(s)))
-    for window, value in pairs.items():
-        empty[window] = value
-    return empty
-
-
-def funding_flag_notes(
-    fundamentals: pd.DataFrame,
-    flags: pd.DataFrame,
-    *,
-    period: Period = DEFAULT_FUNDING_PERIOD,
-    capex_basis: CapexBasis = DEFAULT_CAPEX_BASIS,
-) -> pd.DataFrame:
-    """The quality flags behind every :func:`funding_table` row, one row per (table row, cell, flag).
-
-    Columns ``ticker``, ``period`` (the table row's label), ``quarter_end`` (the flagged cell's
-    quarter), ``column``, ``flag`` and ``note`` (the curators' note). The cells are those whose
-    ``column:flag`` pairs make up the table's ``quality_flags``. Empty inputs give an empty frame.
-    """
-    columns = ["ticker", "period", "quarter_end", "column", "flag", "note"]
-    if fundamentals.empty or flags.empty:
-        return pd.DataFrame(columns=columns)
-    fundamentals = fundamentals.reset_index(drop=True)
-    calendar = quarter_calendar(fundamentals)
-    windows = period_windows(calendar, period).reset_index(drop=True)
-    cells = _input_cells(windows, calendar, capex_basis)
-    keyed = flags.assign(period_end=pd.to_datetime(flags["period_end"]))
-    matched = cells.merge(keyed[list(FLAG_COLUMNS)], on=["ticker", "period_end", "column"])
-    matched["period"] = windows["period"].reindex(matched["window"]).to_numpy()
-    matched = matched.drop_duplicates(["window", "period_end", "column", "flag"])
-    return matched.rename(columns={"period_end": "quarter_end"}).sort_values(["ticker", "window", "quarter_end", "column"])[columns].reset_index(drop=True)
-
-
 # --- the table ---------------------------------------------------------------------------------
 
 
@@ -353,8 +281,7 @@ def funding_table(
     ``reported`` or ``economic`` (then the ``capex`` column holds economic capex).
 
     Columns: :data:`OUTPUT_COLUMNS` then :data:`EXTRA_COLUMNS`; formulas in the module docstring.
-    Aggregates are sums of the quarters' figures; the cash drawdown uses the balance at the
-    close of the quarter before the period and at the close of its last quarter.
+    Aggregates sum the quarters; the cash drawdown uses the closing balances before and at the end.
 
     Missing data: a period that lacks any of its quarters (a TTM or year with fewer than four,
     or a quarter without the one before for the drawdown) is NaN throughout, with the absent
@@ -392,6 +319,33 @@ def funding_table(
     closing_cash = last_member.map(lambda m: quarter_values.at[m, "cash_and_securities"] if m is not None else np.nan)
     opening_cash = windows["opening"].map(lambda m: quarter_values.at[m, "cash_and_securities"] if pd.notna(m) else np.nan)
 
+    drawdown = cash_drawdown(opening_cash.astype(float), closing_cash.astype(float)).where(complete)
+    result = _figures(windows, sums, drawdown, capex_basis)
+    result["missing"] = _missing_inputs(windows, any_missing, closing_cash, opening_cash, capex_basis)
+    result["source"] = _source_text(windows, fundamentals, calendar)
+    result = result.join(basis_columns(result["ticker"], companies))
+    result["period_note"] = windows["period_note"]
+    result["memo_events"] = [tuple(e for m in members for e in memo.at[m, "memo_events"]) if ok else () for members, ok in zip(windows["members"], complete)]
+    result["period_start"] = windows["members"].map(lambda m: calendar.at[m[0], "period_start"] if m else pd.NaT)
+    counted_as_zero = [c for c in BOUNDING_OUTFLOWS if capex_basis == "economic" or c != "finance_lease_principal"]
+    bounded_only = result["funding_gap_lower_bound"].notna() & result["funding_gap"].isna()
+    result["bound_missing"] = [
+        tuple(c for c in counted_as_zero if any_missing.at[w, c]) if bounded_only.iat[w] else () for w in range(len(windows))
+    ]
+    for column in BOUNDING_OUTFLOWS:  # what the bound counts: the quarters that report it
+        result[f"{column}_reported"] = sums[f"bound_{column}"]
+    result["quality_flags"] = quality_flags_by_window(input_cells(windows, calendar, capex_basis), flags, len(windows))
+    result["memo_missing"] = [
+        tuple(dict.fromkeys(r for m in members for r in memo.at[m, "memo_missing"])) if ok else ()
+        for members, ok in zip(windows["members"], complete)
+    ]
+    order = np.lexsort((windows["sort_key"].to_numpy(), windows["ticker"].to_numpy()))
+    return result.iloc[order][all_columns].reset_index(drop=True)
+
+
+def _figures(windows: pd.DataFrame, sums: pd.DataFrame, drawdown: pd.Series, capex_basis: CapexBasis) -> pd.DataFrame:
+    """The table's figures per window from its sums (``_window_sums``) and cash drawdown: the
+    definitions above applied column by column, in :data:`OUTPUT_COLUMNS` order."""
     capex = capex_on_basis(sums["capex"], sums["finance_lease_principal"], capex_basis=capex_basis)
     internal = internal_funding(sums["operating_cash_flow"], sums["buybacks"], sums["dividends"])
     gap = funding_gap(capex, internal)
@@ -399,11 +353,9 @@ def funding_table(
         sums["bound_capex"], sums["bound_finance_lease_principal"], sums["operating_cash_flow"],
         sums["bound_buybacks"], sums["bound_dividends"], capex_basis=capex_basis,
     )  # fmt: skip
-    drawdown = cash_drawdown(opening_cash.astype(float), closing_cash.astype(float)).where(complete)
-    coverage = coverage_by_source(
-        gap, sums["asset_sale_proceeds"], net_debt_issued(sums["debt_issued"], sums["debt_repaid"]), sums["equity_issued"], drawdown
-    )
-    result = pd.DataFrame(
+    net_debt = net_debt_issued(sums["debt_issued"], sums["debt_repaid"])
+    coverage = coverage_by_source(gap, sums["asset_sale_proceeds"], net_debt, sums["equity_issued"], drawdown)
+    return pd.DataFrame(
         {
             "ticker": windows["ticker"],
             "period": windows["period"],
@@ -426,29 +378,9 @@ def funding_table(
             "self_funded_share": self_funded_share(internal, capex),
             "divestment_coverage": divestment_coverage(coverage["divestment_proceeds"], gap),
             "debt_coverage": debt_coverage(coverage["net_debt_issued"], gap),
+            "not_reported": [names if pd.notna(value) else () for names, value in zip(coverage["not_reported"], coverage["residual"])],
         }
     )
-    result["missing"] = _missing_inputs(windows, any_missing, closing_cash, opening_cash, capex_basis)
-    result["source"] = _source_text(windows, fundamentals, calendar)
-    result = result.join(basis_columns(result["ticker"], companies))
-    result["period_note"] = windows["period_note"]
-    result["memo_events"] = [tuple(e for m in members for e in memo.at[m, "memo_events"]) if ok else () for members, ok in zip(windows["members"], complete)]
-    result["period_start"] = windows["members"].map(lambda m: calendar.at[m[0], "period_start"] if m else pd.NaT)
-    counted_as_zero = [c for c in BOUNDING_OUTFLOWS if capex_basis == "economic" or c != "finance_lease_principal"]
-    result["bound_missing"] = [
-        tuple(c for c in counted_as_zero if any_missing.at[w, c]) if pd.notna(lower.iat[w]) and pd.isna(gap.iat[w]) else ()
-        for w in range(len(windows))
-    ]
-    result["not_reported"] = [names if pd.notna(value) else () for names, value in zip(coverage["not_reported"], coverage["residual"])]
-    for column in BOUNDING_OUTFLOWS:  # what the bound counts: the quarters that report it
-        result[f"{column}_reported"] = sums[f"bound_{column}"]
-    result["quality_flags"] = _quality_flags(_input_cells(windows, calendar, capex_basis), flags, len(windows))
-    result["memo_missing"] = [
-        tuple(dict.fromkeys(r for m in members for r in memo.at[m, "memo_missing"])) if ok else ()
-        for members, ok in zip(windows["members"], complete)
-    ]
-    order = np.lexsort((windows["sort_key"].to_numpy(), windows["ticker"].to_numpy()))
-    return result.iloc[order][all_columns].reset_index(drop=True)
 
 
 def _window_sums(quarter_values: pd.DataFrame, windows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
@@ -479,7 +411,7 @@ def _missing_inputs(
     capex_basis: CapexBasis,
 ) -> list[tuple[str, ...]]:
     """Per window, the inputs of the bridge's arithmetic that are missing (or its absent quarters)."""
-    inputs = _inputs(capex_basis)
+    inputs = flow_inputs(capex_basis)
     names_by_window = []
     for position, absent in enumerate(windows["absent_quarters"]):
         if absent:
@@ -513,101 +445,6 @@ def _source_text(windows: pd.DataFrame, fundamentals: pd.DataFrame, calendar: pd
             body = f"fundamentals.csv {ticker}: sum of {labels} (each quarter's source in the quarterly rows)"
         texts.append(body + opening_text + "; memo lines: events.csv funding_usd_bn")
     return texts
-
-
-# --- waterfall --------------------------------------------------------------------------------
-
-BridgeState = str  # "reported", "not_reported", "bound", "surplus"
-BRIDGE_COLUMNS: tuple[str, ...] = ("step", "measure", "amount", "value", "state", "provisional", "inputs")
-# The financing lines of the bridge: label and the fundamentals columns behind each.
-_SOURCE_STEPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("divestment proceeds", "divestment_proceeds", ("asset_sale_proceeds",)),
-    ("net debt issued", "net_debt_issued", ("debt_issued", "debt_repaid")),
-    ("equity issued", "equity_issued", ("equity_issued",)),
-    ("cash drawdown", "cash_drawdown", ("cash_and_securities",)),
-)
-
-
-def funding_bridge(row: pd.Series | Mapping[str, object]) -> pd.DataFrame:
-    """The steps of one :func:`funding_table` row as a waterfall, USD millions.
-
-    Columns (:data:`BRIDGE_COLUMNS`): ``step`` (label), ``measure`` (``relative``: a change;
-    ``total``: a subtotal), ``amount`` (the figure as in the table; NaN where not reported),
-    ``value`` (signed change for relative steps, running total for totals), ``state``
-    (``reported``; ``not_reported``: a line with no figure, drawn as a labelled zero step;
-    ``bound``: a total that is only a bound; ``surplus``: a negative gap), ``provisional`` (a
-    cell behind the step carries the ``provisional`` flag) and ``inputs`` (the fundamentals
-    columns behind the step).
-
-    Steps: operating cash flow (+), buybacks (-), dividends (-), = internal funding, capex (-),
-    = funding gap (the running total is -gap: a shortfall is negative; a negative gap is shown as
-    a surplus), then divestment proceeds, net debt issued, equity issued, cash drawdown and the
-    residual (other and unexplained, including what is not reported), which bring the total back
-    to zero, = end. Where the gap is not exact but bounded (buybacks, dividends or, on the economic
-    basis, lease principal missing in some quarter), those steps hold what the reporting quarters
-    show (``<outflow>_reported``; the rest counted as 0; state ``bound``, or ``not_reported`` when
-    no quarter reports it), internal funding
-    is "at most", the gap "at least", and the residual is the matching bound, so every total
-    equals the sum of the steps before it. Without operating cash flow or capex there is
-    nothing to bound: the totals stay NaN.
-    """
-    def get(key: str) -> float:
-        value = row[key] if key in row else np.nan
-        return float(value) if pd.notna(value) else np.nan
-
-    flags = set(row["quality_flags"]) if "quality_flags" in row and isinstance(row["quality_flags"], tuple) else set()
-    basis = row["capex_basis"] if "capex_basis" in row else "reported"
-    capex_inputs = ("capex", "finance_lease_principal") if basis == "economic" else ("capex",)
-    exact = pd.notna(get("funding_gap"))
-    gap = get("funding_gap") if exact else get("funding_gap_lower_bound")
-    internal = get("internal_funding") if exact else get("internal_funding_upper_bound")
-    bounded = not exact and pd.notna(gap)
-    steps: list[dict] = []
-
-    def add(step: str, measure: str, amount: float, value: float, inputs: tuple[str, ...], state: str = "reported") -> None:
-        provisional = any(f"{column}:provisional" in flags for column in inputs)
-        steps.append({"step": step, "measure": measure, "amount": amount, "value": value, "state": state,
-                      "provisional": provisional, "inputs": inputs})
-
-    add("operating cash flow", "relative", get("operating_cash_flow"), get("operating_cash_flow"), ("operating_cash_flow",))
-    for label in ("buybacks", "dividends"):
-        amount = get(label)
-        if pd.isna(amount) and bounded:
-            reported = get(f"{label}_reported")
-            reported = 0.0 if pd.isna(reported) else reported
-            if reported == 0:
-                add(f"{label} (not reported, counted as 0)", "relative", np.nan, 0.0, (label,), "not_reported")
-            else:
-                add(f"{label} (reported quarters; the rest counted as 0)", "relative", reported, -reported, (label,), "bound")
-        else:
-            add(label, "relative", amount, -amount, (label,))
-    add("internal funding (at most)" if bounded else "internal funding", "total", internal, internal,
-        ("operating_cash_flow", "buybacks", "dividends"), "bound" if bounded else "reported")
-    capex = get("capex")
-    if pd.isna(capex) and bounded:  # economic basis, lease principal missing in some quarter: counted as 0
-        capex = gap + internal
-        add("capex (lease principal not reported counted as 0)", "relative", capex, -capex, capex_inputs, "bound")
-    else:
-        add("capex", "relative", capex, -capex, capex_inputs)
-    surplus = pd.notna(gap) and gap < 0
-    gap_label = "surplus (at most)" if surplus and bounded else "surplus" if surplus else "funding gap (at least)" if bounded else "funding gap"
-    gap_state = "bound" if bounded else "surplus" if surplus else "reported"
-    add(gap_label, "total", abs(gap) if surplus else gap, -gap, ("operating_cash_flow", "buybacks", "dividends", *capex_inputs), gap_state)
-    running = -gap
-    for label, column, inputs in _SOURCE_STEPS:
-        amount = get(column)
-        if pd.isna(amount) and pd.notna(gap):
-            add(f"{label} (not reported)", "relative", np.nan, 0.0, inputs, "not_reported")
-            continue
-        add(label, "relative", amount, amount, inputs)
-        running = running + amount
-    residual = -running
-    add("other and unexplained, incl. not reported" + (" (at least)" if bounded else ""), "relative", residual, residual, (),
-        "bound" if bounded else "reported")
-    add("end (sources = uses)", "total", running + residual, running + residual, ())
-    frame = pd.DataFrame(steps, columns=list(BRIDGE_COLUMNS))
-    frame[["amount", "value"]] = frame[["amount", "value"]].astype(float).round(6) + 0.0  # no -0.0
-    return frame
 
 
 # --- deal size ---------------------------------------------------------------------------------

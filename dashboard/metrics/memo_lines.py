@@ -11,10 +11,36 @@ the funding bridge, never in its arithmetic:
 Each funding event is placed by the event study's trading day 0 (:func:`funding_memo_lines`).
 A quarter's memo line is unknown (NaN, with the reason) where the curated events do not cover the
 quarter or a deal of the line's kind has no amount: never a zero passed off as "nothing raised".
+
+Rules of :func:`funding_memo_lines`:
+
+- day 0 is the event study's own: ``trading_calendar.map_day0`` on the company's exchange
+  calendar (after the close -> the next session; a weekend or holiday -> the next session).
+  An after-close event on the last session of a quarter lands in the next quarter.
+- Only events with ``funding_usd_bn`` are summed. The curated file carries it on exactly one
+  event per deal (the priced or closed stage), so summing never double counts: Hyperion's
+  five events add 27,300 once. A second funded event of the same deal (possible in a user's
+  file) is not counted again.
+- ``withdrawn`` never counts. ``jv_spv_unwind`` never counts: buying back a partner's stake
+  (Intel's $14.2B Fab 34 buy-back) is a use of cash that the cash-flow statement shows; the
+  original JV financing stays in the quarter it was raised.
+- ``jv_spv`` -> jv_spv_financing_memo; ``third_party`` -> third_party_financing_memo (the
+  developers' money, not the company's); debt, equity, divestment, asset_sale and
+  debt_and_equity -> announced_funding_memo.
+- A deal (events sharing a ``deal_id``; an event without one is a deal of its own) with no
+  amount on any of its events, but with a dated event that is neither ``withdrawn`` nor a
+  ``report`` (it was announced, priced or closed), raised money of unknown size: it is placed
+  at its latest such event (by date, then event id: the most advanced stage, where the money
+  changes hands, as a funded deal's amount sits on its priced or closed event), and that
+  quarter's memo line of the event's kind is NaN, ``memo_missing`` naming it
+  (``third_party_financing_memo: ORCL-NEWMEXICO-LOAN has no amount``). A deal that never got
+  past press reports of talks (only ``report`` events) does not make the memo line unknown,
+  nor does a deal whose latest event is ``withdrawn``.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Literal, get_args
 
 import numpy as np
@@ -136,7 +162,7 @@ def funding_memo_lines(
 
     - ``counted``: summed into its quarter's memo line;
     - ``amount_unknown``: the event that places a deal without any amount; its quarter's memo
-      line is NaN (see below);
+      line is NaN;
     - ``not_covered``: it carries an amount but lands in a quarter the curated events cover
       only partly (:func:`memo_unknown_reasons`), whose memo lines are NaN;
     - ``not_placed``: it would count, but its day 0 lies in no quarter of ``quarters``; the
@@ -145,41 +171,31 @@ def funding_memo_lines(
     - ``not_counted``: never counts (withdrawn, an unwind, no funding_kind, a stage of a deal
       whose amount sits on another event, press reports only).
 
-    Rules:
-
-    - day 0 is the event study's own: ``trading_calendar.map_day0`` on the company's exchange
-      calendar (after the close -> the next session; a weekend or holiday -> the next session).
-      An after-close event on the last session of a quarter lands in the next quarter.
-    - Only events with ``funding_usd_bn`` are summed. The curated file carries it on exactly one
-      event per deal (the priced or closed stage), so summing never double counts: Hyperion's
-      five events add 27,300 once. A second funded event of the same deal (possible in a user's
-      file) is not counted again.
-    - ``withdrawn`` never counts. ``jv_spv_unwind`` never counts: buying back a partner's stake
-      (Intel's $14.2B Fab 34 buy-back) is a use of cash that the cash-flow statement shows; the
-      original JV financing stays in the quarter it was raised.
-    - ``jv_spv`` -> jv_spv_financing_memo; ``third_party`` -> third_party_financing_memo (the
-      developers' money, not the company's); debt, equity, divestment, asset_sale and
-      debt_and_equity -> announced_funding_memo.
-    - A deal (events sharing a ``deal_id``; an event without one is a deal of its own) with no
-      amount on any of its events, but with a dated event that is neither ``withdrawn`` nor a
-      ``report`` (it was announced, priced or closed), raised money of unknown size: it is placed
-      at its latest such event (by date, then event id: the most advanced stage, where the money
-      changes hands, as a funded deal's amount sits on its priced or closed event), and that
-      quarter's memo line of the event's kind is NaN, ``missing`` naming it
-      (``third_party_financing_memo: ORCL-NEWMEXICO-LOAN has no amount``). A deal that never got
-      past press reports of talks (only ``report`` events) does not make the memo line unknown,
-      nor does a deal whose latest event is ``withdrawn``.
-
-    Empty or irrelevant ``events`` give an empty frame with :data:`MEMO_COLUMNS`. The inputs are
-    not changed.
+    The rules are in the module docstring. Empty or irrelevant ``events`` give an empty frame
+    with :data:`MEMO_COLUMNS`. The inputs are not changed.
     """
     require_columns(events, EVENT_INPUTS, "events")
     if not quarters.index.is_unique:
         raise DataUnavailable("quarters: the index must be unique (it names each event's quarter)")
-    columns = list(MEMO_COLUMNS)
     relevant = events[events["funding_kind"].notna() | events["funding_usd_bn"].notna()]
     if relevant.empty:
-        return pd.DataFrame(columns=columns)
+        return pd.DataFrame(columns=list(MEMO_COLUMNS))
+    calendar = quarter_calendar(quarters)
+    frame = _placed_in_quarters(_funding_events(relevant, companies, sessions_by_calendar), calendar)
+    coverage = memo_unknown_reasons(calendar, memo_coverage_start(events))
+    facts = _DealFacts.of(frame)
+    spans = _company_spans(calendar)
+    reasons, statuses = zip(*(_memo_status(frame.iloc[p], p, facts, coverage, spans) for p in range(len(frame))))
+    frame["reason"] = pd.Series(reasons, index=frame.index, dtype="str")
+    frame["memo_status"] = pd.Series(statuses, index=frame.index, dtype="str")
+    frame["counted"] = frame["memo_status"] == "counted"
+    return frame[list(MEMO_COLUMNS)]
+
+
+def _funding_events(
+    relevant: pd.DataFrame, companies: pd.DataFrame | None, sessions_by_calendar: Mapping[str, pd.DatetimeIndex] | None
+) -> pd.DataFrame:
+    """The funding events with their trading day 0 (the event study's own) and memo line."""
     mapped = map_day0(
         relevant[["ticker", "event_date", "event_time"]], companies=companies, sessions_by_calendar=sessions_by_calendar
     )
@@ -197,84 +213,101 @@ def funding_memo_lines(
         }
     )
     frame["memo_line"] = frame["funding_kind"].map(MEMO_LINE_OF_KIND)
+    return frame
 
-    calendar = quarter_calendar(quarters)
+
+def _placed_in_quarters(frame: pd.DataFrame, calendar: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with ``quarter`` (the calendar label whose [start, end] holds day 0, or NA) and
+    ``period``, sorted by day 0 then event id."""
     bounds = calendar[["ticker", "period_start", "period_end", "fiscal_label"]].reset_index(names="quarter")
     pairs = frame.reset_index(names="row").merge(bounds, on="ticker", how="inner")
     inside = pairs[(pairs["period_start"] <= pairs["day0_date"]) & (pairs["day0_date"] <= pairs["period_end"])]
     inside = inside.drop_duplicates("row").set_index("row")
-    frame["quarter"] = inside["quarter"].reindex(frame.index).astype("Int64")
-    frame["period"] = inside["fiscal_label"].reindex(frame.index)
-    frame = frame.sort_values(["day0_date", "event_id"], kind="stable", na_position="last").reset_index(drop=True)
+    frame = frame.assign(
+        quarter=inside["quarter"].reindex(frame.index).astype("Int64"), period=inside["fiscal_label"].reindex(frame.index)
+    )
+    return frame.sort_values(["day0_date", "event_id"], kind="stable", na_position="last").reset_index(drop=True)
 
-    coverage = memo_unknown_reasons(calendar, memo_coverage_start(events))
+
+def _company_spans(calendar: pd.DataFrame) -> pd.DataFrame:
+    """Per ticker, the first and last reported quarter (start, end, label)."""
     ordered = calendar.sort_values(["ticker", "fiscal_index"])
-    spans = ordered.groupby("ticker").agg(
+    return ordered.groupby("ticker").agg(
         first_start=("period_start", "first"),
         first_label=("fiscal_label", "first"),
         last_end=("period_end", "last"),
         last_label=("fiscal_label", "last"),
     )
 
-    # Deals: which event carries the money, which deals have none, and where those are placed.
-    stage = frame["stage"].fillna("").astype(str)
-    withdrawn = stage == "withdrawn"
-    unwind = frame["funding_kind"].fillna("").astype(str) == "jv_spv_unwind"
-    has_amount = frame["funding_usd_m"].notna()
-    deal = frame["deal_id"].astype(object).where(frame["deal_id"].notna(), "event " + frame["event_id"].astype(str))
-    funds = has_amount & ~withdrawn & frame["memo_line"].notna()
-    funded_event = frame[funds].groupby(deal[funds])["event_id"].first()  # earliest day 0: the counted one
-    funded_before = funds & deal.where(funds).duplicated(keep="first")
-    by_date = frame.assign(deal=deal).sort_values(["event_date", "event_id"], kind="stable")
-    latest = by_date.groupby("deal").tail(1).set_index("deal")  # tail, not last(): keeps a missing stage
-    latest_stage = latest["stage"].fillna("").astype(str)
-    latest_event = latest["event_id"]
-    candidate = ~has_amount & ~stage.isin(_STAGES_WITHOUT_MONEY) & frame["memo_line"].notna() & frame["event_date"].notna()
-    placed_at = by_date[candidate.reindex(by_date.index)].groupby("deal")["event_id"].last()
 
-    reasons, statuses = [], []
-    for position in range(len(frame)):
-        event = frame.iloc[position]
-        key, placed = deal.iat[position], pd.notna(event["quarter"])
-        where = "" if not placed else coverage.at[event["quarter"]]
-        if withdrawn.iat[position]:
-            reason, status = "withdrawn: never counts", "not_counted"
-        elif unwind.iat[position]:
-            reason, status = "jv_spv_unwind: a use of cash (in the cash-flow statement), never a memo line", "not_counted"
-        elif pd.isna(event["memo_line"]):
-            reason, status = "no funding_kind", "not_counted"
-        elif has_amount.iat[position]:
-            if funded_before.iat[position]:
-                reason, status = "a second funded event of the same deal: not counted again", "not_counted"
-            elif not placed:
-                reason = _unplaced_reason(event["ticker"], event["day0_date"], event["day0_reason"], spans)
-                status = "not_placed"
-            elif where:
-                reason, status = f"in {event['period']}, whose memo lines are NaN ({where})", "not_covered"
-            else:
-                reason, status = "counted", "counted"
-        elif key in funded_event.index:
-            reason, status = f"no funding_usd_bn on this event (the deal's amount is on {funded_event[key]})", "not_counted"
-        elif latest_stage.get(key, "") == "withdrawn":
-            reason, status = f"no amount, and the deal was withdrawn later ({latest_event[key]}): no gap in the memo", "not_counted"
-        elif key not in placed_at.index:
-            reason = "press reports only, no amount: a deal that never got past reports leaves the memo lines as they are"
-            status = "not_counted"
-        elif placed_at[key] != event["event_id"]:
-            reason = f"no amount on any event of {event['deal_id']}; the deal is placed at its latest event {placed_at[key]}"
-            status = "not_counted"
-        elif placed:
-            reason = f"{event['deal_id']} has no amount on any event: {event['memo_line']} of {event['period']} is NaN"
-            status = "amount_unknown"
-        else:
-            unplaced = _unplaced_reason(event["ticker"], event["day0_date"], event["day0_reason"], spans)
-            reason, status = f"{event['deal_id']} has no amount on any event, and it is in no quarter: {unplaced}", "not_placed"
-        reasons.append(reason)
-        statuses.append(status)
-    frame["reason"] = pd.Series(reasons, index=frame.index, dtype="str")
-    frame["memo_status"] = pd.Series(statuses, index=frame.index, dtype="str")
-    frame["counted"] = frame["memo_status"] == "counted"
-    return frame[columns]
+@dataclass(frozen=True)
+class _DealFacts:
+    """Per event (position) and per deal: which event carries a deal's money, which deals have
+    none, and where those are placed."""
+
+    deal: pd.Series
+    withdrawn: pd.Series
+    unwind: pd.Series
+    has_amount: pd.Series
+    funded_before: pd.Series
+    funded_event: pd.Series
+    latest_stage: pd.Series
+    latest_event: pd.Series
+    placed_at: pd.Series
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame) -> _DealFacts:
+        stage = frame["stage"].fillna("").astype(str)
+        withdrawn = stage == "withdrawn"
+        has_amount = frame["funding_usd_m"].notna()
+        deal = frame["deal_id"].astype(object).where(frame["deal_id"].notna(), "event " + frame["event_id"].astype(str))
+        funds = has_amount & ~withdrawn & frame["memo_line"].notna()
+        by_date = frame.assign(deal=deal).sort_values(["event_date", "event_id"], kind="stable")
+        latest = by_date.groupby("deal").tail(1).set_index("deal")  # tail, not last(): keeps a missing stage
+        candidate = ~has_amount & ~stage.isin(_STAGES_WITHOUT_MONEY) & frame["memo_line"].notna() & frame["event_date"].notna()
+        return cls(
+            deal=deal,
+            withdrawn=withdrawn,
+            unwind=frame["funding_kind"].fillna("").astype(str) == "jv_spv_unwind",
+            has_amount=has_amount,
+            funded_before=funds & deal.where(funds).duplicated(keep="first"),
+            funded_event=frame[funds].groupby(deal[funds])["event_id"].first(),  # earliest day 0: the counted one
+            latest_stage=latest["stage"].fillna("").astype(str),
+            latest_event=latest["event_id"],
+            placed_at=by_date[candidate.reindex(by_date.index)].groupby("deal")["event_id"].last(),
+        )
+
+
+def _memo_status(event: pd.Series, position: int, facts: _DealFacts, coverage: pd.Series, spans: pd.DataFrame) -> tuple[str, str]:
+    """(reason, memo_status) of one funding event, by the rules of the module docstring."""
+    key, placed = facts.deal.iat[position], pd.notna(event["quarter"])
+    where = coverage.at[event["quarter"]] if placed else ""
+    unplaced = "" if placed else _unplaced_reason(event["ticker"], event["day0_date"], event["day0_reason"], spans)
+    if facts.withdrawn.iat[position]:
+        return "withdrawn: never counts", "not_counted"
+    if facts.unwind.iat[position]:
+        return "jv_spv_unwind: a use of cash (in the cash-flow statement), never a memo line", "not_counted"
+    if pd.isna(event["memo_line"]):
+        return "no funding_kind", "not_counted"
+    if facts.has_amount.iat[position]:
+        if facts.funded_before.iat[position]:
+            return "a second funded event of the same deal: not counted again", "not_counted"
+        if not placed:
+            return unplaced, "not_placed"
+        if where:
+            return f"in {event['period']}, whose memo lines are NaN ({where})", "not_covered"
+        return "counted", "counted"
+    if key in facts.funded_event.index:
+        return f"no funding_usd_bn on this event (the deal's amount is on {facts.funded_event[key]})", "not_counted"
+    if facts.latest_stage.get(key, "") == "withdrawn":
+        return f"no amount, and the deal was withdrawn later ({facts.latest_event[key]}): no gap in the memo", "not_counted"
+    if key not in facts.placed_at.index:
+        return "press reports only, no amount: a deal that never got past reports leaves the memo lines as they are", "not_counted"
+    if facts.placed_at[key] != event["event_id"]:
+        return f"no amount on any event of {event['deal_id']}; the deal is placed at its latest event {facts.placed_at[key]}", "not_counted"
+    if placed:
+        return f"{event['deal_id']} has no amount on any event: {event['memo_line']} of {event['period']} is NaN", "amount_unknown"
+    return f"{event['deal_id']} has no amount on any event, and it is in no quarter: {unplaced}", "not_placed"
 
 
 def memo_by_quarter(memo: pd.DataFrame, unknown_reasons: pd.Series) -> pd.DataFrame:

@@ -156,25 +156,25 @@ def cached_funding_table(version: str, period: str, capex_basis: str) -> pd.Data
 
 @st.cache_data(show_spinner="Collecting the quality flags…", max_entries=_METRIC_ENTRIES)
 def cached_funding_flag_notes(version: str, period: str, capex_basis: str) -> pd.DataFrame:
-    """``metrics.funding.funding_flag_notes``: the quality flags behind each funding-table row,
-    with the curators' notes (one row per table row, cell and flag)."""
-    from dashboard.metrics import funding
+    """``metrics.quality_flags.funding_flag_notes``: the quality flags behind each funding-table
+    row, with the curators' notes (one row per table row, cell and flag)."""
+    from dashboard.metrics import quality_flags
 
-    return funding.funding_flag_notes(
+    return quality_flags.funding_flag_notes(
         cached_fundamentals(version), cached_fundamentals_flags(version), period=period, capex_basis=capex_basis
     )
 
 
 @st.cache_data(show_spinner=False, max_entries=_METRIC_ENTRIES)
 def cached_funding_bridge(version: str, period: str, capex_basis: str, ticker: str, period_label: str) -> pd.DataFrame:
-    """``metrics.funding.funding_bridge`` of one funding-table row (waterfall steps)."""
-    from dashboard.metrics import funding
+    """``metrics.bridge.funding_bridge`` of one funding-table row (waterfall steps)."""
+    from dashboard.metrics import bridge
 
     table = cached_funding_table(version, period, capex_basis)
     row = table[(table["ticker"] == ticker) & (table["period"] == period_label)]
     if row.empty:
         return pd.DataFrame(columns=["step", "measure", "amount", "value"])
-    return funding.funding_bridge(row.iloc[0])
+    return bridge.funding_bridge(row.iloc[0])
 
 
 @st.cache_data(show_spinner="Computing the forward view…", max_entries=_METRIC_ENTRIES)
