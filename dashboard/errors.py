@@ -18,6 +18,16 @@ class CurationError(DashboardError):
         self.report = report
 
 
+class SnapshotDamaged(DashboardError):
+    """The data folder does not match its manifest (a file missing, truncated, edited or swapped
+    without its manifest entry). ``mismatches`` holds one line per difference, each
+    ``manifest: file: what differs``; the message names the first and says what to do."""
+
+    def __init__(self, message: str, mismatches: tuple[str, ...] | list[str] = ()) -> None:
+        super().__init__(message)
+        self.mismatches = tuple(str(m) for m in mismatches)
+
+
 class RefreshError(DashboardError):
     """A live refresh failed; the message names the source and the failure."""
 

@@ -10,6 +10,7 @@ such as a duplicate company-quarter; ``KEY_COLUMN_BLAME`` says which real column
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -58,8 +59,13 @@ def _text(nullable: bool = False, checks: list[pa.Check] | None = None) -> pa.Co
     return pa.Column(str, checks=checks or [], nullable=nullable)
 
 
+def _finite() -> pa.Check:
+    # inf, -inf (and 1e400, which parses to inf) are not figures; NaN is a missing one.
+    return pa.Check(lambda s: s.isna() | np.isfinite(s.astype("float64")), error="is not a finite number")
+
+
 def _number(nullable: bool = True, checks: list[pa.Check] | None = None) -> pa.Column:
-    return pa.Column(float, checks=checks or [], nullable=nullable)
+    return pa.Column(float, checks=[_finite(), *(checks or [])], nullable=nullable)
 
 
 def _date(today: pd.Timestamp, nullable: bool = False) -> pa.Column:

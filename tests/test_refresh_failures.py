@@ -23,7 +23,7 @@ import yfinance
 
 from dashboard import config
 from dashboard.__main__ import main
-from dashboard.errors import RefreshError, RefreshInProgress
+from dashboard.errors import RefreshError, RefreshInProgress, SnapshotDamaged
 from dashboard.loaders import refresh as refresh_module
 from dashboard.loaders import sec, snapshot, yahoo
 from dashboard.loaders.curated import validate_fundamentals, validate_prices
@@ -252,41 +252,55 @@ def test_killed_while_staging_prices(data_copy, offline, reachable, monkeypatch)
     assert_intact(data_copy, before, offline)
 
 
-def test_killed_after_the_file_swap_before_the_manifest(data_copy, offline, reachable, monkeypatch):
+def test_interrupted_at_the_swap(data_copy, offline, reachable, monkeypatch):
     monkeypatch.setattr(yfinance, "download", fake_download({"MSFT": [1.0, 2.0, 3.0]}))
 
     def killed(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(snapshot, "update_manifest", killed)
+    monkeypatch.setattr(snapshot, "_swap_in", killed)
     before = state(data_copy)
     with pytest.raises(KeyboardInterrupt):
         refresh(fundamentals=False, tickers=["MSFT"], data_dir=data_copy)
-    assert_intact(data_copy, before, offline)  # prices.parquet was swapped in, then put back
+    assert_intact(data_copy, before, offline)
+    assert not list(data_copy.parent.glob(".data.staging-*"))  # the staged copy is removed
 
 
-def test_killed_halfway_through_the_second_file(data_copy, offline, reachable, monkeypatch):
-    raw = json.loads(SAMPLE.read_text(encoding="utf-8"))
-    monkeypatch.setattr(yfinance, "download", fake_download({"AMZN": [1.0, 2.0, 3.0]}))
+def test_interrupted_while_writing_the_manifest(data_copy, offline, reachable, monkeypatch):
+    monkeypatch.setattr(yfinance, "download", fake_download({"MSFT": [1.0, 2.0, 3.0]}))
     original = snapshot.atomic_write
 
-    def atomic_write(path, write):
-        if Path(path).name != config.FUNDAMENTALS_FILE:
-            return original(path, write)
-
+    def half_manifest(path, write):
         def half(tmp):
             write(tmp)
-            data = Path(tmp).read_bytes()
-            Path(tmp).write_bytes(data[: len(data) // 2])
+            Path(tmp).write_bytes(Path(tmp).read_bytes()[:40])
             raise KeyboardInterrupt
 
-        return original(path, half)
+        return original(path, half if Path(path).name == config.MANIFEST_FILE else write)
 
-    monkeypatch.setattr(snapshot, "atomic_write", atomic_write)
+    monkeypatch.setattr(snapshot, "atomic_write", half_manifest)
+    before = state(data_copy)
+    with pytest.raises(KeyboardInterrupt):
+        refresh(fundamentals=False, tickers=["MSFT"], data_dir=data_copy)
+    assert_intact(data_copy, before, offline)
+
+
+def test_interrupted_halfway_through_the_second_file(data_copy, offline, reachable, monkeypatch):
+    raw = json.loads(SAMPLE.read_text(encoding="utf-8"))
+    monkeypatch.setattr(yfinance, "download", fake_download({"AMZN": [1.0, 2.0, 3.0]}))
+    original = refresh_module.shutil.copyfile
+
+    def copyfile(source, target, *args, **kwargs):
+        if Path(target).name == config.FUNDAMENTALS_FILE and ".staging-" in str(target):
+            Path(target).write_bytes(Path(source).read_bytes()[:1000])
+            raise KeyboardInterrupt
+        return original(source, target, *args, **kwargs)
+
+    monkeypatch.setattr(refresh_module.shutil, "copyfile", copyfile)
     before = state(data_copy)
     with pytest.raises(KeyboardInterrupt):
         refresh(tickers=["AMZN"], data_dir=data_copy, session=FakeSecSession(raw))
-    # prices.parquet and the manifest had already been replaced: both are back as they were.
+    # prices.parquet had already been put into the staged copy: data/ never saw it.
     assert_intact(data_copy, before, offline)
 
 
@@ -355,15 +369,15 @@ def test_fundamentals_refresh_fills_gaps_and_reports(data_copy, offline, reachab
     assert (offline / "sec" / "CIK0001018724.json").exists()
 
 
-def test_a_manifest_out_of_step_with_its_file_is_reported(data_copy, offline, reachable, monkeypatch):
-    # As after a SIGKILL between the swap of prices.parquet and the manifest write.
+def test_a_snapshot_out_of_step_with_its_manifest_is_refused(data_copy, offline, reachable, monkeypatch):
+    # As a refresh killed between two file swaps could leave it before the swap was one step.
     prices = pd.read_parquet(data_copy / config.PRICES_FILE)
     prices.iloc[:-1].to_parquet(data_copy / config.PRICES_FILE, index=False)
     monkeypatch.setattr(yfinance, "download", fake_download({"MSFT": old_closes(data_copy, "MSFT")}))
-    result = refresh(fundamentals=False, tickers=["MSFT"], data_dir=data_copy)
-    assert any("prices.parquet does not match its manifest hash" in w for w in result.warnings)
-    manifest = json.loads((data_copy / config.MANIFEST_FILE).read_text())
-    assert manifest["datasets"]["prices"]["sha256"] == snapshot.content_hash(data_copy / config.PRICES_FILE)
+    before = state(data_copy)
+    with pytest.raises(SnapshotDamaged, match=r"prices\.parquet: 14098 rows, the manifest says 14099"):
+        refresh(fundamentals=False, tickers=["MSFT"], data_dir=data_copy)
+    assert_intact(data_copy, before, offline)
 
 
 def test_unknown_ticker_is_refused(data_copy, offline):

@@ -16,12 +16,17 @@ import pandas as pd
 
 from dashboard import config
 from dashboard.errors import CurationError, DataUnavailable
+from dashboard.loaders import snapshot
 from dashboard.loaders.validation import (
     ColumnKind,
+    RowIssue,
     ValidationReport,
+    closest_columns,
+    did_you_mean,
     parse_columns,
     read_text,
     read_text_table,
+    report_name,
     validate_rows,
     warn_rejected,
 )
@@ -36,6 +41,23 @@ from dashboard.schemas import (
     prices_schema,
 )
 
+COMPANY_COLUMNS: dict[str, ColumnKind] = {
+    "ticker": "text",
+    "name": "text",
+    "exchange": "text",
+    "calendar": "text",
+    "currency": "text",
+    "fiscal_year_end_month": "int",
+    "fiscal_calendar": "text",
+    "market_benchmark": "text",
+    "sector_benchmark": "text",
+    "peer_group": "text",
+    "yahoo_symbol": "text",
+    "sec_cik": "int",
+    "buybacks_basis": "text",
+    "total_debt_basis": "text",
+    "source": "text",
+}
 EVENT_COLUMNS: dict[str, ColumnKind] = {
     "event_id": "text",
     "ticker": "text",
@@ -89,6 +111,21 @@ def _data_dir(data_dir: Path | None) -> Path:
     return Path(data_dir) if data_dir is not None else config.DATA_DIR
 
 
+def snapshot_file(data_dir: Path | None, dataset: str) -> Path:
+    """The file of ``dataset`` in the data folder, after checking it against the manifest (row
+    count and content hash): ``SnapshotDamaged`` names the file when they differ."""
+    folder = _data_dir(data_dir)
+    snapshot.require_intact(folder, [dataset])
+    return folder / config.DATASET_FILES[dataset]
+
+
+def _name(source: Path | str, text: str | None) -> str:
+    """How a report names the file (``report_name``: the embedded data relative to the repository,
+    a user's path or an upload's name as given)."""
+    del text  # the name is the same whether the text is read here or handed in
+    return report_name(source)
+
+
 def today() -> pd.Timestamp:
     """Today's date, the upper bound for event, statement and price dates."""
     return pd.Timestamp.today().normalize()
@@ -97,19 +134,48 @@ def today() -> pd.Timestamp:
 # --- reference tables -------------------------------------------------------------------------
 
 
+def validate_companies(source: Path | str, *, text: str | None = None) -> tuple[pd.DataFrame, ValidationReport]:
+    """Validate a companies file and return its good rows (``fiscal_year_end_month`` int,
+    ``sec_cik`` nullable Int64), in file order."""
+    name = _name(source, text)
+    text = read_text(Path(source)) if text is None else text
+    frame, lines = read_text_table(text, name)
+    frame, failures = parse_columns(frame, COMPANY_COLUMNS)
+    good, report = validate_rows(frame, companies_schema(), dataset="companies", file=name, lines=lines, parse_failures=failures)
+    if "fiscal_year_end_month" in good.columns:
+        good = good.astype({"fiscal_year_end_month": int})
+    return good, report
+
+
+def validate_instruments(source: Path | str, *, text: str | None = None) -> tuple[pd.DataFrame, ValidationReport]:
+    """Validate an instruments file (benchmarks and reference series) and return its good rows."""
+    name = _name(source, text)
+    text = read_text(Path(source)) if text is None else text
+    frame, lines = read_text_table(text, name)
+    return validate_rows(frame, instruments_schema(), dataset="instruments", file=name, lines=lines)
+
+
+def _require_valid(report: ValidationReport) -> None:
+    """A reference table with any bad row is an error: every other dataset is checked against it."""
+    if not report.ok:
+        more = f" (and {len(report.issues) - 1} more)" if len(report.issues) > 1 else ""
+        raise CurationError(f"{report.issues[0]}{more}", report)
+
+
 def load_companies(data_dir: Path | None = None) -> pd.DataFrame:
-    """The covered companies, one row each, in file order. A bad row is an error here:
-    every other dataset is checked against this table."""
-    path = _data_dir(data_dir) / config.COMPANIES_FILE
-    frame = pd.read_csv(path, dtype={"ticker": str, "sector_benchmark": str}, keep_default_na=True)
-    frame["sec_cik"] = frame["sec_cik"].astype("Int64")
-    return companies_schema().validate(frame, lazy=True)
+    """The covered companies, one row each, in file order. A bad row is an error here
+    (``CurationError`` with the report, each issue ``file:line: column: reason``): every other
+    dataset is checked against this table."""
+    good, report = validate_companies(snapshot_file(data_dir, "companies"))
+    _require_valid(report)
+    return good
 
 
 def load_instruments(data_dir: Path | None = None) -> pd.DataFrame:
     """Benchmarks and reference series that have prices but are not covered companies."""
-    path = _data_dir(data_dir) / config.INSTRUMENTS_FILE
-    return instruments_schema().validate(pd.read_csv(path, dtype=str), lazy=True)
+    good, report = validate_instruments(snapshot_file(data_dir, "instruments"))
+    _require_valid(report)
+    return good
 
 
 def known_tickers(data_dir: Path | None = None) -> tuple[list[str], list[str]]:
@@ -148,13 +214,24 @@ def validate_events(
     ``extra_tickers`` are accepted besides the covered companies (the columns of a user's
     returns file, for example).
     """
-    name = str(source)
+    name = _name(source, text)
     text = read_text(Path(source)) if text is None else text
     frame, lines = read_text_table(text, name)
+    unknown: list[RowIssue] = []
     if not curated:
         missing = [c for c in USER_EVENT_REQUIRED if c not in frame.columns]
         if missing:
-            raise CurationError(f"{name}: missing required column(s): {', '.join(missing)}")
+            hints = [
+                f"{column} (is {' or '.join(repr(c) for c in present)} it?)" if present else column
+                for column in missing
+                for present in [[c for c in frame.columns if column in closest_columns(c, list(EVENT_COLUMNS))]]
+            ]
+            raise CurationError(f"{name}: missing required column(s): {', '.join(hints)}")
+        unknown = [
+            RowIssue(name, 1, str(column), "unknown column, ignored" + (f"; {hint}" if (hint := did_you_mean(column, list(EVENT_COLUMNS))) else ""))
+            for column in frame.columns
+            if column not in EVENT_COLUMNS
+        ]
         for column, kind in EVENT_COLUMNS.items():
             if column not in frame.columns:
                 frame[column] = pd.Series(np.nan, index=frame.index, dtype="str" if kind == "text" else "float64")
@@ -169,12 +246,13 @@ def validate_events(
     companies, _ = known_tickers(data_dir)
     schema = events_schema([*companies, *extra_tickers], today(), curated=curated)
     good, report = validate_rows(frame, schema, dataset="events", file=name, lines=lines, parse_failures=failures)
+    report.warnings = unknown
     return good.sort_values(["event_date", "event_id"], kind="stable").reset_index(drop=True), report
 
 
 def load_events(data_dir: Path | None = None) -> pd.DataFrame:
     """The curated events, sorted by date; rejected rows are reported in a warning."""
-    good, report = validate_events(_data_dir(data_dir) / config.EVENTS_FILE, data_dir=data_dir)
+    good, report = validate_events(snapshot_file(data_dir, "events"), data_dir=data_dir)
     warn_rejected(report)
     return good
 
@@ -194,7 +272,9 @@ def _nominal_quarter_end(fiscal_year: pd.Series, fiscal_quarter: pd.Series, year
     starts = pd.to_datetime(
         {"year": years.astype(int), "month": months.astype(int) + 1, "day": np.ones(len(years), dtype=int)}
     )
-    return pd.Series(starts + pd.offsets.MonthEnd(0), index=fiscal_year.index)
+    # By position: ``starts`` has a fresh 0..n-1 index, and aligning it on a subset's labels
+    # would turn every row but the matching ones into NaT.
+    return pd.Series((starts + pd.offsets.MonthEnd(0)).to_numpy(), index=fiscal_year.index)
 
 
 def period_end_fits(fundamentals: pd.DataFrame, companies: pd.DataFrame) -> pd.Series:
@@ -218,9 +298,9 @@ def period_end_fits(fundamentals: pd.DataFrame, companies: pd.DataFrame) -> pd.S
         return fits
     rows = fundamentals[checkable]
     nominal = _nominal_quarter_end(rows["fiscal_year"], rows["fiscal_quarter"], month[checkable].astype(int))
-    distance = (rows["period_end"] - nominal).abs()
-    tolerance = np.where(kind[checkable] == "52_53_week", pd.Timedelta(days=6), pd.Timedelta(0))
-    fits.loc[checkable] = distance.to_numpy() <= tolerance
+    distance = (rows["period_end"] - nominal).abs().to_numpy()
+    tolerance = np.where((kind[checkable] == "52_53_week").to_numpy(), np.timedelta64(6, "D"), np.timedelta64(0, "D"))
+    fits.loc[checkable] = distance <= tolerance
     return fits
 
 
@@ -231,7 +311,7 @@ def validate_fundamentals(
 
     An empty cell stays missing (NaN), never zero. fiscal_quarter is read as 1..4 (``Q3`` or ``3``).
     """
-    name = str(source)
+    name = _name(source, text)
     text = read_text(Path(source)) if text is None else text
     frame, lines = read_text_table(text, name)
     frame, failures = parse_columns(frame, FUNDAMENTAL_COLUMNS)
@@ -251,7 +331,7 @@ def validate_fundamentals(
 
 def load_fundamentals(data_dir: Path | None = None) -> pd.DataFrame:
     """The embedded quarterly fundamentals (USD millions); rejected rows are warned about."""
-    good, report = validate_fundamentals(_data_dir(data_dir) / config.FUNDAMENTALS_FILE, data_dir=data_dir)
+    good, report = validate_fundamentals(snapshot_file(data_dir, "fundamentals"), data_dir=data_dir)
     warn_rejected(report)
     return good
 
@@ -293,7 +373,7 @@ def validate_fundamentals_flags(
     Every flag must point at a non-empty cell of ``fundamentals`` (default: the fundamentals of
     ``data_dir``) and name a flag of ``config.QUALITY_FLAGS``; each (cell, flag) appears once.
     """
-    name = str(source)
+    name = _name(source, text)
     text = read_text(Path(source)) if text is None else text
     frame, lines = read_text_table(text, name)
     frame, failures = parse_columns(frame, FLAG_COLUMNS)
@@ -316,8 +396,10 @@ def load_fundamentals_flags(data_dir: Path | None = None, *, fundamentals: pd.Da
     about. ``DataUnavailable`` when the file is absent."""
     path = _data_dir(data_dir) / config.FUNDAMENTALS_FLAGS_FILE
     if not path.exists():
-        raise DataUnavailable(f"{path}: quality flags not found")
-    good, report = validate_fundamentals_flags(path, data_dir=data_dir, fundamentals=fundamentals)
+        raise DataUnavailable(f"{report_name(path)}: quality flags not found")
+    good, report = validate_fundamentals_flags(
+        snapshot_file(data_dir, "fundamentals_flags"), data_dir=data_dir, fundamentals=fundamentals
+    )
     warn_rejected(report)
     return good
 
@@ -329,7 +411,7 @@ def validate_guidance(
     source: Path | str, *, data_dir: Path | None = None, text: str | None = None
 ) -> tuple[pd.DataFrame, ValidationReport]:
     """Validate a capex-guidance file (USD billions) and return its good rows."""
-    name = str(source)
+    name = _name(source, text)
     text = read_text(Path(source)) if text is None else text
     frame, lines = read_text_table(text, name)
     frame, failures = parse_columns(frame, GUIDANCE_COLUMNS)
@@ -343,7 +425,7 @@ def validate_guidance(
 
 def load_guidance(data_dir: Path | None = None) -> pd.DataFrame:
     """The embedded capex guidance vintages; rejected rows are warned about."""
-    good, report = validate_guidance(_data_dir(data_dir) / config.GUIDANCE_FILE, data_dir=data_dir)
+    good, report = validate_guidance(snapshot_file(data_dir, "guidance"), data_dir=data_dir)
     warn_rejected(report)
     return good
 
@@ -357,21 +439,21 @@ def validate_prices(source: Path | str, *, data_dir: Path | None = None) -> tupl
     For Parquet, "line" is the row number plus one, as if the table were a CSV with a header.
     """
     path = Path(source)
+    name = report_name(path)
     if path.suffix == ".parquet":
         try:
             raw = pd.read_parquet(path)
         except FileNotFoundError as exc:
-            raise CurationError(f"{path}: file not found") from exc
+            raise CurationError(f"{name}: file not found") from exc
         except Exception as exc:  # pyarrow raises several unrelated types for a corrupt file
-            raise CurationError(f"{path}: not a readable Parquet file ({exc})") from exc
+            raise CurationError(f"{name}: not a readable Parquet file") from exc
         frame = raw.reset_index(drop=True)
         lines = list(range(2, len(frame) + 2))
-        failures: dict[tuple[int, str], str] = {}
-        if "volume" in frame.columns:
-            frame["volume"] = frame["volume"].astype(float)
+        if "ticker" in frame.columns:  # a ticker stored as a number is still a name
+            frame["ticker"] = frame["ticker"].astype("string").astype(object).where(frame["ticker"].notna())
     else:
-        frame, lines = read_text_table(read_text(path), str(path))
-        frame, failures = parse_columns(frame, PRICE_COLUMNS)
+        frame, lines = read_text_table(read_text(path), name)
+    frame, failures = parse_columns(frame, PRICE_COLUMNS)
     if {"ticker", "date"} <= set(frame.columns):
         frame["_ticker_date"] = frame["ticker"].astype(str) + "|" + frame["date"].astype(str)
     if {"high", "low"} <= set(frame.columns):
@@ -380,7 +462,7 @@ def validate_prices(source: Path | str, *, data_dir: Path | None = None) -> tupl
         frame["_high_ge_low"] = ~(frame["high"] < frame["low"])
     _, tickers = known_tickers(data_dir)
     good, report = validate_rows(
-        frame, prices_schema(tickers, today()), dataset="prices", file=str(path), lines=lines, parse_failures=failures
+        frame, prices_schema(tickers, today()), dataset="prices", file=name, lines=lines, parse_failures=failures
     )
     return good.sort_values(["ticker", "date"], kind="stable").reset_index(drop=True), report
 
@@ -389,8 +471,8 @@ def load_prices(data_dir: Path | None = None) -> pd.DataFrame:
     """Daily adjusted OHLC and volume for companies and benchmarks, long format, sorted."""
     path = _data_dir(data_dir) / config.PRICES_FILE
     if not path.exists():
-        raise DataUnavailable(f"{path}: price snapshot not found")
-    good, report = validate_prices(path, data_dir=data_dir)
+        raise DataUnavailable(f"{report_name(path)}: price snapshot not found")
+    good, report = validate_prices(snapshot_file(data_dir, "prices"), data_dir=data_dir)
     warn_rejected(report)
     return good
 
@@ -413,11 +495,16 @@ def price_coverage(prices: pd.DataFrame) -> pd.DataFrame:
 
 
 def load_manifest(data_dir: Path | None = None) -> dict:
-    """The data manifest: per dataset, as-of date, rows, content hash and source."""
-    path = _data_dir(data_dir) / config.MANIFEST_FILE
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise DataUnavailable(f"{path}: manifest not found") from exc
-    except json.JSONDecodeError as exc:
-        raise DataUnavailable(f"{path}: manifest is not valid JSON ({exc})") from exc
+    """The data manifest: per dataset, as-of date, rows, content hash and source; and
+    ``data_version``, recomputed from the files' contents.
+
+    The whole folder is checked against it first (``snapshot.require_intact``: every dataset's
+    row count and hash, and the data version): ``SnapshotDamaged`` names every difference.
+    Unchanged files are not re-read (their hashes are remembered per file identity), so calling
+    this on every rerun of the app costs a few ``stat`` calls.
+    """
+    folder = _data_dir(data_dir)
+    snapshot.require_intact(folder)
+    manifest = json.loads((folder / config.MANIFEST_FILE).read_text(encoding="utf-8"))
+    manifest["data_version"] = snapshot.content_version(folder)
+    return manifest

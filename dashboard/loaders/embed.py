@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -25,11 +24,7 @@ from dashboard.loaders.curated import (
     validate_guidance,
     validate_prices,
 )
-from dashboard.loaders.snapshot import (
-    atomic_write,
-    dataset_entry,
-    write_manifest,
-)
+from dashboard.loaders.snapshot import dataset_entry, file_rows, staged_snapshot, write_manifest
 
 REFERENCE_AS_OF = "2026-11-28"  # when companies.csv and instruments.csv were last reviewed
 PRICES_SOURCE = (
@@ -70,11 +65,12 @@ def build(source: Path, target: Path) -> dict:
     """Copy and reshape every dataset from ``source`` into ``target``; return the new manifest.
 
     Raises ``SystemExit`` with the validation report if any source row fails its schema: an
-    embedded snapshot is only ever written whole and valid.
+    embedded snapshot is only ever written whole and valid. The new files, the provenance notes
+    and the manifest are written into a copy of ``target`` that replaces it in one atomic step
+    (``snapshot.staged_snapshot``), so an interrupted build leaves ``target`` as it was.
+    ``companies.csv`` and ``instruments.csv`` are kept from ``target``, where they are curated.
     """
-    target.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".staging-", dir=target) as folder:
-        staged = Path(folder)
+    with staged_snapshot(target) as staged:
         shutil.copyfile(source / "events.csv", staged / config.EVENTS_FILE)
         fundamentals = pd.read_csv(source / "fundamentals.csv", dtype={"fiscal_quarter": str})
         fundamentals["fiscal_quarter"] = fundamentals["fiscal_quarter"].str.removeprefix("Q").astype(int)
@@ -82,54 +78,57 @@ def build(source: Path, target: Path) -> dict:
         shutil.copyfile(source / "guidance.csv", staged / config.GUIDANCE_FILE)
         shutil.copyfile(source / "fundamentals_flags.csv", staged / config.FUNDAMENTALS_FLAGS_FILE)
         read_price_folder(source / "prices").to_parquet(staged / config.PRICES_FILE, index=False, compression="zstd")
+        provenance = staged / "provenance"
+        provenance.mkdir(exist_ok=True)
+        shutil.copyfile(source / "PROVENANCE.md", provenance / "PROVENANCE.md")
+        for note in sorted((source / "provenance").glob("*.md")):
+            shutil.copyfile(note, provenance / note.name)
+        # A first manifest for the files as they are, so the validators below, which check the
+        # staged folder against its manifest before reading its reference tables, read this one.
+        write_manifest(
+            staged,
+            {
+                name: dataset_entry(staged / file, rows=file_rows(staged / file), as_of=REFERENCE_AS_OF, source=SOURCES[name])
+                for name, file in config.DATASET_FILES.items()
+                if (staged / file).exists()
+            },
+        )
 
         # Reports name the source files; the reshaped fundamentals keep their line numbers.
-        events, events_report = validate_events(source / "events.csv", data_dir=target)
+        events, events_report = validate_events(source / "events.csv", data_dir=staged)
         fundamentals_ok, fundamentals_report = validate_fundamentals(
-            source / "fundamentals.csv", data_dir=target, text=(staged / config.FUNDAMENTALS_FILE).read_text()
+            source / "fundamentals.csv", data_dir=staged, text=(staged / config.FUNDAMENTALS_FILE).read_text()
         )
-        guidance, guidance_report = validate_guidance(source / "guidance.csv", data_dir=target)
+        guidance, guidance_report = validate_guidance(source / "guidance.csv", data_dir=staged)
         flags, flags_report = validate_fundamentals_flags(
-            source / "fundamentals_flags.csv", data_dir=target, fundamentals=fundamentals_ok
+            source / "fundamentals_flags.csv", data_dir=staged, fundamentals=fundamentals_ok
         )
-        prices_ok, prices_report = validate_prices(staged / config.PRICES_FILE, data_dir=target)
+        prices_ok, prices_report = validate_prices(staged / config.PRICES_FILE, data_dir=staged)
         reports = [events_report, fundamentals_report, guidance_report, flags_report, prices_report]
         if not all(report.ok for report in reports):
             lines = [line for report in reports for line in report.lines()]
             raise SystemExit("source data failed validation; nothing written:\n" + "\n".join(lines))
 
-        for name in (
-            config.EVENTS_FILE, config.FUNDAMENTALS_FILE, config.GUIDANCE_FILE, config.FUNDAMENTALS_FLAGS_FILE,
-            config.PRICES_FILE,
-        ):  # fmt: skip
-            atomic_write(target / name, lambda tmp, name=name: shutil.copyfile(staged / name, tmp))
-
-    provenance = target / "provenance"
-    provenance.mkdir(exist_ok=True)
-    shutil.copyfile(source / "PROVENANCE.md", provenance / "PROVENANCE.md")
-    for note in sorted((source / "provenance").glob("*.md")):
-        shutil.copyfile(note, provenance / note.name)
-
-    # Each dataset with the column whose latest date is its as-of date (None: reviewed on REFERENCE_AS_OF).
-    loaded = {
-        "companies": (load_companies(target), None),
-        "instruments": (load_instruments(target), None),
-        "events": (events, "event_date"),
-        "fundamentals": (fundamentals_ok, "period_end"),
-        "guidance": (guidance, "statement_date"),
-        "fundamentals_flags": (flags, "period_end"),
-        "prices": (prices_ok, "date"),
-    }
-    entries = {
-        name: dataset_entry(
-            target / config.DATASET_FILES[name],
-            rows=len(frame),
-            as_of=REFERENCE_AS_OF if column is None else frame[column].max().date().isoformat(),
-            source=SOURCES[name],
-        )
-        for name, (frame, column) in loaded.items()
-    }
-    return write_manifest(target, entries)
+        # Each dataset with the column whose latest date is its as-of date (None: reviewed on REFERENCE_AS_OF).
+        loaded = {
+            "companies": (load_companies(staged), None),
+            "instruments": (load_instruments(staged), None),
+            "events": (events, "event_date"),
+            "fundamentals": (fundamentals_ok, "period_end"),
+            "guidance": (guidance, "statement_date"),
+            "fundamentals_flags": (flags, "period_end"),
+            "prices": (prices_ok, "date"),
+        }
+        entries = {
+            name: dataset_entry(
+                staged / config.DATASET_FILES[name],
+                rows=len(frame),
+                as_of=REFERENCE_AS_OF if column is None else frame[column].max().date().isoformat(),
+                source=SOURCES[name],
+            )
+            for name, (frame, column) in loaded.items()
+        }
+        return write_manifest(staged, entries)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,9 +1,11 @@
 """Live refresh of the price and fundamentals snapshots: one at a time, all or nothing.
 
-``refresh`` runs query -> extract -> normalize -> validate for each source, stages every new file
-under the cache folder, validates it with the same validators as the embedded data, and only
-then swaps it into ``data/`` (atomic rename) and updates the manifest. Any failure, including an
-interruption, before or during the swap leaves the previous snapshot and manifest as they were.
+``refresh`` checks that ``data/`` matches its manifest, then runs query -> extract -> normalize ->
+validate for each source, stages every new file under the cache folder, validates it with the
+same validators as the embedded data, and only then puts the new files and their manifest entries
+into ``data/`` together: a copy of the folder is changed and swapped in with one atomic rename.
+Any failure, including SIGKILL at any point, leaves the previous snapshot and manifest as they
+were, or the complete new ones.
 
 - Prices (yfinance): one batched download for every covered symbol over the covered range; the
   refreshed tickers' rows replace the old ones whole (adjusted closes move with every dividend,
@@ -19,7 +21,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import shutil
 import socket
 import tempfile
@@ -79,6 +80,18 @@ class RefreshResult:
         if self.reports_dir is not None:
             out.append(f"reports: {self.reports_dir}")
         return out
+
+    def headline(self) -> str:
+        """The outcome in one readable line (for the app): what was written, and how many
+        warnings; no paths."""
+        parts = [f"{name} {entry['rows']:,} rows as of {entry['as_of']}" for name, entry in self.written.items()]
+        if "fundamentals" in self.written:
+            parts.append(f"{self.filled_values} empty value(s) filled and {self.added_quarters} quarter(s) added from SEC")
+        if self.missing_tickers:
+            parts.append(f"no new prices for {', '.join(self.missing_tickers)} (previous rows kept)")
+        if self.warnings:
+            parts.append(f"{len(self.warnings)} warning(s)")
+        return "Refresh finished: " + ("; ".join(parts) if parts else "nothing written") + "."
 
 
 def _no_progress(fraction: float, message: str) -> None:
@@ -270,48 +283,19 @@ def _previous_source(data_dir: Path, name: str) -> str:
         return "curated"
 
 
-def _manifest_mismatches(data_dir: Path) -> list[str]:
-    """Datasets whose file no longer matches its manifest hash (e.g. a refresh killed with SIGKILL
-    between the file swap and the manifest write, which no exception handler can undo)."""
-    try:
-        manifest = json.loads((data_dir / config.MANIFEST_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return [f"{data_dir / config.MANIFEST_FILE} is missing or unreadable"]
-    found = []
-    for name, entry in manifest.get("datasets", {}).items():
-        path = data_dir / entry.get("file", "")
-        if path.is_file() and snapshot.content_hash(path) != entry.get("sha256"):
-            found.append(f"{path.name} does not match its manifest hash (an earlier refresh may have been killed)")
-    return found
-
-
-def _commit(data_dir: Path, staging: Path, staged: list[_Staged], progress: ProgressCallback) -> dict[str, dict]:
-    """Swap staged files into ``data_dir`` and update the manifest; on any failure or interruption,
-    put back every file (and the manifest) as it was before, then re-raise."""
-    backup = staging / "previous"
-    backup.mkdir()
-    touched = [data_dir / item.path.name for item in staged] + [data_dir / config.MANIFEST_FILE]
-    saved = {}
-    for path in touched:
-        if path.exists():
-            shutil.copy2(path, backup / path.name)
-            saved[path] = backup / path.name
+def _commit(data_dir: Path, staged: list[_Staged], progress: ProgressCallback) -> dict[str, dict]:
+    """Put the staged files and their manifest entries into ``data_dir`` together, in one atomic
+    step (``snapshot.staged_snapshot``: a copy of the folder beside it, changed, then swapped in
+    with one rename). Killed at any point, even with SIGKILL, ``data_dir`` is either the previous
+    snapshot or the new one, whole."""
+    progress(0.97, "writing " + ", ".join(item.path.name for item in staged) + " and the manifest")
     written: dict[str, dict] = {}
-    try:
+    with snapshot.staged_snapshot(data_dir) as folder:
         for item in staged:
-            target = data_dir / item.path.name
-            progress(0.97, f"writing {target.name}")
-            snapshot.atomic_write(target, lambda tmp, src=item.path: shutil.copyfile(src, tmp))
-            entry = snapshot.dataset_entry(target, rows=item.rows, as_of=item.as_of, source=item.source)
-            snapshot.update_manifest(data_dir, item.name, entry)
-            written[item.name] = entry
-    except BaseException:
-        for path in touched:
-            if path in saved:
-                os.replace(saved[path], path)
-            elif path.exists():
-                path.unlink()
-        raise
+            target = folder / item.path.name
+            shutil.copyfile(item.path, target)
+            written[item.name] = snapshot.dataset_entry(target, rows=item.rows, as_of=item.as_of, source=item.source)
+        snapshot.write_manifest_into(folder, written)
     return written
 
 
@@ -380,11 +364,13 @@ def _refresh_locked(
 ) -> RefreshResult:
     result = RefreshResult()
     progress(0.0, "refresh: reading the current snapshot")
+    snapshot.remove_stale_staging(data_dir.resolve())
     companies = load_companies(data_dir)
     instruments = load_instruments(data_dir)
     known = companies["ticker"].tolist() + instruments["ticker"].tolist()
     selected = _selected(tickers, known)
-    result.warnings += _manifest_mismatches(data_dir)
+    # A refresh keeps the rows it does not replace, so it must start from an intact snapshot.
+    snapshot.require_intact(data_dir)
     agent = sec.sec_user_agent(user_agent) if fundamentals else ""  # fail before any network
     if prices:
         progress(0.02, "prices: checking that Yahoo Finance is reachable")
@@ -409,7 +395,7 @@ def _refresh_locked(
                     split if prices else 0.05, 0.95,
                 )
             )
-        result.written = _commit(data_dir, staging, staged, progress)
+        result.written = _commit(data_dir, staged, progress)
     result.reports_dir = _write_reports(result)
     progress(1.0, "refresh: done")
     return result

@@ -8,7 +8,9 @@ loaded + rows rejected.
 from __future__ import annotations
 
 import csv
+import difflib
 import io
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +21,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from dashboard.errors import CurationError
+from dashboard.loaders.snapshot import display_path
 from dashboard.schemas import KEY_COLUMN_BLAME
 
 ColumnKind = Literal["text", "number", "int", "date"]
@@ -46,6 +49,8 @@ class ValidationReport:
     rows_read: int
     rows_loaded: int
     issues: list[RowIssue] = field(default_factory=list)
+    # Problems that reject nothing (an unknown column of a user's file, which is ignored).
+    warnings: list[RowIssue] = field(default_factory=list)
 
     @property
     def rows_rejected(self) -> int:
@@ -57,13 +62,14 @@ class ValidationReport:
 
     def summary(self) -> str:
         state = "valid" if self.ok else f"{len(self.issues)} issue(s)"
+        ignored = f"; ignored: {'; '.join(f'{w.column} ({w.reason})' for w in self.warnings)}" if self.warnings else ""
         return (
             f"{self.dataset} ({self.file}): {self.rows_read} rows read, {self.rows_loaded} loaded, "
-            f"{self.rows_rejected} rejected; {state}"
+            f"{self.rows_rejected} rejected; {state}{ignored}"
         )
 
     def lines(self) -> list[str]:
-        return [self.summary(), *(f"  {issue}" for issue in self.issues)]
+        return [self.summary(), *(f"  warning: {w}" for w in self.warnings), *(f"  {issue}" for issue in self.issues)]
 
     def as_frame(self) -> pd.DataFrame:
         return pd.DataFrame(
@@ -91,14 +97,29 @@ def record_lines(text: str) -> list[int]:
     return starts
 
 
+def report_name(source: Path | str) -> str:
+    """The name a report gives a file: relative to the repository for the embedded data, as
+    given for anything else (see ``snapshot.display_path``)."""
+    return display_path(source)
+
+
 def read_text(path: Path) -> str:
-    """A file's text, or a ``CurationError`` naming the file and what went wrong."""
+    """A file's text, or a ``CurationError`` naming the file and what went wrong (in our words,
+    never an internal exception's text)."""
+    name = report_name(path)
     try:
         return path.read_text(encoding="utf-8-sig")
     except FileNotFoundError as exc:
-        raise CurationError(f"{path}: file not found") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CurationError(f"{path}: cannot be read ({exc})") from exc
+        raise CurationError(f"{name}: file not found") from exc
+    except UnicodeDecodeError as exc:
+        raise CurationError(f"{name}: not UTF-8 text (byte {exc.start})") from exc
+    except IsADirectoryError as exc:
+        raise CurationError(f"{name}: is a folder, not a file") from exc
+    except OSError as exc:
+        raise CurationError(f"{name}: cannot be read ({exc.strerror or 'input/output error'})") from exc
+
+
+_PARSER_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 
 
 def read_text_table(text: str, path: str) -> tuple[pd.DataFrame, list[int]]:
@@ -108,7 +129,11 @@ def read_text_table(text: str, path: str) -> tuple[pd.DataFrame, list[int]]:
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, ValueError) as exc:
-        raise CurationError(f"{path}: not a readable CSV ({exc})") from exc
+        fields = _PARSER_FIELDS.search(str(exc))
+        if fields:
+            expected, line, saw = fields.groups()
+            raise CurationError(f"{path}:{line}: row has {saw} fields, the header has {expected}") from exc
+        raise CurationError(f"{path}: not a readable CSV") from exc
     frame = frame.apply(lambda s: s.str.strip()).replace("", np.nan)
     lines = record_lines(text)
     if len(lines) != len(frame):  # csv and pandas disagree only on malformed quoting
@@ -123,6 +148,9 @@ def parse_columns(
 
     A failure maps (row position, column) to a reason. The failing cell becomes missing, so the
     schema's own checks see a clean dtype.
+    A column that is already typed (a Parquet table) is checked the same way: a number column
+    holding text reports each cell that is not a number. Numbers must be finite: ``inf``,
+    ``-inf`` and ``1e400`` (which overflows to infinity) are reported, never loaded.
     """
     parsed = frame.copy()
     failures: dict[tuple[int, str], str] = {}
@@ -131,31 +159,68 @@ def parse_columns(
             continue
         raw = parsed[column]
         if kind == "date":
-            values = pd.to_datetime(raw, format="%Y-%m-%d", errors="coerce")
+            if pd.api.types.is_datetime64_any_dtype(raw):
+                values = raw.astype("datetime64[ns]")
+            else:
+                values = pd.to_datetime(raw.astype("string"), format="%Y-%m-%d", errors="coerce")
             what = "is not a date (YYYY-MM-DD)"
         else:
-            cleaned = raw.str.removeprefix("Q") if column == "fiscal_quarter" else raw
-            values = pd.to_numeric(cleaned, errors="coerce")
+            typed = pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw)
+            cleaned = raw if typed else raw.astype("string")
+            if column == "fiscal_quarter" and not typed:
+                cleaned = cleaned.str.removeprefix("Q")
+            values = pd.to_numeric(cleaned, errors="coerce").astype("float64")
             what = "is not a number"
+            infinite = np.isinf(values.to_numpy())
+            for position in np.flatnonzero(infinite):
+                failures[(int(position), column)] = f"{_shown(raw.iloc[position])} is not a finite number"
+            values = values.where(~infinite)
             if kind == "int":
                 fractional = values.notna() & (values != values.round())
                 values = values.where(~fractional)
                 what = "is not a whole number"
-        bad = raw.notna() & values.isna()
+        bad = pd.Series(raw.notna().to_numpy() & values.isna().to_numpy())
         for position in np.flatnonzero(bad.to_numpy()):
-            failures[(int(position), column)] = f"{raw.iloc[position]!r} {what}"
+            failures.setdefault((int(position), column), f"{_shown(raw.iloc[position])} {what}")
         parsed[column] = values.astype("Int64" if kind == "int" else "float64") if kind != "date" else values
     return parsed, failures
 
 
-def _issue_reason(row: pd.Series) -> str:
+def _shown(value: object) -> str:
+    """A cell as a report quotes it: text in quotes, a number as written (``inf``)."""
+    if isinstance(value, str):
+        return repr(value)
+    return repr(str(value))
+
+
+def closest_columns(name: str, known: list[str] | tuple[str, ...]) -> list[str]:
+    """The known columns an unknown column name probably meant (at most two, best first):
+    the same name in another case or spacing (``Headline`` -> headline), known columns that end
+    in it (``type`` -> event_type), else the closest spellings (``amount_bn`` -> amount_usd_bn)."""
+    normalized = re.sub(r"[\s\-]+", "_", str(name).strip().lower())
+    if normalized in known:
+        return [normalized]
+    ending = [column for column in known if column.split("_")[-1] == normalized or column.endswith("_" + normalized)]
+    if ending:
+        return ending[:2]
+    return difflib.get_close_matches(normalized, list(known), n=2, cutoff=0.5)
+
+
+def did_you_mean(name: str, known: list[str] | tuple[str, ...]) -> str:
+    """``"did you mean event_type?"``, or ``""`` when nothing is close."""
+    matches = closest_columns(name, known)
+    return f"did you mean {' or '.join(matches)}?" if matches else ""
+
+
+def _issue_reason(row: pd.Series, known: list[str]) -> str:
     check = str(row["check"])
     if check == "not_nullable":
         return "is empty"
     if check.startswith("column_in_dataframe"):
         return "column is missing"
     if check.startswith("column_in_schema"):
-        return "column is not part of this file's format"
+        hint = did_you_mean(str(row["failure_case"]), known)
+        return "column is not part of this file's format" + (f"; {hint}" if hint else "")
     if check.startswith(("dtype(", "coerce_dtype(")):
         return f"{row['failure_case']!r} has the wrong type"
     value = row["failure_case"]
@@ -179,6 +244,7 @@ def validate_rows(
     frame = frame.reset_index(drop=True)
     issues: dict[tuple[int, str], str] = dict(parse_failures or {})
     file_issues: list[RowIssue] = []
+    known = [name for name in schema.columns if not name.startswith("_")]
     try:
         schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
@@ -192,9 +258,9 @@ def validate_rows(
             column = KEY_COLUMN_BLAME.get(column, column)
             index = case["index"]
             if index is None or pd.isna(index):
-                file_issues.append(RowIssue(file, 1, column, _issue_reason(case)))
+                file_issues.append(RowIssue(file, 1, column, _issue_reason(case, known)))
                 continue
-            issues.setdefault((int(index), column), _issue_reason(case))
+            issues.setdefault((int(index), column), _issue_reason(case, known))
     rows_read = len(frame)
     if file_issues:  # a structural problem (missing column) rejects the whole file
         report = ValidationReport(dataset, file, rows_read, 0, sorted(set(file_issues), key=str))
