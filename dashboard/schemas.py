@@ -210,7 +210,13 @@ def guidance_schema(known_tickers: list[str], today: pd.Timestamp) -> pa.DataFra
             "wording": _text(),
             "source_url": _text(checks=[pa.Check.str_matches(URL_PATTERN, error="source_url is not an http(s) URL")]),
         },
-        checks=[pa.Check(lambda df: df["low_usd_bn"] <= df["high_usd_bn"], error="low_usd_bn is above high_usd_bn")],
+        # A missing or rejected bound is reported under its own column, not as out of order.
+        checks=[
+            pa.Check(
+                lambda df: (df["low_usd_bn"] <= df["high_usd_bn"]) | df["low_usd_bn"].isna() | df["high_usd_bn"].isna(),
+                error="low_usd_bn is above high_usd_bn",
+            )
+        ],
         strict=True,
     )
 

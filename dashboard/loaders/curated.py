@@ -126,6 +126,16 @@ def _name(source: Path | str, text: str | None) -> str:
     return report_name(source)
 
 
+def _key(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """The columns joined as text, a missing cell as "" (so a key is never itself missing: the
+    missing cell is reported once, under its own column)."""
+    parts = [frame[column].astype("string").fillna("") for column in columns]
+    key = parts[0]
+    for part in parts[1:]:
+        key = key + "|" + part
+    return key.astype(object)
+
+
 def today() -> pd.Timestamp:
     """Today's date, the upper bound for event, statement and price dates."""
     return pd.Timestamp.today().normalize()
@@ -316,9 +326,7 @@ def validate_fundamentals(
     frame, lines = read_text_table(text, name)
     frame, failures = parse_columns(frame, FUNDAMENTAL_COLUMNS)
     if {"ticker", "fiscal_year", "fiscal_quarter", "period_end"} <= set(frame.columns):
-        frame["_company_quarter"] = (
-            frame["ticker"].astype(str) + "|" + frame["fiscal_year"].astype(str) + "|" + frame["fiscal_quarter"].astype(str)
-        )
+        frame["_company_quarter"] = _key(frame, ["ticker", "fiscal_year", "fiscal_quarter"])
         frame["_period_end_fits"] = period_end_fits(frame, load_companies(data_dir))
     companies, _ = known_tickers(data_dir)
     schema = fundamentals_schema(companies, today())
@@ -382,7 +390,7 @@ def validate_fundamentals_flags(
     if {"ticker", "period_end", "column"} <= set(frame.columns):
         frame["_flag_cell_known"] = _flagged_cell_filled(frame, fundamentals)
         if "flag" in frame.columns:
-            frame["_flag_unique"] = frame[["ticker", "period_end", "column", "flag"]].astype(str).agg("|".join, axis=1)
+            frame["_flag_unique"] = _key(frame, ["ticker", "period_end", "column", "flag"])
     companies, _ = known_tickers(data_dir)
     good, report = validate_rows(
         frame, fundamentals_flags_schema(companies), dataset="fundamentals_flags", file=name, lines=lines,
@@ -455,7 +463,7 @@ def validate_prices(source: Path | str, *, data_dir: Path | None = None) -> tupl
         frame, lines = read_text_table(read_text(path), name)
     frame, failures = parse_columns(frame, PRICE_COLUMNS)
     if {"ticker", "date"} <= set(frame.columns):
-        frame["_ticker_date"] = frame["ticker"].astype(str) + "|" + frame["date"].astype(str)
+        frame["_ticker_date"] = _key(frame, ["ticker", "date"])
     if {"high", "low"} <= set(frame.columns):
         # Only high >= low is enforced: vendors' adjusted opens sometimes sit a cent outside
         # the day's range (XLC on 2025-08-19), which says nothing about the close.

@@ -108,15 +108,23 @@ def read_text(path: Path) -> str:
     never an internal exception's text)."""
     name = report_name(path)
     try:
-        return path.read_text(encoding="utf-8-sig")
+        return decode_text(path.read_bytes(), name)
     except FileNotFoundError as exc:
         raise CurationError(f"{name}: file not found") from exc
-    except UnicodeDecodeError as exc:
-        raise CurationError(f"{name}: not UTF-8 text (byte {exc.start})") from exc
     except IsADirectoryError as exc:
         raise CurationError(f"{name}: is a folder, not a file") from exc
     except OSError as exc:
         raise CurationError(f"{name}: cannot be read ({exc.strerror or 'input/output error'})") from exc
+
+
+def decode_text(data: bytes, name: str) -> str:
+    """UTF-8 text (a byte-order mark dropped), or a ``CurationError`` naming the first line that
+    is not UTF-8."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise CurationError(f"{name}:{line}: not UTF-8 text") from exc
 
 
 _PARSER_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
@@ -255,6 +263,8 @@ def validate_rows(
                 column = str(case["failure_case"])
             elif case["schema_context"] == "DataFrameSchema":  # a cross-column check names its column first
                 column = check.split(" ")[0]
+                case = case.copy()
+                case["failure_case"] = None  # pandera's value here is the row's first cell, not this column's
             column = KEY_COLUMN_BLAME.get(column, column)
             index = case["index"]
             if index is None or pd.isna(index):
