@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 import numpy as np
 import pandas as pd
@@ -56,7 +56,8 @@ def neutralize_text(value: str) -> str:
 
 
 def _cell(value: object) -> object:
-    """One cell as the csv writer should see it: numbers stay numbers, text is neutralized."""
+    """One cell as the csv writer should see it: numbers stay numbers, text is neutralized.
+    (Columns of one kind take the vectorized paths of ``_column_cells``, which write the same.)"""
     if value is None or value is pd.NA or value is pd.NaT:
         return ""
     if isinstance(value, (bool, np.bool_)):
@@ -72,12 +73,145 @@ def _cell(value: object) -> object:
     return neutralize_text(str(value))
 
 
+QUOTED_CHARACTERS: tuple[str, ...] = (",", '"', "\r", "\n")  # csv.QUOTE_MINIMAL quotes a cell holding one
+_JOIN = "\x00"  # joins a column's cells to look for what needs a per-cell pass (a false alarm only costs time)
+
+
+def _neutralized(texts: list[str]) -> list[str]:
+    """Texts with the formula prefix quoted; one scan of the joined column decides whether any
+    cell needs it."""
+    joined = _JOIN + _JOIN.join(texts)
+    if not any(_JOIN + prefix in joined for prefix in FORMULA_PREFIXES):
+        return texts
+    return ["'" + text if text.startswith(FORMULA_PREFIXES) else text for text in texts]
+
+
+def _csv_quoted(texts: list[str]) -> list[str]:
+    """Cells quoted as ``csv.writer`` does with ``QUOTE_MINIMAL`` (a cell holding a comma, a quote
+    or a line break is enclosed in quotes, its quotes doubled)."""
+    joined = _JOIN.join(texts)
+    if not any(character in joined for character in QUOTED_CHARACTERS):
+        return texts
+    return [
+        '"' + text.replace('"', '""') + '"' if any(c in text for c in QUOTED_CHARACTERS) else text for text in texts
+    ]
+
+
+def _is_missing_marker(value: object) -> bool:
+    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value)
+
+
+def _text_cells(values: np.ndarray) -> list[str] | None:
+    """An object column whose cells are all text, lists/tuples or missing markers, as neutralized
+    text; None when it holds anything else (numbers, dates, ...)."""
+    missing = pd.isna(values)
+    if not all(_is_missing_marker(v) for v in values[missing]):
+        return None  # e.g. numpy's NaT: the cell-by-cell path writes it as _cell says
+    present = values[~missing]
+    kind = pd.api.types.infer_dtype(present, skipna=False) if len(present) else "empty"
+    cells = np.full(len(values), "", dtype=object)
+    if kind == "string":
+        cells[~missing] = present
+    elif kind == "empty":
+        return cells.tolist()
+    else:
+        joined = [LIST_SEPARATOR.join(map(str, v)) if isinstance(v, (list, tuple)) else None for v in present]
+        if None in joined:
+            return None
+        cells[~missing] = joined
+    return _neutralized(list(map(str, cells.tolist())))
+
+
+def _via_distinct(values: np.ndarray, texts_of: Callable[[np.ndarray], np.ndarray]) -> list[str]:
+    """``texts_of(values)`` computed once per distinct value (compared bit for bit)."""
+    distinct, inverse = np.unique(values.view(np.int64), return_inverse=True)
+    return np.asarray(texts_of(distinct.view(values.dtype)), dtype=object)[inverse].tolist()
+
+
+def _date_texts(values: np.ndarray) -> np.ndarray:
+    missing = np.isnat(values)
+    day = values.astype("datetime64[D]")
+    midnight = ~missing & (day == values)
+    cells = np.full(len(values), "", dtype=object)
+    cells[midnight] = np.datetime_as_string(day[midnight], unit="D")
+    timed = ~missing & ~midnight
+    cells[timed] = [pd.Timestamp(v).isoformat() for v in values[timed]]
+    return cells
+
+
+def _date_cells(column: pd.Series) -> list[str]:
+    """A tz-naive datetime column: ``YYYY-MM-DD`` at midnight, ISO 8601 with the time otherwise."""
+    return _via_distinct(column.to_numpy(dtype="datetime64[ns]"), _date_texts)
+
+
+def _float_cells(values: np.ndarray) -> list[str]:
+    """``repr`` of each float (the shortest text that reads back the same), empty for NaN.
+
+    ``repr`` is the costly step, so it runs once per run of equal values (a per-event figure
+    repeats on each of its window rows), compared bit for bit so that -0.0 stays -0.0."""
+    values = values.astype(float)
+    bits = values.view(np.int64)
+    starts = np.flatnonzero(np.concatenate([[True], bits[1:] != bits[:-1]])) if len(values) else np.zeros(0, int)
+    firsts = values[starts]
+    texts = np.empty(len(starts), dtype=object)
+    finite = ~np.isnan(firsts)
+    texts[finite] = list(map(repr, firsts[finite].tolist()))
+    texts[~finite] = ""
+    if len(starts) == len(values):
+        return texts.tolist()
+    return texts[np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(values))))].tolist()
+
+
+def _string_cells(column: pd.Series) -> list[str]:
+    """A pandas string column (missing as empty), neutralized."""
+    return _neutralized(column.to_numpy(dtype=object, na_value="").tolist())
+
+
+def _column_cells(column: pd.Series) -> list[str]:
+    """One column's cells as written text (what ``_cell`` gives per value, quoted as
+    ``csv.writer`` would), vectorized for the column types tables hold; any other column goes
+    cell by cell."""
+    dtype = column.dtype
+    if isinstance(dtype, np.dtype):
+        if dtype.kind == "b":
+            return np.where(column.to_numpy(), "true", "false").tolist()
+        if dtype.kind in "iu":
+            return _via_distinct(column.to_numpy(dtype=np.int64), lambda v: np.array(list(map(str, v.tolist()))))
+        if dtype.kind == "f":
+            return _float_cells(column.to_numpy())
+        if dtype.kind == "M":
+            return _date_cells(column)
+    if isinstance(dtype, pd.StringDtype):
+        return _csv_quoted(_string_cells(column))
+    if dtype == object or isinstance(dtype, pd.CategoricalDtype):
+        cells = _text_cells(column.to_numpy(dtype=object))
+        if cells is not None:
+            return _csv_quoted(cells)
+    return _csv_quoted([str(_cell(value)) for value in column])
+
+
+def _body_text(frame: pd.DataFrame) -> str:
+    """The data rows as CSV text (``\\r\\n`` after each row), columns converted one at a time."""
+    if not len(frame):
+        return ""
+    if not len(frame.columns):
+        return "\r\n" * len(frame)
+    columns = [_column_cells(frame.iloc[:, k]) for k in range(len(frame.columns))]
+    if len(columns) == 1:  # csv.writer quotes a row's only cell when it is empty
+        columns = [['""' if cell == "" else cell for cell in columns[0]]]
+    return "\r\n".join(map(",".join, zip(*columns, strict=True))) + "\r\n"
+
+
 def _as_of_rows(as_of: Mapping[str, str] | str | None) -> list[list[object]]:
     if as_of is None:
         return []
     if isinstance(as_of, str):
         return [["# as_of", neutralize_text(as_of)]]
     return [[f"# as_of {name}", neutralize_text(str(date))] for name, date in sorted(as_of.items())]
+
+
+def _writer(buffer: io.StringIO):
+    return csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
 
 
 def export_csv(
@@ -95,10 +229,11 @@ def export_csv(
     dataset's as-of date (ISO) or one date; ``data_version``: the manifest hash;
     ``with_metadata=False`` leaves out the metadata rows. The index is not
     written (reset it first to keep it). An empty frame gives the metadata and the header only.
-    The input frame is not modified.
+    The input frame is not modified. Cells are converted a column at a time (text columns
+    neutralized in one pass), then joined into rows.
     """
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer = _writer(buffer)
     if with_metadata:
         writer.writerow(["# dashboard export", neutralize_text(str(name))])
         if data_version is not None:
@@ -107,9 +242,19 @@ def export_csv(
         for key, value in (params or {}).items():
             writer.writerow([f"# param {neutralize_text(str(key))}", _cell(value)])
     writer.writerow([_cell(str(column)) for column in frame.columns])
-    for row in frame.itertuples(index=False, name=None):
-        writer.writerow([_cell(value) for value in row])
-    return buffer.getvalue().encode("utf-8")
+    return (buffer.getvalue() + _body_text(frame)).encode("utf-8")
+
+
+def export_csv_chunks(frame: pd.DataFrame, *, rows_per_chunk: int = 50_000) -> Iterator[bytes]:
+    """``export_csv(frame, with_metadata=False)`` in pieces of at most ``rows_per_chunk`` rows
+    (the header with the first), so a large table is never held as one string; joined, the
+    pieces are the same bytes."""
+    for start in range(0, max(len(frame), 1), rows_per_chunk):
+        buffer = io.StringIO()
+        writer = _writer(buffer)
+        if start == 0:
+            writer.writerow([_cell(str(column)) for column in frame.columns])
+        yield (buffer.getvalue() + _body_text(frame.iloc[start:start + rows_per_chunk])).encode("utf-8")
 
 
 def read_export(data: bytes) -> tuple[pd.DataFrame, dict[str, str]]:
