@@ -4,58 +4,48 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import pandas as pd
-
-from dashboard.errors import DashboardError
-from dashboard.exporting import export_csv
-from dashboard.loaders.curated import (
-    load_companies,
-    load_events,
-    load_fundamentals,
-    load_guidance,
-    load_instruments,
-    load_manifest,
-    load_prices,
-)
-from dashboard.loaders.snapshot import atomic_write_bytes
+from dashboard import config
+from dashboard.commands.output import output_help, write_outputs
+from dashboard.errors import DataUnavailable
 
 NAME = "export"
 HELP = "write a dataset (companies, instruments, events, fundamentals, guidance, prices, manifest) to CSV"
 
-LOADERS = {
-    "companies": load_companies,
-    "instruments": load_instruments,
-    "events": load_events,
-    "fundamentals": load_fundamentals,
-    "guidance": load_guidance,
-    "prices": load_prices,
-}
+# Each dataset is read by ``loaders.curated.load_<name>``; ``manifest`` is the manifest's table.
+DATASETS: tuple[str, ...] = ("companies", "instruments", "events", "fundamentals", "guidance", "prices")
+OUTPUTS: tuple[str, ...] = ("out",)
 
 
-def manifest_frame(manifest: dict) -> pd.DataFrame:
+def manifest_frame(manifest: dict):  # -> pd.DataFrame (pandas is imported where it is used)
     """One row per dataset: name, file, as-of date, rows, content hash and source."""
+    import pandas as pd
+
     return pd.DataFrame([{"dataset": name, **entry} for name, entry in manifest["datasets"].items()])
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("dataset", choices=[*LOADERS, "manifest"])
+    parser.add_argument("dataset", choices=[*DATASETS, "manifest"])
     parser.add_argument("--ticker", action="append", metavar="T", help="only these tickers (repeat)")
-    parser.add_argument("--out", type=Path, required=True, metavar="FILE.csv")
+    parser.add_argument("--out", type=Path, required=True, metavar="FILE.csv", help=output_help("the CSV to write"))
 
 
 def run(args: argparse.Namespace) -> int:
-    manifest = load_manifest()
-    frame = manifest_frame(manifest) if args.dataset == "manifest" else LOADERS[args.dataset]()
+    from dashboard.exporting import export_csv
+    from dashboard.loaders import curated
+    from dashboard.loaders.returns_file import select_tickers
+
+    manifest = curated.load_manifest()
+    frame = manifest_frame(manifest) if args.dataset == "manifest" else getattr(curated, f"load_{args.dataset}")()
     if args.ticker:
         if "ticker" not in frame.columns:
-            raise DashboardError(f"{args.dataset} has no ticker column to filter on")
-        unknown = sorted(set(args.ticker) - set(frame["ticker"]))
+            raise DataUnavailable(f"{args.dataset} has no ticker column to filter on")
+        unknown = select_tickers(args.ticker, frame["ticker"]).unknown
         if unknown:
-            raise DashboardError(f"unknown ticker(s) for {args.dataset}: {', '.join(unknown)}")
+            raise DataUnavailable(f"unknown ticker(s) for {args.dataset}: {', '.join(sorted(unknown))}")
         frame = frame[frame["ticker"].isin(args.ticker)]
     params = {"dataset": args.dataset, "ticker": ",".join(args.ticker or []) or "all"}
     as_of = {name: entry["as_of"] for name, entry in manifest["datasets"].items()}
     payload = export_csv(frame, params=params, as_of=as_of, name=args.dataset, data_version=manifest["data_version"])
-    atomic_write_bytes(args.out, payload)
+    write_outputs({args.out: [payload]})
     print(f"wrote {len(frame)} rows of {args.dataset} to {args.out} (data version {manifest['data_version']})")
-    return 0
+    return config.EXIT_OK

@@ -9,8 +9,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from dashboard.loaders.refresh import refresh
-
 NAME = "refresh"
 HELP = (
     "refresh the price (yfinance) and/or fundamentals (SEC EDGAR) snapshots; all or nothing, "
@@ -32,6 +30,8 @@ def _print_progress(fraction: float, message: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from dashboard.loaders.refresh import refresh
+
     both = not args.prices and not args.fundamentals
     result = refresh(
         prices=args.prices or both,

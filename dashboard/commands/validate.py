@@ -5,27 +5,12 @@ import argparse
 from pathlib import Path
 
 from dashboard import config
-from dashboard.loaders.curated import (
-    load_companies,
-    load_instruments,
-    load_manifest,
-    validate_events,
-    validate_fundamentals,
-    validate_fundamentals_flags,
-    validate_guidance,
-    validate_prices,
-)
 
 NAME = "validate"
 HELP = "check the embedded data (or the given files); exit 0 if valid, 1 with a row-by-row report if not"
 
-VALIDATORS = {
-    "events": validate_events,
-    "fundamentals": validate_fundamentals,
-    "guidance": validate_guidance,
-    "fundamentals_flags": validate_fundamentals_flags,
-    "prices": validate_prices,
-}
+# The datasets a file can be given for; each is checked by ``loaders.curated.validate_<name>``.
+VALIDATORS: tuple[str, ...] = ("events", "fundamentals", "guidance", "fundamentals_flags", "prices")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,6 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from dashboard.loaders import curated
+    from dashboard.loaders.curated import load_companies, load_instruments, load_manifest
+
     given = {name: getattr(args, name) for name in VALIDATORS if getattr(args, name) is not None}
     if not given:
         load_companies()  # the reference tables must load before anything is checked against them
@@ -47,8 +35,8 @@ def run(args: argparse.Namespace) -> int:
         given = {name: config.DATA_DIR / config.DATASET_FILES[name] for name in VALIDATORS}
     valid = True
     for name, path in given.items():
-        _, report = VALIDATORS[name](path)
+        _, report = getattr(curated, f"validate_{name}")(path)
         valid &= report.ok
         print("\n".join(report.lines()))
     print("all valid" if valid else "validation failed")
-    return 0 if valid else 1
+    return config.EXIT_OK if valid else config.EXIT_INVALID
