@@ -259,3 +259,6 @@ EDGAR_ACCEPTANCE_HOURS: tuple[str, str] = ("06:00", "22:00")
 # SEC requests: retries after 429 or 5xx (honouring Retry-After up to the longest wait).
 SEC_MAX_RETRIES = 3
 SEC_MAX_RETRY_WAIT_SECONDS = 60.0
+# The filings dataset's own manifest entry (as-of date, rows, hash, source), beside it in data/:
+# manifest.json lists only DATASET_FILES, and the snapshot check refuses any other entry there.
+FILINGS_MANIFEST_FILE = "filings.manifest.json"

@@ -67,9 +67,10 @@ def check_arguments(args: argparse.Namespace) -> str | None:
         return "--all-headers fetches from SEC; with --submissions nothing is fetched (put header pages beside the file)"
     if args.save and not args.submissions:
         return "--save is for --submissions; a live run always saves"
-    if args.submissions and args.out.expanduser().resolve() in {p.expanduser().resolve() for p in args.submissions}:
-        return "--out names a --submissions file; give the output its own file"
-    return None
+    from dashboard.commands.output import same_file_problem
+
+    inputs = {f"--submissions {path}": path for path in args.submissions or []}
+    return same_file_problem({"--out": args.out}, inputs)
 
 
 @dataclass
@@ -235,23 +236,20 @@ def run(args: argparse.Namespace) -> int:
         print(f"python -m dashboard filings: error: {problem}", file=sys.stderr)
         return 2
     import pandas as pd
-    import requests
 
     from dashboard import config
     from dashboard.exporting import export_csv
     from dashboard.loaders import filings as loader
     from dashboard.loaders import sec
     from dashboard.loaders.curated import load_companies, load_events, load_manifest
-    from dashboard.loaders.refresh import probe_source
-    from dashboard.loaders.snapshot import atomic_write_bytes
+    from dashboard.commands.output import write_outputs
     from dashboard.metrics.filings import filing_candidates
 
     companies = load_companies()
     events = load_events()
     client = None
     if not args.submissions and not loader.filers(_select(companies, args.tickers))[0].empty:
-        client = loader.SecClient(requests.Session(), sec.sec_user_agent())  # fail before any network
-        probe_source(sec.sec_base_url(), source=sec.SOURCE)
+        client = loader.live_client()  # the User-Agent is checked before any network
     gathered = gather(
         companies, tickers=args.tickers, since=args.since, submissions=args.submissions, client=client,
         all_headers=args.all_headers, learn=not args.submissions or args.save,
@@ -262,17 +260,23 @@ def run(args: argparse.Namespace) -> int:
         print(f"warning: {len(gathered.issues)} problem(s) in the submissions (bad rows are left out):", file=sys.stderr)
         print("\n".join(f"  {issue}" for issue in gathered.issues), file=sys.stderr)
     filings = gathered.filings
+    entry = None
     if (client is not None or args.save) and len(filings):
-        as_of = dt.date.today().isoformat() if client is not None else pd.Timestamp(filings["filing_date"].max()).date().isoformat()
+        today = dt.date.today().isoformat()
+        as_of = today if client is not None else pd.Timestamp(filings["filing_date"].max()).date().isoformat()
         origin = "data.sec.gov submissions" if client is not None else "submissions files " + ", ".join(p.name for p in args.submissions)
         entry = loader.save_filings(
             filings, as_of=as_of,
-            source=f"{sec.SOURCE} {origin}, read {dt.date.today().isoformat()}; Eastern acceptance time per row (time_source, time_basis)",
+            source=f"{sec.SOURCE} {origin}, read {today}; Eastern acceptance time per row (time_source, time_basis)",
         )
         print(f"saved {entry['rows']} filing(s) to {config.DATA_DIR / config.FILINGS_FILE} as of {entry['as_of']}")
     candidates = filing_candidates(filings, events, companies=companies, since=args.since)
     manifest = load_manifest()
-    as_of = {name: manifest["datasets"][name]["as_of"] for name in ("events", "filings") if name in manifest["datasets"]}
+    as_of = {"events": manifest["datasets"]["events"]["as_of"]}
+    if entry is not None:
+        as_of["filings"] = entry["as_of"]
+    elif len(filings):
+        as_of["filings"] = pd.Timestamp(filings["filing_date"].max()).date().isoformat() + " (latest filing read, not saved)"
     params = {
         "ticker": ",".join(gathered.tickers) or "none",
         "since": args.since or "all",
@@ -281,7 +285,7 @@ def run(args: argparse.Namespace) -> int:
     }
     table = candidates.assign(accepted_et=candidates["accepted_et"].map(lambda t: t.isoformat() if isinstance(t, pd.Timestamp) else ""))
     payload = export_csv(table, params=params, as_of=as_of, name="filing_candidates", data_version=manifest.get("data_version"))
-    atomic_write_bytes(args.out, payload)
+    write_outputs({args.out: [payload]})
     print(f"wrote {len(candidates)} in-scope filing(s) of {gathered.read} read to {args.out}")
     print("\n".join(_summary_lines(gathered, candidates)))
     print(f"  {SUGGESTION_NOTE}")

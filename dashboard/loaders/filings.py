@@ -17,9 +17,11 @@
 - **Normalize** (pure): ``normalize_submissions`` turns the parallel arrays into one row per filing
   and reports every row with a bad or missing field as ``file:index: field: reason``;
   ``parse_sgml_header`` reads ``ACCEPTANCE-DATETIME`` (US/Eastern) from a header page or ``.txt``.
-- **Dataset**: ``save_filings`` writes ``data/filings.csv`` atomically (rows of the same accession
-  replaced, the others kept) and its manifest entry; ``load_filings`` reads it back, typed, or
-  raises ``DataUnavailable`` saying how to fetch. Each filer's learned JSON time convention is
+- **Dataset**: ``save_filings`` writes ``data/filings.csv`` (rows of the same accession replaced,
+  the others kept) and its manifest entry ``data/filings.manifest.json`` in one atomic swap of
+  the data folder (``manifest.json`` itself lists only ``config.DATASET_FILES``: the snapshot
+  check refuses other entries); ``load_filings`` reads it back, typed, or raises
+  ``DataUnavailable`` saying how to fetch. Each filer's learned JSON time convention is
   cached in ``.cache/sec/submissions-time-conventions.json`` (``load_time_conventions``,
   ``save_time_conventions``).
 
@@ -45,6 +47,7 @@ import requests
 from dashboard import config
 from dashboard.errors import DataUnavailable, RefreshError, RefreshInProgress
 from dashboard.loaders import sec, snapshot
+from dashboard.loaders.refresh import probe_source
 from dashboard.loaders.validation import RowIssue, ValidationReport, read_text, read_text_table, warn_rejected
 
 SOURCE = sec.SOURCE
@@ -151,6 +154,15 @@ class SecClient:
     @property
     def folder(self) -> Path:
         return (config.CACHE_DIR / "sec") if self.cache_dir is None else Path(self.cache_dir)
+
+
+def live_client(user_agent: str | None = None) -> SecClient:
+    """A client for the real SEC: the User-Agent is checked first (``RefreshError`` saying how to
+    set it, before any network), then a short probe of SEC's host (``RefreshError`` within seconds
+    when offline), then a ``requests.Session``."""
+    agent = sec.sec_user_agent(user_agent)
+    probe_source(sec.sec_base_url(), source=SOURCE)
+    return SecClient(requests.Session(), agent)
 
 
 def fetch_sec_response(url: str, client: SecClient) -> Any:
@@ -368,6 +380,9 @@ def parse_sgml_header(text: str) -> SgmlHeader:
     US/Eastern wall clock, returned naive. Fields are split at the colon whatever the tabs.
     Raises ``ValueError`` when there is no valid ``ACCEPTANCE-DATETIME``."""
     plain = html.unescape(text)
+    # The header page holds the header twice (in a comment and escaped in <PRE>): read one copy.
+    block = re.search(r"<SEC-HEADER>.*?</SEC-HEADER>", plain, flags=re.DOTALL)
+    plain = block.group(0) if block else plain
     found = HEADER_ACCEPTANCE_RE.search(plain)
     if not found:
         raise ValueError("no ACCEPTANCE-DATETIME in the header")
@@ -588,15 +603,28 @@ def _lock() -> filelock.FileLock:
     return filelock.FileLock(config.CACHE_DIR / config.REFRESH_LOCK_FILE)
 
 
+def filings_manifest(data_dir: Path | None = None) -> dict | None:
+    """The filings dataset's manifest entry (``file``, ``as_of``, ``rows``, ``sha256``, ``source``,
+    and ``filings_version``, the first 10 hex digits of the hash, to key caches on), read from
+    ``data/filings.manifest.json``; None when no filings were saved or the entry is unreadable."""
+    path = (Path(data_dir) if data_dir is not None else config.DATA_DIR) / config.FILINGS_MANIFEST_FILE
+    try:
+        entry = json.loads(path.read_text(encoding="utf-8"))["datasets"]["filings"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return entry if isinstance(entry, dict) else None
+
+
 def save_filings(filings: pd.DataFrame, *, data_dir: Path | None = None, as_of: str, source: str) -> dict:
-    """Write the filings dataset (``data/filings.csv``) atomically and its manifest entry.
+    """Write the filings dataset (``data/filings.csv``) and its manifest entry
+    (``data/filings.manifest.json``) together, in one atomic step of the whole data folder
+    (``snapshot.staged_snapshot``), so a reader sees both old or both new.
 
     Rows of the saved file whose (ticker, accession) comes again are replaced, the others kept
     (SEC never removes a filing). Takes the refresh lock without waiting (``RefreshInProgress``
     when a refresh runs). ``as_of`` is an ISO date. Returns the manifest entry.
     """
     data_dir = Path(data_dir) if data_dir is not None else config.DATA_DIR
-    path = data_dir / config.FILINGS_FILE
     lock = _lock()
     try:
         lock.acquire(timeout=0)
@@ -604,16 +632,22 @@ def save_filings(filings: pd.DataFrame, *, data_dir: Path | None = None, as_of: 
         raise RefreshInProgress(f"filings: a refresh is running (lock {lock.lock_file}); try again when it ends") from exc
     try:
         new = filings_file_frame(filings)
-        if path.exists():
-            old, _ = validate_filings(path)
+        current = data_dir / config.FILINGS_FILE
+        if current.is_file():
+            old, _ = validate_filings(current)  # rows that no longer parse are dropped here, reported on load
             old = filings_file_frame(old)
             keys = set(zip(new["ticker"], new["accession"], strict=True))
             keep = [key not in keys for key in zip(old["ticker"], old["accession"], strict=True)]
             new = pd.concat([old[keep], new], ignore_index=True)
         new = new.sort_values(["ticker", "accepted_et", "accession"], ascending=[True, False, False], kind="stable")
-        snapshot.atomic_write_csv(path, new)
-        entry = snapshot.dataset_entry(path, rows=len(new), as_of=as_of, source=source)
-        snapshot.update_manifest(data_dir, "filings", entry)
+        with snapshot.staged_snapshot(data_dir) as folder:
+            path = folder / config.FILINGS_FILE
+            new.to_csv(path, index=False, lineterminator="\n")
+            entry = snapshot.dataset_entry(path, rows=len(new), as_of=as_of, source=source)
+            entry["filings_version"] = entry["sha256"][:10]
+            (folder / config.FILINGS_MANIFEST_FILE).write_text(
+                json.dumps({"datasets": {"filings": entry}}, indent=2) + "\n", encoding="utf-8"
+            )
         return entry
     finally:
         lock.release()
@@ -651,7 +685,8 @@ def validate_filings(source: Path | str, *, text: str | None = None) -> tuple[pd
          "is not an accession number")
     filing_date = pd.to_datetime(frame["filing_date"], format="%Y-%m-%d", errors="coerce")
     flag(filing_date.isna(), "filing_date", "is not a date (YYYY-MM-DD)")
-    accepted = pd.to_datetime(frame["accepted_et"], utc=True, errors="coerce", format="ISO8601")
+    with_offset = frame["accepted_et"].fillna("").str.contains(r"T\d{2}:\d{2}:\d{2}(?:\.\d+)?[+-]\d{2}:\d{2}$", regex=True)
+    accepted = pd.to_datetime(frame["accepted_et"].where(with_offset), utc=True, errors="coerce", format="ISO8601")
     flag(accepted.isna(), "accepted_et", "is not an ISO time with its offset")
     flag(frame["time_source"].notna() & ~frame["time_source"].isin(config.FILING_TIME_SOURCES), "time_source",
          f"is not one of {', '.join(config.FILING_TIME_SOURCES)}")
@@ -685,10 +720,18 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
 def load_filings(data_dir: Path | None = None) -> pd.DataFrame:
     """The saved SEC filings (``FILINGS_COLUMNS``, typed as ``validate_filings`` says), rejected
     rows reported in a warning. Raises ``DataUnavailable`` with ``HOW_TO_FETCH`` when none were
-    fetched (no ``data/filings.csv``)."""
-    path = (Path(data_dir) if data_dir is not None else config.DATA_DIR) / config.FILINGS_FILE
+    fetched (no ``data/filings.csv``), or saying to fetch again when the file does not match its
+    manifest entry (``filings_manifest``)."""
+    folder = Path(data_dir) if data_dir is not None else config.DATA_DIR
+    path = folder / config.FILINGS_FILE
     if not path.is_file():
         raise DataUnavailable(HOW_TO_FETCH)
+    entry = filings_manifest(folder)
+    if entry is None or entry.get("sha256") != snapshot.content_hash(path):
+        why = "has no readable manifest entry" if entry is None else "does not match its manifest entry (edited or half-copied?)"
+        raise DataUnavailable(
+            f"{snapshot.display_path(path)} {why} in {config.FILINGS_MANIFEST_FILE}; fetch again with `python -m dashboard filings --out candidates.csv`"
+        )
     good, report = validate_filings(path)
     warn_rejected(report)
     return good
