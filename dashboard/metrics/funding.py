@@ -316,8 +316,9 @@ def funding_table(
     windows = period_windows(calendar, period).reset_index(drop=True)
     sums, any_missing, complete = _window_sums(quarter_values, windows)
     last_member = windows["members"].map(lambda m: m[-1] if m else None)
-    closing_cash = last_member.map(lambda m: quarter_values.at[m, "cash_and_securities"] if m is not None else np.nan)
-    opening_cash = windows["opening"].map(lambda m: quarter_values.at[m, "cash_and_securities"] if pd.notna(m) else np.nan)
+    cash = quarter_values["cash_and_securities"].to_dict()
+    closing_cash = last_member.map(lambda m: cash[m] if m is not None else np.nan)
+    opening_cash = windows["opening"].map(lambda m: cash[m] if pd.notna(m) else np.nan)
 
     drawdown = cash_drawdown(opening_cash.astype(float), closing_cash.astype(float)).where(complete)
     result = _figures(windows, sums, drawdown, capex_basis)
@@ -325,18 +326,24 @@ def funding_table(
     result["source"] = _source_text(windows, fundamentals, calendar)
     result = result.join(basis_columns(result["ticker"], companies))
     result["period_note"] = windows["period_note"]
-    result["memo_events"] = [tuple(e for m in members for e in memo.at[m, "memo_events"]) if ok else () for members, ok in zip(windows["members"], complete)]
-    result["period_start"] = windows["members"].map(lambda m: calendar.at[m[0], "period_start"] if m else pd.NaT)
+    memo_events, memo_missing = memo["memo_events"].to_dict(), memo["memo_missing"].to_dict()
+    result["memo_events"] = [
+        tuple(e for m in members for e in memo_events[m]) if ok else () for members, ok in zip(windows["members"], complete)
+    ]
+    starts = calendar["period_start"].to_dict()
+    result["period_start"] = windows["members"].map(lambda m: starts[m[0]] if m else pd.NaT)
     counted_as_zero = [c for c in BOUNDING_OUTFLOWS if capex_basis == "economic" or c != "finance_lease_principal"]
     bounded_only = result["funding_gap_lower_bound"].notna() & result["funding_gap"].isna()
+    missing_by_window = any_missing.to_dict("records")
     result["bound_missing"] = [
-        tuple(c for c in counted_as_zero if any_missing.at[w, c]) if bounded_only.iat[w] else () for w in range(len(windows))
+        tuple(c for c in counted_as_zero if missing_by_window[w][c]) if bounded else ()
+        for w, bounded in enumerate(bounded_only.to_numpy())
     ]
     for column in BOUNDING_OUTFLOWS:  # what the bound counts: the quarters that report it
         result[f"{column}_reported"] = sums[f"bound_{column}"]
     result["quality_flags"] = quality_flags_by_window(input_cells(windows, calendar, capex_basis), flags, len(windows))
     result["memo_missing"] = [
-        tuple(dict.fromkeys(r for m in members for r in memo.at[m, "memo_missing"])) if ok else ()
+        tuple(dict.fromkeys(r for m in members for r in memo_missing[m])) if ok else ()
         for members, ok in zip(windows["members"], complete)
     ]
     order = np.lexsort((windows["sort_key"].to_numpy(), windows["ticker"].to_numpy()))
@@ -413,16 +420,18 @@ def _missing_inputs(
     """Per window, the inputs of the bridge's arithmetic that are missing (or its absent quarters)."""
     inputs = flow_inputs(capex_basis)
     names_by_window = []
-    for position, absent in enumerate(windows["absent_quarters"]):
+    rows = zip(windows["absent_quarters"], any_missing.to_dict("records"), closing_cash.isna(), windows["opening"].isna(),
+               windows["opening_label"], opening_cash.isna())  # fmt: skip
+    for absent, missing, no_closing, no_opening_quarter, opening_label, no_opening in rows:
         if absent:
             names_by_window.append(tuple(f"quarter {label}" for label in absent))
             continue
-        names = [c for c in inputs if any_missing.at[position, c]]
-        if pd.isna(closing_cash.iat[position]):
+        names = [c for c in inputs if missing[c]]
+        if no_closing:
             names.append("cash_and_securities")
-        if pd.isna(windows.at[position, "opening"]):
-            names.append(f"cash_and_securities_start ({windows.at[position, 'opening_label']} absent)")
-        elif pd.isna(opening_cash.iat[position]):
+        if no_opening_quarter:
+            names.append(f"cash_and_securities_start ({opening_label} absent)")
+        elif no_opening:
             names.append("cash_and_securities_start")
         names_by_window.append(tuple(names))
     return names_by_window
