@@ -262,3 +262,12 @@ SEC_MAX_RETRY_WAIT_SECONDS = 60.0
 # The filings dataset's own manifest entry (as-of date, rows, hash, source), beside it in data/:
 # manifest.json lists only DATASET_FILES, and the snapshot check refuses any other entry there.
 FILINGS_MANIFEST_FILE = "filings.manifest.json"
+
+# Uploads in the app (dashboard/ui/uploads.py): one file of at most this many bytes and event rows
+# (the command line has no row limit); studies of more events than UPLOAD_IN_PROCESS_EVENTS run in
+# a worker process, at most UPLOAD_CONCURRENT_STUDIES at a time, stopped after the time budget.
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # = server.maxUploadSize in .streamlit/config.toml
+MAX_UPLOAD_EVENTS = 20_000
+UPLOAD_IN_PROCESS_EVENTS = 2_000
+UPLOAD_CONCURRENT_STUDIES = 1
+UPLOAD_TIME_BUDGET_SECONDS = 60

@@ -1,19 +1,44 @@
 """A user's own events CSV: validated row by row, run through the event study for this session
 only. Nothing is written to disk and nothing enters the shared cache.
 
+Bounded, so one upload cannot exhaust the server:
+
+- at most ``config.MAX_UPLOAD_BYTES`` and ``config.MAX_UPLOAD_EVENTS`` rows: a longer file is
+  refused after counting its rows, before it is parsed into a table;
+- a study of more than ``config.UPLOAD_IN_PROCESS_EVENTS`` events runs in a separate worker
+  process (one at a time per server, ``config.UPLOAD_CONCURRENT_STUDIES``), which is killed when
+  it exceeds ``config.UPLOAD_TIME_BUDGET_SECONDS``; its working memory goes with it, so the server
+  only ever holds the result;
+- session state keeps only that result (the per-event table the page shows), one upload at a
+  time: a new file, new settings or a new data version replace it, and Streamlit drops it when
+  the session ends.
+
 The upload handling takes bytes (not a Streamlit upload object) so it can be tested directly.
 """
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
+import multiprocessing
+import threading
+import time
 from dataclasses import dataclass, field
 
 import pandas as pd
 
+from dashboard import config
 from dashboard.errors import CurationError
 from dashboard.loaders import curated
+from dashboard.loaders.validation import decode_text
 
 SESSION_KEY = "events_upload"  # session state: (file name, bytes) of the current upload
-MAX_BYTES = 5 * 1024 * 1024  # the server's maxUploadSize (5 MB) also enforces this
+RESULT_KEY = "_upload_results"  # session state: {key: UploadStudy}, one entry at most
+MAX_BYTES = config.MAX_UPLOAD_BYTES  # the server's maxUploadSize (5 MB) also enforces this
+MAX_ROWS = config.MAX_UPLOAD_EVENTS
+COMMAND_LINE_HINT = "python -m dashboard reactions --events FILE"
+
+_STUDY_SLOTS = threading.BoundedSemaphore(config.UPLOAD_CONCURRENT_STUDIES)
 
 
 @dataclass
@@ -24,11 +49,41 @@ class UploadCheck:
     events: pd.DataFrame = field(default_factory=pd.DataFrame)  # the valid rows
     issues: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["file", "line", "column", "reason"]))
     summary: str = ""
-    error: str | None = None  # the whole file could not be read
+    error: str | None = None  # the whole file could not be read, or is too large
+    warnings: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["file", "line", "column", "reason"]))
 
     @property
     def rows_loaded(self) -> int:
         return len(self.events)
+
+
+@dataclass(frozen=True)
+class UploadStudy:
+    """All a session keeps of an upload's event study: the per-event table the page shows
+    (``metrics.event_study`` EVENTS columns), or the reason there is none."""
+
+    events: pd.DataFrame
+    error: str | None = None
+
+
+def count_rows(text: str, *, stop_after: int) -> int:
+    """Data rows of CSV text (records after the header; blank lines skipped, quoted fields may span
+    lines), counting no further than ``stop_after + 1``: enough to tell a file is too long."""
+    rows = -1  # the header
+    for record in csv.reader(io.StringIO(text)):
+        if record:
+            rows += 1
+            if rows > stop_after:
+                break
+    return max(rows, 0)
+
+
+def too_many_rows_message(name: str, rows_at_least: int) -> str:
+    return (
+        f"{name}: more than {MAX_ROWS:,} rows (counted {rows_at_least:,} before stopping); the app studies at most "
+        f"{MAX_ROWS:,} events per file. Split the file, or run it on the command line ({COMMAND_LINE_HINT}), "
+        "which has no limit"
+    )
 
 
 def check_uploaded_events(name: str, data: bytes) -> UploadCheck:
@@ -36,35 +91,143 @@ def check_uploaded_events(name: str, data: bytes) -> UploadCheck:
     (``validate_events(..., curated=False)``: only event_id, ticker, event_date required).
 
     Returns the valid rows and one issue per bad cell (``line`` is the file's physical line, the
-    header being line 1). An unreadable file (not UTF-8, not CSV, a required column missing, too
-    large) gives ``error`` and no rows.
+    header being line 1); unknown columns are named in ``warnings`` and the summary. An
+    unreadable file (not UTF-8, not CSV, a required column missing) or one over the limits
+    (``MAX_BYTES``, ``MAX_ROWS`` rows, counted before the file is parsed) gives ``error`` and no
+    rows.
     """
     safe_name = "".join(ch for ch in str(name) if ch.isprintable())[:120] or "upload.csv"
     if len(data) > MAX_BYTES:
         return UploadCheck(safe_name, error=f"{safe_name}: larger than {MAX_BYTES // (1024 * 1024)} MB")
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        return UploadCheck(safe_name, error=f"{safe_name}: not UTF-8 text ({exc.reason} at byte {exc.start})")
+        text = decode_text(data, safe_name)
+    except CurationError as exc:
+        return UploadCheck(safe_name, error=str(exc))
+    rows = count_rows(text, stop_after=MAX_ROWS)
+    if rows > MAX_ROWS:
+        return UploadCheck(safe_name, error=too_many_rows_message(safe_name, rows))
     try:
         good, report = curated.validate_events(safe_name, curated=False, text=text)
     except CurationError as exc:
         return UploadCheck(safe_name, error=str(exc))
-    return UploadCheck(safe_name, events=good, issues=report.as_frame(), summary=report.summary())
+    warnings = pd.DataFrame(
+        [(w.file, w.line, w.column, w.reason) for w in report.warnings], columns=["file", "line", "column", "reason"]
+    )
+    return UploadCheck(safe_name, events=good, issues=report.as_frame(), summary=report.summary(), warnings=warnings)
 
 
-def session_result(version: str, check: UploadCheck, data: bytes, *, model: str, windows: tuple[tuple[int, int], ...]):
-    """The event study of an upload's valid rows, kept in this session's state (keyed by the
-    file's hash and the settings) so reruns do not recompute it; never cached across sessions."""
-    import hashlib
+# --- the study -----------------------------------------------------------------------------------
 
+
+def upload_event_table(
+    events: pd.DataFrame,
+    returns: pd.DataFrame,
+    companies: pd.DataFrame,
+    confounders: pd.DataFrame,
+    model: str,
+    windows: tuple[tuple[int, int], ...],
+) -> pd.DataFrame:
+    """``metrics.event_study.run_event_study(...).events`` for a user's events, with the study
+    events as confounders, exactly as ``reactions --events`` does; only the table is returned, so
+    the arrays of the full result are freed at once."""
+    from dashboard.metrics import event_study
+
+    result = event_study.run_event_study(
+        events, returns, companies=companies, model=model, windows=windows, confounders=confounders
+    )
+    return result.events
+
+
+def _worker(connection, arguments: tuple) -> None:
+    """The worker process: compute the table and send it back (or the failure's type)."""
+    try:
+        connection.send(("ok", upload_event_table(*arguments)))
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent as a type name only
+        connection.send(("failed", type(exc).__name__))
+    finally:
+        connection.close()
+
+
+class UploadStudyFailed(Exception):
+    """The upload's study did not finish; the message is for the user."""
+
+
+def _table_in_worker(arguments: tuple, *, deadline: float, budget: float) -> pd.DataFrame:
+    """Run ``upload_event_table`` in a fresh process and return its table; kill the process and
+    raise ``UploadStudyFailed`` when ``deadline`` (``time.monotonic()``) passes first."""
+    context = multiprocessing.get_context("spawn")  # never fork a server with threads
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(target=_worker, args=(sender, arguments), daemon=True, name="upload-study")
+    process.start()
+    sender.close()
+    try:
+        if not receiver.poll(max(deadline - time.monotonic(), 0.0)):
+            raise UploadStudyFailed(
+                f"the study took longer than {budget:g} s and was stopped; try fewer events, "
+                f"or the command line ({COMMAND_LINE_HINT})"
+            )
+        try:
+            status, payload = receiver.recv()
+        except EOFError as exc:  # the worker died (out of memory, killed)
+            raise UploadStudyFailed("the study stopped unexpectedly; try fewer events, or the command line") from exc
+        if status != "ok":
+            raise UploadStudyFailed(f"the study failed ({payload}); try fewer events, or the command line")
+        return payload
+    finally:
+        receiver.close()
+        if process.is_alive():
+            process.kill()
+        process.join(5)
+
+
+def study_uploaded_events(
+    events: pd.DataFrame,
+    returns: pd.DataFrame,
+    companies: pd.DataFrame,
+    confounders: pd.DataFrame,
+    *,
+    model: str,
+    windows: tuple[tuple[int, int], ...],
+    in_process_limit: int = config.UPLOAD_IN_PROCESS_EVENTS,
+    time_budget: float = config.UPLOAD_TIME_BUDGET_SECONDS,
+) -> UploadStudy:
+    """The event study of an upload's valid rows, bounded in time and memory (see the module
+    docstring). A small file is studied here; a large one in a worker process, killed after
+    ``time_budget`` seconds (the wait for a free worker slot counts too). A study that does not
+    finish gives an ``UploadStudy`` with ``error`` and an empty table."""
+    arguments = (events, returns, companies, confounders, model, tuple(windows))
+    if len(events) <= in_process_limit:
+        return UploadStudy(upload_event_table(*arguments))
+    deadline = time.monotonic() + time_budget
+    if not _STUDY_SLOTS.acquire(timeout=time_budget):
+        return UploadStudy(pd.DataFrame(), "the server is busy with another large upload; try again in a minute")
+    try:
+        return UploadStudy(_table_in_worker(arguments, deadline=deadline, budget=time_budget))
+    except UploadStudyFailed as exc:
+        return UploadStudy(pd.DataFrame(), str(exc))
+    finally:
+        _STUDY_SLOTS.release()
+
+
+def session_result(version: str, check: UploadCheck, data: bytes, *, model: str, windows: tuple[tuple[int, int], ...]) -> UploadStudy:
+    """The event study of an upload's valid rows for this session: kept in its session state
+    (keyed by the file's hash, the data version and the settings) so reruns do not recompute it,
+    and nothing else is kept; never cached across sessions. A new file or new settings replace
+    the kept result before the new study starts. When the study does not finish, an error is
+    shown and the result has an empty table."""
     import streamlit as st
 
     from dashboard.ui import cached
 
-    key = ("upload_result", hashlib.sha256(data).hexdigest(), version, model, windows)
-    store = st.session_state.setdefault("_upload_results", {})
+    key = ("upload_result", hashlib.sha256(data).hexdigest(), version, model, tuple(windows))
+    store = st.session_state.setdefault(RESULT_KEY, {})
     if key not in store:
-        store.clear()  # one upload at a time
-        store[key] = cached.session_event_study(version, check.events, model=model, windows=windows)
-    return store[key]
+        store.clear()  # one upload at a time: release the previous result first
+        store[key] = study_uploaded_events(
+            check.events, cached.cached_returns(version), cached.cached_companies(version),
+            cached.cached_study_events(version), model=model, windows=windows,
+        )  # fmt: skip
+    result = store[key]
+    if result.error:
+        st.error(f"The event study of {check.name} did not run: {result.error}.")
+    return result
