@@ -129,7 +129,7 @@ def _synthetic_rows() -> tuple[object, str]:
 
 
 def _estudy2() -> tuple[object, str]:
-    from dashboard.commands.reactions import read_returns_file
+    from dashboard.loaders.returns_file import read_returns_file
     from dashboard.metrics.event_study import run_event_study
 
     returns = read_returns_file(FIXTURES / "returns_log.csv").drop(columns="rel_day")

@@ -468,10 +468,12 @@ def test_cli_user_events_bad_rows_warned_and_softbank_after_its_prices(tmp_path:
     assert set(written.index) == {"U1", "U3"}
 
 
-def test_cli_bad_returns_file_is_one_line_error(tmp_path: Path, capsys) -> None:
+def test_cli_bad_returns_file_is_invalid_data_with_its_line(tmp_path: Path, capsys) -> None:
     bad = tmp_path / "r.csv"
     bad.write_text("date,AAA,SPY\n2024-01-02,0.01,0.02\n2024-01-03,abc,0.01\n")
-    assert main(["reactions", "--returns", str(bad), "--out", str(tmp_path / "E.csv")]) == 2
+    assert main(["reactions", "--returns", str(bad), "--out", str(tmp_path / "E.csv")]) == 1
     err = capsys.readouterr().err
-    assert f"{bad}:3: AAA: 'abc' is not a number" in err and len(err.strip().splitlines()) == 1
+    assert f"  {bad}:3: AAA: 'abc' is not a number" in err.splitlines()
+    assert err.splitlines()[-1] == f"error: {bad}: not a valid returns file (1 issue(s))"
+    assert not (tmp_path / "E.csv").exists()
     assert main(["reactions", "--estimation=-20,0", "--out", str(tmp_path / "E.csv")]) == 2

@@ -16,7 +16,7 @@ import pytest
 import statsmodels.api as sm
 
 from dashboard.__main__ import main
-from dashboard.commands.reactions import read_returns_file
+from dashboard.loaders.returns_file import read_returns_file
 from dashboard.metrics.caar import group_statistics
 from dashboard.metrics.event_study import run_event_study
 from dashboard.metrics.returns import log_returns

@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-SYMLINK_NOTE = "; a symlink is followed: the file it points to is replaced, the link stays"
+SYMLINK_NOTE = " (through a symlink: its target is written, the link kept)"
 
 
 def output_help(text: str) -> str:

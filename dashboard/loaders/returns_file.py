@@ -201,5 +201,6 @@ def _numbers(cells: pd.Series, column: str, issues: list[tuple[int, str, str]]) 
     infinite = np.isinf(numbers)
     for position in np.flatnonzero(not_number | infinite):
         what = "is not a finite number" if infinite[position] else "is not a number"
-        issues.append((int(position), column, f"{cells.iloc[position]!r} {what}"))
+        value = cells.iloc[position]
+        issues.append((int(position), column, f"{value.item() if isinstance(value, np.generic) else value!r} {what}"))
     return np.where(infinite, np.nan, numbers)
