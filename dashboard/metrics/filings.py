@@ -18,10 +18,14 @@ A filing comes from ``loaders.filings.normalize_submissions`` (one row per filin
   during it -> that session (``intraday``), at or after the close -> the next session
   (``after_close``); a date with no session -> the next session. The reason codes are those of
   ``trading_calendar`` (``same_session``, ``after_close_next_session``, ...), as for curated events.
-- **Matching** (``match_filings_to_events``): a curated event of the same ticker whose day 0 is
-  within ``config.FILING_MATCH_SESSIONS`` sessions and whose type the filing may confirm
-  (``config.FILING_COMPATIBLE_TYPES``), or whose ``source_url`` cites the filing's accession.
-  One event -> ``matched``; several -> ``ambiguous`` (all named); none -> ``new``.
+- **Matching** (``match_filings_to_events``): a curated event of the same ticker that cites the
+  filing's accession in its ``source_url`` with day 0 within ``config.FILING_MATCH_SESSIONS``
+  sessions; else one of a type the filing may confirm (``config.FILING_COMPATIBLE_TYPES``) within
+  those sessions; else one that cites it from further away (a later report: linked, no timing
+  suggestion). One event -> ``matched``; several -> ``ambiguous`` (all named); none -> ``new``.
+- **For the app**: ``filing_candidates`` (the review table), ``event_filing_suggestions`` (per
+  curated event, what its earliest matched filing suggests and whether day 0 would move),
+  ``review_queue_events`` (the new filings shaped as a user's events, to study for a session).
 
 Nothing here reads files, the network or the clock; no input is modified.
 """
@@ -482,26 +486,34 @@ def match_filings_to_events(
         mapped = map_day0(events, companies=companies, sessions_by_calendar=sessions_by_calendar)
         mapped["_accession"] = event_accessions(events)
         event_day0 = dict(zip(mapped["event_id"], mapped["day0"], strict=True))
-        filing_calendar = event_calendars(filings, companies)
-        for name in dict.fromkeys(filing_calendar):
-            sessions = sessions_by_calendar[name]
-            members = np.flatnonzero((filing_calendar == name).to_numpy())
-            on_calendar = mapped[mapped["calendar"] == name]
-            on_calendar = on_calendar.assign(_pos=_session_positions(on_calendar["day0"], sessions))
-            filing_pos = _session_positions(filings["day0"].iloc[members], sessions)
-            for row, pos in zip(members, filing_pos, strict=True):
-                same = on_calendar[on_calendar["ticker"] == filings["ticker"].iloc[row]]
-                citing = (same["_accession"] == filings["accession"].iloc[row]).fillna(False).astype(bool)
-                near = (same["_pos"] >= 0) & (pos >= 0) & ((same["_pos"] - pos).abs() <= window)
-                compatible = same["event_type"].isin(set(filings["compatible_types"].iloc[row]))
-                for chosen, why in (
-                    (citing & near, "accession"),
-                    (near & compatible, "window"),
-                    (citing, "accession_outside_window"),
-                ):
-                    if chosen.any():
-                        candidates[row], basis[row] = tuple(sorted(same.loc[chosen, "event_id"])), why
-                        break
+        mapped["_pos"] = -1
+        for name, members in mapped.groupby("calendar").groups.items():
+            mapped.loc[members, "_pos"] = _session_positions(mapped.loc[members, "day0"], sessions_by_calendar[name])
+        own = pd.DataFrame({
+            "_row": np.arange(n),
+            "ticker": filings["ticker"].to_numpy(),
+            "accession": filings["accession"].to_numpy(),
+            "compatible_types": filings["compatible_types"].to_numpy(),
+            "calendar": event_calendars(filings, companies).to_numpy(),
+            "_own_pos": -1,
+        })
+        for name, members in own.groupby("calendar").groups.items():
+            own.loc[members, "_own_pos"] = _session_positions(filings["day0"].iloc[members], sessions_by_calendar[name])
+        # every (filing, event) pair of one company: a few thousand filings x a few dozen events
+        pairs = own.merge(mapped[["ticker", "event_id", "event_type", "_accession", "_pos"]], on="ticker")
+        citing = (pairs["_accession"] == pairs["accession"]).fillna(False).astype(bool)
+        near = (pairs["_own_pos"] >= 0) & (pairs["_pos"] >= 0) & ((pairs["_pos"] - pairs["_own_pos"]).abs() <= window)
+        compatible = pd.Series(
+            [t in allowed for t, allowed in zip(pairs["event_type"], pairs["compatible_types"], strict=True)],
+            index=pairs.index, dtype=bool,
+        )
+        rules = (("accession", citing & near), ("window", near & compatible), ("accession_outside_window", citing))
+        decided: set[int] = set()
+        for why, rule in rules:  # a filing is decided by the first rule that finds any event for it
+            chosen = pairs[rule & ~pairs["_row"].isin(decided)]
+            for row, ids in chosen.groupby("_row")["event_id"]:
+                candidates[int(row)], basis[int(row)] = tuple(sorted(ids)), why
+            decided |= set(chosen["_row"])
     status = ["matched" if len(c) == 1 else "ambiguous" if len(c) > 1 else NEW for c in candidates]
     matched = [c[0] if len(c) == 1 else (NEW if not c else "") for c in candidates]
     matched_day0 = pd.Series(
