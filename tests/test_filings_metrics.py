@@ -137,6 +137,25 @@ def test_acceptance_times_by_source():
     assert str(assumed["accepted_et"].dt.tz) == ET
 
 
+def test_a_filer_is_learned_from_its_own_forms_not_the_insiders_form_4s():
+    records = pd.DataFrame({
+        "accession": ["A", "B", "C"],
+        "form": ["4", "8-K", "10-Q"],
+        # the Form 4's 01:30Z is impossible as the Eastern clock, but an insider's agent filed it
+        "acceptance_clock": _clock("2025-10-30T01:30:00", "2025-10-30T16:02:11", "2025-10-31T12:00:00"),
+    })
+    out, evidence = mf.filer_acceptance_times(records, {})
+    assert evidence.convention is None
+    assert out["time_source"].tolist() == ["json_assumed_utc"] * 3
+    assert out["time_basis"].str.startswith("convention not learned, UTC assumed").all()
+    out, evidence = mf.filer_acceptance_times(records, {"C": pd.Timestamp("2025-10-31 12:00:00")})
+    assert evidence.convention == "et"
+    assert out["time_source"].tolist() == ["json_et", "json_et", "header"]
+    assert out["time_basis"].iloc[2] == "read from the SGML header"
+    assert out["accepted_et"].iloc[1] == pd.Timestamp("2025-10-30 16:02:11", tz=ET)
+    assert "time_source" not in records.columns  # a copy
+
+
 # --- day 0 --------------------------------------------------------------------------------------
 
 
@@ -327,11 +346,7 @@ def fixture_filings() -> pd.DataFrame:
     frames = []
     for folder, ticker in (("meta/CIK0001326801.json", "META"), ("amzn/CIK0001018724.json", "AMZN")):
         normalized = normalize_submissions(read_submissions_file(FIXTURES / folder), ticker=ticker)
-        records = normalized.filings
-        header = records["accession"].map(normalized.header_et).astype("datetime64[ns]")
-        evidence = mf.json_time_convention(records["acceptance_clock"], header)
-        frames.append(records.join(mf.acceptance_times(records["acceptance_clock"], header, evidence.convention)).assign(
-            time_basis=evidence.basis))
+        frames.append(mf.filer_acceptance_times(normalized.filings, normalized.header_et)[0])
     return pd.concat(frames, ignore_index=True)
 
 

@@ -87,25 +87,14 @@ class Gathered:
 
 
 def resolve_filer(normalized, *, cached=None, since=None):
-    """One filer's in-scope filings with ``accepted_et``, ``time_source`` and ``time_basis``, and
-    its ``ConventionEvidence`` (learned from headers or readings of its in-scope forms, else the
-    cached one). Pure: ``normalized`` is a ``loaders.filings.NormalizedSubmissions``."""
-    import pandas as pd
+    """One filer's in-scope filings with their Eastern times (``filer_acceptance_times``) and its
+    ``ConventionEvidence``; ``normalized`` is a ``loaders.filings.NormalizedSubmissions`` and
+    ``cached`` a ``(convention, basis)`` pair from the conventions cache."""
+    from dashboard.metrics.filings import ConventionEvidence, filer_acceptance_times, filings_in_scope
 
-    from dashboard import config
-    from dashboard.metrics.filings import ConventionEvidence, acceptance_times, filings_in_scope, json_time_convention
-
-    records = normalized.filings
-    header = records["accession"].map(normalized.header_et).astype("datetime64[ns]") if len(records) else pd.Series(dtype="datetime64[ns]")
-    own = records["form"].isin(list(config.FILING_FORMS)) if len(records) else pd.Series(dtype=bool)
-    evidence = json_time_convention(
-        records.loc[own, "acceptance_clock"], header[own], cached=ConventionEvidence(*cached) if cached else None
+    resolved, evidence = filer_acceptance_times(
+        normalized.filings, normalized.header_et, cached=ConventionEvidence(*cached) if cached else None
     )
-    times = acceptance_times(records["acceptance_clock"], header, evidence.convention)
-    basis = "read from the SGML header"
-    json_basis = evidence.basis if evidence.convention else f"convention not learned, UTC assumed: {evidence.basis}"
-    resolved = records.join(times)
-    resolved["time_basis"] = [basis if s == "header" else json_basis for s in resolved["time_source"]]
     return filings_in_scope(resolved, since=since), evidence
 
 

@@ -305,6 +305,31 @@ def acceptance_times(
     ).astype({"time_source": "str"})
 
 
+def filer_acceptance_times(
+    records: pd.DataFrame,
+    header_et: Mapping[str, pd.Timestamp],
+    *,
+    cached: ConventionEvidence | None = None,
+) -> tuple[pd.DataFrame, ConventionEvidence]:
+    """One filer's filings with their Eastern acceptance time, and the filer's convention (pure).
+
+    ``records``: one filer's rows of ``loaders.filings.normalize_submissions`` (``accession``,
+    ``form``, ``acceptance_clock``); ``header_et``: SGML header times by accession (naive
+    Eastern). The convention is learned from the headers and readings of the filer's own in-scope
+    forms (``config.FILING_FORMS``: not the insiders' Form 4s listed with them), else ``cached``
+    (``json_time_convention``). Returns a copy with ``accepted_et``, ``time_source`` and
+    ``time_basis`` (how the time was obtained, in words) added, and the evidence.
+    """
+    header = pd.Series([header_et.get(a, pd.NaT) for a in records["accession"]], index=records.index, dtype="datetime64[ns]")
+    own = records["form"].isin(list(config.FILING_FORMS))
+    evidence = json_time_convention(records.loc[own, "acceptance_clock"], header[own], cached=cached)
+    out = records.join(acceptance_times(records["acceptance_clock"], header, evidence.convention))
+    json_basis = evidence.basis if evidence.convention else f"convention not learned, UTC assumed: {evidence.basis}"
+    out["time_basis"] = np.where(out["time_source"] == "header", "read from the SGML header", json_basis)
+    out["time_basis"] = out["time_basis"].astype("str")
+    return out, evidence
+
+
 # --- day 0 --------------------------------------------------------------------------------------
 
 
