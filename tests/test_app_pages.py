@@ -57,6 +57,11 @@ def open_page(page: str, **params: str) -> AppTest:
     return at
 
 
+def frame_or_none(at: AppTest, *columns: str) -> pd.DataFrame | None:
+    """The first dataframe shown that has all ``columns``, or None."""
+    return next((e.value for e in at.dataframe if set(columns) <= set(e.value.columns)), None)
+
+
 def frame_by_columns(at: AppTest, *columns: str, last: bool = False) -> pd.DataFrame:
     """The first (or last) dataframe shown that has all ``columns``."""
     for element in (reversed(list(at.dataframe)) if last else at.dataframe):
@@ -146,6 +151,8 @@ def test_company_bridge_and_reactions_equal_the_metrics(data):
     assert metric(at, "Funding gap") == f"a surplus of {usd_bn(-row['funding_gap'])}"
     assert metric(at, "Capex") == usd_bn(row["capex"])
     assert metric(at, "Internal funding") == usd_bn(row["internal_funding"])
+    assert not frame_or_none(at, "event_id", "window_start", "car")  # only the open section is built
+    at = open_page("company", company="MSFT", model="market", section="reactions")
     # reactions table: every MSFT event x window of the study, CARs equal (shown in percent)
     shown = frame_by_columns(at, "event_id", "window_start", "car", "status")
     expected = data["study"].events[data["study"].events["ticker"] == "MSFT"]
@@ -177,7 +184,7 @@ def test_company_marks_a_provisional_figure(data):
 
 
 def test_company_seed_event_names_the_results_it_shares_day_0_with(data):
-    at = open_page("company", company="META", event="EV035")
+    at = open_page("company", company="META", event="EV035", section="reactions")
     headline = data["events"].set_index("event_id").at["EV032", "headline"]
     # the seed event is confounded by the Q2 2025 results only on its own day 0
     texts = [m.value for m in at.markdown]
@@ -187,7 +194,8 @@ def test_company_seed_event_names_the_results_it_shares_day_0_with(data):
 
 
 def test_company_forward_view_what_ifs_equal_forward_view(data):
-    at = open_page("company", company="AMZN", ocf_growth="0.1", buyback_pace="0", divestments="5", capex_change="0.2")
+    at = open_page("company", company="AMZN", ocf_growth="0.1", buyback_pace="0", divestments="5", capex_change="0.2",
+                   section="forward")
     guidance = data["guidance"]
     current = forward.current_guidance(guidance, as_of=pd.Timestamp("2026-09-25"), companies=data["companies"]).loc["AMZN"]
     expected = forward.forward_view(
@@ -201,7 +209,7 @@ def test_company_forward_view_what_ifs_equal_forward_view(data):
 
 
 def test_company_forward_view_of_oracle_is_bounded(data):
-    at = open_page("company", company="ORCL")
+    at = open_page("company", company="ORCL", section="forward")
     value = metric(at, "Implied new debt (mid)")
     assert value.startswith("at least") or value == "$0.0 bn", value
 
@@ -271,9 +279,10 @@ def test_methodology_shows_the_manifest_and_a_clean_validation(data):
         ("company", {"company": "NOPE"}, "company", "META"),
         ("company", {"model": "astrology"}, "model", "market"),
         ("company", {"windows": "1:0,zz"}, "windows", "-1:1,0:1,-5:5,0:20"),
-        ("company", {"ocf_growth": "lots"}, "ocf_growth", "0"),
-        ("company", {"buyback_pace": "9"}, "buyback_pace", "1"),
-        ("company", {"event": "EV999"}, "event", "EV093"),
+        ("company", {"ocf_growth": "lots", "section": "forward"}, "ocf_growth", "0"),
+        ("company", {"buyback_pace": "9", "section": "forward"}, "buyback_pace", "1"),
+        ("company", {"event": "EV999", "section": "reactions"}, "event", "EV093"),
+        ("company", {"section": "gossip"}, "section", "funding"),
         ("events", {"types": "earnings,gossip"}, "types", ",".join(config.EVENT_TYPES)),
         ("events", {"from": "2024-13-45"}, "from", "2022-10-26"),  # the first guidance statement (GV-META-20221026-...)
         ("compare", {"period": "decade"}, "period", "calendar_quarter"),
@@ -292,7 +301,8 @@ def test_a_link_from_older_data_shows_a_notice():
 
 
 def test_a_good_link_reproduces_the_view():
-    at = open_page("company", company="GOOGL", capex="economic", model="peer", windows="0:1,0:20", event="EV091")
+    at = open_page("company", company="GOOGL", capex="economic", model="peer", windows="0:1,0:20", event="EV091",
+                   section="reactions")
     assert at.title[0].value == "Alphabet (GOOGL)"
     assert not at.warning or all("`" not in w.value for w in at.warning)
     assert at.selectbox(key="w_model").value == "peer"
@@ -374,15 +384,27 @@ def test_links_to_sources_are_http_only_in_every_table():
 @pytest.mark.parametrize("page", PAGES)
 def test_every_chart_has_a_description_under_it(page):
     """Each Plotly chart carries a non-empty accessible description, written as a caption."""
-    at = open_page(page, company="ORCL") if page == "company" else open_page(page)
-    charts = at.get("plotly_chart")
-    descriptions = [c.value for c in at.caption if c.value.startswith("Chart:")]
-    assert len(descriptions) == len(charts)
-    assert all(len(text) > len("Chart: ") + 20 for text in descriptions), descriptions
+    views = [open_page(page, company="ORCL", section=s) for s in ("funding", "forward", "reactions")] if page == "company" else [open_page(page)]
+    for at in views:
+        charts = at.get("plotly_chart")
+        descriptions = [c.value for c in at.caption if c.value.startswith("Chart:")]
+        assert len(descriptions) == len(charts)
+        assert all(len(text) > len("Chart: ") + 20 for text in descriptions), descriptions
 
 
 def test_price_chart_scale_and_range_are_in_the_link():
-    at = open_page("company", company="META", price_scale="log", price_range="1y")
+    at = open_page("company", company="META", price_scale="log", price_range="1y", section="reactions")
     assert at.radio(key="w_price_scale").value == "log"
     assert at.radio(key="w_price_range").value == "1y"
     assert at.query_params["price_scale"] in ("log", ["log"])
+
+
+def test_every_company_shows_the_same_charts_even_without_data():
+    """SoftBank has no fundamentals and a short price history: its sections draw the same charts
+    as Meta's, each saying inside itself what is missing."""
+    for section in ("funding", "reactions"):
+        meta = open_page("company", company="META", section=section)
+        softbank = open_page("company", company="9984.T", section=section)
+        assert len(softbank.get("plotly_chart")) == len(meta.get("plotly_chart")) > 0
+    empty = [c.value for c in open_page("company", company="9984.T", section="funding").caption if c.value.startswith("Chart: No")]
+    assert len(empty) == 3  # capex and guidance, bridge, memo lines

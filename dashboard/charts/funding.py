@@ -109,7 +109,7 @@ def funding_bridge_figure(bridge: pd.DataFrame, *, title: str) -> go.Figure:
     stops before the first step it cannot draw and says which.
     """
     if bridge.empty:
-        return empty_figure("No bridge for this period.")
+        return empty_figure("No funding-gap bridge: no fundamentals for this period.")
     blocked = bridge["value"].isna()
     shown = bridge if not blocked.any() else bridge.iloc[: int(np.argmax(blocked.to_numpy()))]
     if shown.empty:
@@ -168,6 +168,8 @@ MEMO_LABELS = {
 def memo_lines_figure(row: pd.Series) -> go.Figure:
     """The memo lines of one funding-table row as horizontal bars (USD bn): shown beside the
     bridge, never inside its arithmetic."""
+    if row.empty:
+        return empty_figure("No memo lines: no fundamentals for this company.")
     labels = [MEMO_LABELS[key] for key in MEMO_LABELS]
     values = [row.get(key, np.nan) for key in MEMO_LABELS]
     figure = go.Figure(
