@@ -32,17 +32,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dashboard import config
+
 NAME = "filings"
 HELP = (
     "SEC EDGAR filings (8-K items, 424B2/424B5, FWP, 10-Q/10-K) as candidate events with exact "
     "Eastern acceptance times, day 0, a suggested type and the match to the curated events"
 )
 OUTPUTS: tuple[str, ...] = ("out",)
-EXIT_OK = 0
 SUGGESTION_NOTE = "suggested_event_type is a suggestion for review; events.csv is never changed"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from dashboard.commands.output import output_help
+
     parser.add_argument("--ticker", action="append", metavar="T", dest="tickers",
                         help="only this company (repeat for more); default: every covered company")
     parser.add_argument("--since", metavar="YYYY-MM-DD", help="only filings filed on or after this date")
@@ -53,7 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--save", action="store_true",
                         help="with --submissions: also save the filings as data/filings.csv (live runs always save)")
     parser.add_argument("--out", type=Path, required=True, metavar="CANDIDATES.csv",
-                        help="the candidates CSV to write (atomically)")
+                        help=output_help("the candidates CSV to write"))
 
 
 def check_arguments(args: argparse.Namespace) -> str | None:
@@ -223,10 +226,9 @@ def run(args: argparse.Namespace) -> int:
     problem = check_arguments(args)
     if problem:
         print(f"python -m dashboard filings: error: {problem}", file=sys.stderr)
-        return 2
+        return config.EXIT_FAILURE
     import pandas as pd
 
-    from dashboard import config
     from dashboard.exporting import export_csv
     from dashboard.loaders import filings as loader
     from dashboard.loaders import sec
@@ -278,4 +280,4 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote {len(candidates)} in-scope filing(s) of {gathered.read} read to {args.out}")
     print("\n".join(_summary_lines(gathered, candidates)))
     print(f"  {SUGGESTION_NOTE}")
-    return EXIT_OK
+    return config.EXIT_OK
