@@ -173,6 +173,10 @@ def test_save_writes_the_dataset_and_teaches_the_cache(offline, capsys, data_cop
     assert entry["rows"] == 15 and entry["source"].startswith("SEC EDGAR submissions files CIK0001326801.json, CIK0001018724.json")
     saved = lf.load_filings(data_copy)
     assert len(saved) == 15 and set(saved["time_source"]) == {"header", "json_utc", "json_et"}
+    # the frozen dataset the app tests copy into a data folder is exactly what the command saves
+    frozen = FIXTURES / "dataset"
+    assert (data_copy / config.FILINGS_FILE).read_bytes() == (frozen / config.FILINGS_FILE).read_bytes()
+    assert lf.filings_manifest(frozen)["sha256"] == entry["sha256"]
     _, metadata = _candidates(out)
     assert metadata["as_of filings"] == "2026-07-31"
     assert lf.load_time_conventions(offline / "cache" / "sec") == {
