@@ -6,19 +6,21 @@ relative days in trading days. The six tests and their degrees of freedom are in
 """
 from __future__ import annotations
 
-from typing import Literal
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from dashboard import config
 from dashboard.metrics import event_tests
 from dashboard.metrics.event_study import EventStudyResult
 
-GroupBy = Literal["event_type", "ticker", "all"]
-GROUP_BYS: tuple[str, ...] = ("event_type", "ticker", "all")
+GroupBy = config.GroupBy
+GROUP_BYS: tuple[str, ...] = config.GROUP_BYS
 SAMPLES: tuple[str, ...] = ("all", "unconfounded")
-MIN_GROUP_EVENTS = 5
+MIN_GROUP_EVENTS = config.MIN_GROUP_EVENTS
+CHUNK_EVENTS = 2048  # events ranked and standardized at a time (bounded memory)
 STAT_COLUMNS: tuple[str, ...] = ("t_csect", "patell_z", "bmp_t", "kp_bmp_t", "rank_z", "gsign_z")
 P_VALUE_COLUMNS: tuple[str, ...] = tuple(f"p_{c}" for c in STAT_COLUMNS)
 SUMMARY_COLUMNS: tuple[str, ...] = (
@@ -40,6 +42,48 @@ def _groups(parameters: pd.DataFrame, group_by: str) -> list[tuple[str, np.ndarr
     return [(str(g), (keys == g).to_numpy()) for g in sorted(keys.unique())]
 
 
+@dataclass(frozen=True)
+class _SetSums:
+    """Per set of events (rows), the sums the rank test and the cross-correlation need: rank
+    deviations and the events with a rank per day (estimation + event days), standardized
+    estimation residuals and the events with one per day, and their squares (``event_tests``)."""
+
+    rank_total: np.ndarray
+    rank_count: np.ndarray
+    z_total: np.ndarray
+    z_count: np.ndarray
+    z_squares: np.ndarray
+
+    def r_bar(self, k: int) -> float:
+        return float(event_tests.average_cross_correlation_from_sums(self.z_total[k], self.z_count[k], self.z_squares[k:k + 1])[0])
+
+
+def _set_sums(result: EventStudyResult, sets: np.ndarray) -> _SetSums:
+    """Rank deviations and standardized residuals of every event, computed once per study in
+    chunks of events and summed over each set (``sets``: sets x events, boolean) as they go."""
+    n_sets, n_days = len(sets), result.estimation_residuals.shape[1]
+    total_days = n_days + result.ar.shape[1]
+    sums = _SetSums(np.zeros((n_sets, total_days)), np.zeros((n_sets, total_days)), np.zeros((n_sets, n_days)),
+                    np.zeros((n_sets, n_days)), np.zeros(n_sets))
+    estimated = result.parameters["estimated"].to_numpy(dtype=bool)
+    for start in range(0, len(estimated), CHUNK_EVENTS):
+        rows = slice(start, start + CHUNK_EVENTS)
+        member = sets[:, rows].astype(float)
+        if not member.any():
+            continue
+        residuals = result.estimation_residuals[rows]
+        combined = np.concatenate([residuals, np.where(estimated[rows, None], result.ar[rows], np.nan)], axis=1)
+        deviations = event_tests.rank_deviations(combined)
+        finite = np.isfinite(deviations)
+        sums.rank_total[:] += member @ np.where(finite, deviations, 0.0)
+        sums.rank_count[:] += member @ finite.astype(float)  # float @ float: the BLAS product
+        z, present = event_tests.standardized_residuals(residuals)
+        sums.z_total[:] += member @ z
+        sums.z_count[:] += member @ present.astype(float)
+        sums.z_squares[:] += member @ (z**2).sum(axis=1)
+    return sums
+
+
 def _statistics(
     result: EventStudyResult,
     members: np.ndarray,
@@ -47,20 +91,23 @@ def _statistics(
     standardized: np.ndarray,
     day_sets: list[np.ndarray],
     min_events: int,
+    sums: _SetSums,
+    k: int,
 ) -> dict[str, np.ndarray]:
-    """All six tests for the columns of ``values`` over the ``members`` events."""
+    """All six tests for the columns of ``values`` over the ``members`` events (set ``k`` of
+    ``sums``)."""
     parameters = result.parameters
     dof = parameters["dof"].to_numpy(dtype=float)[members]
     n = np.isfinite(values).sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(np.isfinite(values), values, 0.0).sum(axis=0) / n
     out: dict[str, np.ndarray] = {"n_events": n, "mean": np.where(n > 0, mean, np.nan)}
-    r_bar = event_tests.average_cross_correlation(result.estimation_residuals[members])
+    r_bar = sums.r_bar(k) if len(members) >= 2 else 0.0
     out["t_csect"], out["p_t_csect"] = event_tests.cross_sectional_t(values)
     out["patell_z"], out["p_patell_z"] = event_tests.patell_z(standardized, dof)
     out["bmp_t"], out["p_bmp_t"] = event_tests.bmp_t(standardized)
     out["kp_bmp_t"], out["p_kp_bmp_t"] = event_tests.kolari_pynnonen_t(standardized, r_bar)
-    out["rank_z"], out["p_rank_z"] = event_tests.corrado_rank_z(result.rank_deviations[members], day_sets)
+    out["rank_z"], out["p_rank_z"] = event_tests.corrado_rank_z_from_sums(sums.rank_total[k], sums.rank_count[k], day_sets)
     out["gsign_z"], out["p_gsign_z"] = event_tests.generalized_sign_z(
         values, result.positive_estimation[members], parameters["n_estimation"].to_numpy(dtype=float)[members]
     )
@@ -87,21 +134,36 @@ def _window_tables(result: EventStudyResult) -> dict[str, np.ndarray]:
     }
 
 
-def _summary_rows(
-    result: EventStudyResult, group: str, sample: str, in_group: np.ndarray, tables: dict[str, np.ndarray], min_events: int
-) -> list[dict]:
-    """One SUMMARY row per window for one group and sample."""
-    offset = len(result.estimation_residuals[0]) if len(result.parameters) else 0
-    first_day = int(result.rel_days[0])
+def _member_sets(result: EventStudyResult, in_group: np.ndarray, sample: str, tables: dict[str, np.ndarray]) -> np.ndarray:
+    """The events of one group and sample: one row per window (status ok; unconfounded: and not
+    confounded in it), then the daily row (a fitted model; unconfounded: in no window)."""
+    parameters = result.parameters
     rows = []
-    for w, (a, b) in enumerate(result.windows):
+    for w in range(len(result.windows)):
         members = in_group & (tables["status"][:, w] == "ok")
         if sample == "unconfounded":
             members &= ~tables["confounded"][:, w]
-        index = np.flatnonzero(members)
+        rows.append(members)
+    daily = in_group & parameters["estimated"].to_numpy(dtype=bool)
+    if sample == "unconfounded":
+        daily &= ~parameters["confounded_any"].to_numpy(dtype=bool)
+    return np.vstack([*rows, daily])
+
+
+def _summary_rows(
+    result: EventStudyResult, group: str, sample: str, sets: np.ndarray, first_set: int, tables: dict[str, np.ndarray],
+    min_events: int, sums: _SetSums,
+) -> list[dict]:
+    """One SUMMARY row per window for one group and sample (sets ``first_set`` + window)."""
+    offset = result.estimation_residuals.shape[1]
+    first_day = int(result.rel_days[0])
+    rows = []
+    for w, (a, b) in enumerate(result.windows):
+        index = np.flatnonzero(sets[first_set + w])
         car = tables["car"][index, w]
         days = [offset + np.arange(a - first_day, b - first_day + 1)]
-        found = _statistics(result, index, car[:, None], (car / tables["car_se"][index, w])[:, None], days, min_events)
+        found = _statistics(result, index, car[:, None], (car / tables["car_se"][index, w])[:, None], days, min_events,
+                            sums, first_set + w)
         row = {"group": group, "sample": sample, "window_start": a, "window_end": b,
                "n_events": int(found["n_events"][0]), "caar": float(found["mean"][0]) if len(index) else np.nan}
         for name in (*STAT_COLUMNS, *P_VALUE_COLUMNS):
@@ -113,16 +175,14 @@ def _summary_rows(
     return rows
 
 
-def _daily_frame(result: EventStudyResult, group: str, sample: str, in_group: np.ndarray, min_events: int) -> pd.DataFrame:
-    """DAILY rows (one per relative day) for one group and sample."""
-    parameters = result.parameters
-    members = in_group & parameters["estimated"].to_numpy(dtype=bool)
-    if sample == "unconfounded":
-        members &= ~parameters["confounded_any"].to_numpy(dtype=bool)
+def _daily_frame(
+    result: EventStudyResult, group: str, sample: str, members: np.ndarray, k: int, min_events: int, sums: _SetSums
+) -> pd.DataFrame:
+    """DAILY rows (one per relative day) for one group and sample (set ``k``)."""
     index = np.flatnonzero(members)
-    offset = len(result.estimation_residuals[0]) if len(parameters) else 0
+    offset = result.estimation_residuals.shape[1]
     days = [np.array([offset + j]) for j in range(len(result.rel_days))]
-    found = _statistics(result, index, result.ar[index], result.sar[index], days, min_events)
+    found = _statistics(result, index, result.ar[index], result.sar[index], days, min_events, sums, k)
     aar = np.where(found["n_events"] > 0, found["mean"], np.nan)
     columns = {"group": group, "sample": sample, "rel_day": result.rel_days,
                "n_events": found["n_events"].astype(int), "aar": aar,
@@ -159,12 +219,18 @@ def group_statistics(
     still shown). No events -> empty frames with the columns.
     """
     tables = _window_tables(result)
+    parts = [(group, sample, _member_sets(result, in_group, sample, tables))
+             for group, in_group in _groups(result.parameters, group_by) for sample in SAMPLES]
+    per_part = len(result.windows) + 1
+    sets = np.vstack([members for _, _, members in parts]) if parts else np.zeros((0, len(result.parameters)), bool)
+    sums = _set_sums(result, sets)  # ranks and standardized residuals: once per study, for every set
     summary_rows: list[dict] = []
     daily_parts: list[pd.DataFrame] = []
-    for group, in_group in _groups(result.parameters, group_by):
-        for sample in SAMPLES:
-            summary_rows += _summary_rows(result, group, sample, in_group, tables, min_events)
-            daily_parts.append(_daily_frame(result, group, sample, in_group, min_events))
+    for number, (group, sample, _) in enumerate(parts):
+        first = number * per_part
+        summary_rows += _summary_rows(result, group, sample, sets, first, tables, min_events, sums)
+        daily_parts.append(_daily_frame(result, group, sample, sets[first + per_part - 1], first + per_part - 1,
+                                        min_events, sums))
     summary = pd.DataFrame(summary_rows, columns=list(SUMMARY_COLUMNS))
     daily = pd.concat(daily_parts, ignore_index=True) if daily_parts else pd.DataFrame(columns=list(DAILY_COLUMNS))
     return summary, daily[list(DAILY_COLUMNS)]

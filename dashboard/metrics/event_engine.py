@@ -3,12 +3,17 @@
 ``calendar_block`` takes the returns matrix of one calendar (sessions x columns), each event's
 day-0 position on that session axis and its stock and benchmark columns, and returns a
 ``CalendarBlock`` of arrays (one row per studied event, in the order given; confounders only
-feed the confounding keys and the estimation masks). Day-0 positions become an
-(events x relative days) index array into the matrix, and the OLS fit is computed in closed form
-over masked arrays. ``combine_blocks`` puts the blocks of several calendars back in event order.
+feed the confounding keys and the estimation masks). The events are computed in chunks of
+``CHUNK_EVENTS`` rows, so the (events x estimation days) work arrays stay small however many
+events a study has. Each event's estimation and event days are consecutive sessions, so they are
+read as windows of a padded, column-major copy of the matrix (``_Panel``): one contiguous copy
+per event instead of an (events x days) fancy index. The OLS fit is computed in closed form over
+masked arrays. ``combine_blocks`` puts the blocks of several calendars back in event order.
 
 Formulas (models, variances, confounding, masking, statuses) are documented in
-``metrics.event_study``; ``car_variance`` is the one home of the CAR variance.
+``metrics.event_study``; ``car_variance`` is the one home of the CAR variance. Rank deviations
+(for the rank test) are not computed here: ``metrics.caar`` ranks once per study, and only when
+group statistics are asked for.
 """
 from __future__ import annotations
 
@@ -16,15 +21,15 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 import pandas as pd
-
-from dashboard.metrics import event_tests
+from numpy.lib.stride_tricks import sliding_window_view
 
 FAR_OUTSIDE = -(10**9)  # base position of an event without day 0: every gathered day is out of range
+CHUNK_EVENTS = 2048  # events per chunk: work arrays of a few MB, whatever the study's size
 
 
 @dataclass(frozen=True)
 class EngineSettings:
-    """The settings every block shares (offsets in trading days relative to day 0)."""
+    """The settings every block shares (offsets in trading days relative to day 0, consecutive)."""
 
     model: str
     estimation_offsets: np.ndarray
@@ -32,7 +37,7 @@ class EngineSettings:
     windows: tuple[tuple[int, int], ...]
     min_estimation: int
     mask_days: tuple[int, int]
-    with_rank_deviations: bool = True  # False: NaN ranks (a pass that only needs CARs)
+    chunk_events: int | None = None  # None: CHUNK_EVENTS
 
 
 @dataclass(frozen=True, eq=False)  # arrays inside
@@ -44,8 +49,8 @@ class CalendarBlock:
     (NaN unless estimated), ``n_estimation`` and ``n_masked`` (days, as floats),
     ``positive_estimation`` (estimation residuals above zero), ``estimated``.
     Per event x relative day (L): ``abnormal``, ``standardized``, ``benchmark_event`` (the
-    benchmark's return, NaN for constant mean), ``dates``. ``estimation_residuals`` (E),
-    ``rank_deviations`` (E + L). Per event x window (W): ``car``, ``car_se`` (NaN unless ok),
+    benchmark's return, NaN for constant mean), ``dates``. ``estimation_residuals`` (E; NaN
+    unless estimated). Per event x window (W): ``car``, ``car_se`` (NaN unless ok),
     ``confounded``, ``confounded_by`` (tuples of event ids), ``status``.
     """
 
@@ -63,7 +68,6 @@ class CalendarBlock:
     benchmark_event: np.ndarray
     dates: np.ndarray
     estimation_residuals: np.ndarray
-    rank_deviations: np.ndarray
     car: np.ndarray
     car_se: np.ndarray
     confounded: np.ndarray
@@ -86,11 +90,14 @@ def empty_block(settings: EngineSettings) -> CalendarBlock:
         **per_event, **per_day, estimated=np.zeros(0, bool),
         dates=np.zeros((0, n_relative_days), dtype="datetime64[ns]"),
         estimation_residuals=np.zeros((0, n_estimation_days)),
-        rank_deviations=np.zeros((0, n_estimation_days + n_relative_days)),
         car=np.zeros((0, n_windows)), car_se=np.zeros((0, n_windows)),
         confounded=np.zeros((0, n_windows), bool), confounded_by=np.zeros((0, n_windows), dtype=object),
         status=np.zeros((0, n_windows), dtype=object),
     )
+
+
+def _concatenate(blocks: list[CalendarBlock]) -> CalendarBlock:
+    return CalendarBlock(**{f.name: np.concatenate([getattr(b, f.name) for b in blocks]) for f in fields(CalendarBlock)})
 
 
 def combine_blocks(blocks: list[tuple[np.ndarray, CalendarBlock]], settings: EngineSettings) -> CalendarBlock:
@@ -100,10 +107,7 @@ def combine_blocks(blocks: list[tuple[np.ndarray, CalendarBlock]], settings: Eng
     if len(blocks) == 1 and np.array_equal(blocks[0][0], np.arange(len(blocks[0][0]))):
         return blocks[0][1]  # one calendar, already in event order
     rows = np.concatenate([r for r, _ in blocks])
-    joined = {
-        f.name: np.concatenate([getattr(block, f.name) for _, block in blocks]) for f in fields(CalendarBlock)
-    }
-    return CalendarBlock(**joined).take(np.argsort(rows, kind="stable"))
+    return _concatenate([block for _, block in blocks]).take(np.argsort(rows, kind="stable"))
 
 
 def car_variance(
@@ -148,18 +152,6 @@ def day0_positions(day0: pd.Series, axis: np.ndarray) -> np.ndarray:
         found = np.zeros(len(values), bool)
     position = np.where(found, position, len(axis))
     return np.where(np.isnat(values), -1, position)
-
-
-def gather(matrix: np.ndarray, positions: np.ndarray, column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """matrix[positions, column] for an (events x days) position array; NaN outside the axis or
-    for a missing column (index < 0). Returns (values, in_range)."""
-    n_rows = matrix.shape[0]
-    in_range = (positions >= 0) & (positions < n_rows)
-    if matrix.shape[1] == 0 or n_rows == 0:
-        return np.full(positions.shape, np.nan), in_range
-    columns = np.broadcast_to(np.maximum(column, 0)[:, None], positions.shape)
-    values = matrix[np.clip(positions, 0, n_rows - 1), columns]
-    return np.where(in_range & (column[:, None] >= 0), values, np.nan), in_range
 
 
 def confounding(
@@ -215,34 +207,48 @@ def _other_ids(rows: np.ndarray, low: np.ndarray, high: np.ndarray, order: np.nd
     return np.fromiter((tuple(ids[start:end]) for start, end in bounds), dtype=object, count=len(rows))
 
 
-def mask_cover(
-    codes: np.ndarray, positions: np.ndarray, has_day0: np.ndarray, mask_days: tuple[int, int], n_axis: int
-) -> np.ndarray:
-    """(tickers x sessions + 1) count of events of each ticker whose ``mask_days`` cover the session."""
-    low, high = mask_days
-    cover = np.zeros((codes.max() + 1 if len(codes) else 1, n_axis + 1), dtype=np.int32)
-    for offset in range(low, high + 1):
-        shifted = positions[has_day0] + offset
-        keep = (shifted >= 0) & (shifted < n_axis)
-        np.add.at(cover, (codes[has_day0][keep], shifted[keep]), 1)
-    return cover
+class _Panel:
+    """Columns of one calendar's sessions, padded so that any event's run of consecutive days
+    (``offsets`` around day 0) is one slice: ``values`` (columns + 1 all-missing column) x padded
+    sessions, the session dates padded with NaT, and per ticker code the count of events whose
+    mask days cover each session (padded with zeros)."""
 
+    def __init__(self, matrix: np.ndarray, axis: np.ndarray, settings: EngineSettings) -> None:
+        offsets = np.concatenate([settings.estimation_offsets, settings.relative_days])
+        self.before = int(max(-offsets.min(), len(settings.estimation_offsets), len(settings.relative_days), 0)) + 1
+        self.n_axis, self.n_columns = matrix.shape[0], matrix.shape[1]
+        width = self.before + self.n_axis + int(max(offsets.max(), 0)) + 2
+        self.values = np.full((self.n_columns + 1, width), np.nan)
+        self.values[: self.n_columns, self.before: self.before + self.n_axis] = matrix.T
+        self.dates = np.full(width, np.datetime64("NaT"), dtype="datetime64[ns]")
+        self.dates[self.before: self.before + self.n_axis] = axis
+        self.cover = np.zeros((1, width), dtype=np.int32)
 
-def masked_estimation_days(
-    cover: np.ndarray,
-    codes: np.ndarray,
-    estimation_positions: np.ndarray,
-    in_estimation: np.ndarray,
-    settings: EngineSettings,
-) -> np.ndarray:
-    """(events x estimation days): the day lies within ``mask_days`` of another event of the
-    same ticker: the ``mask_cover`` count minus the event's own cover."""
-    low, high = settings.mask_days
-    offsets = settings.estimation_offsets
-    own_cover = ((offsets >= low) & (offsets <= high)).astype(np.int32)[None, :]
-    n_axis = cover.shape[1] - 1
-    covered = cover[codes[:, None], np.clip(estimation_positions, 0, n_axis)] * in_estimation - own_cover * in_estimation
-    return covered > 0
+    def set_cover(self, codes: np.ndarray, positions: np.ndarray, has_day0: np.ndarray, mask_days: tuple[int, int]) -> None:
+        """Count, per ticker code and session, the events whose ``mask_days`` cover the session."""
+        width = self.values.shape[1]
+        n_codes = int(codes.max()) + 1 if len(codes) else 1
+        low, high = mask_days
+        shifted = (positions[has_day0][:, None] + np.arange(low, high + 1)[None, :]).ravel()
+        owners = np.repeat(codes[has_day0], high - low + 1) if high >= low else np.zeros(0, np.int64)
+        keep = (shifted >= 0) & (shifted < self.n_axis)
+        flat = owners[keep] * width + shifted[keep] + self.before
+        self.cover = np.bincount(flat, minlength=n_codes * width).astype(np.int32).reshape(n_codes, width)
+
+    def starts(self, base: np.ndarray, first_offset: int) -> np.ndarray:
+        """Padded index of each event's first day (0, all padding, for an event without day 0)."""
+        return np.where(base == FAR_OUTSIDE, 0, base + first_offset + self.before)
+
+    def columns(self, starts: np.ndarray, columns: np.ndarray, length: int) -> np.ndarray:
+        """(events x length) returns of each event's column (-1: missing) from its start."""
+        rows = np.where((columns >= 0) & (starts > 0), columns, self.n_columns)
+        return sliding_window_view(self.values, length, axis=1)[rows, starts]
+
+    def covered(self, starts: np.ndarray, codes: np.ndarray, length: int) -> np.ndarray:
+        return sliding_window_view(self.cover, length, axis=1)[codes, starts]
+
+    def day_dates(self, starts: np.ndarray, length: int) -> np.ndarray:
+        return sliding_window_view(self.dates, length)[starts]
 
 
 @dataclass(frozen=True)
@@ -256,19 +262,23 @@ class _Fit:
     n: np.ndarray
 
 
+def _row_sums(values: np.ndarray) -> np.ndarray:
+    return values.sum(axis=1)
+
+
 def fit_estimation(stock: np.ndarray, market: np.ndarray, valid: np.ndarray, model: str) -> _Fit:
     """Closed-form OLS per event over the ``valid`` estimation days (see the models in
     ``metrics.event_study``). ``market`` is ignored for the constant-mean model."""
-    n = valid.sum(axis=1).astype(float)
+    n = np.count_nonzero(valid, axis=1).astype(float)
     rows = len(n)
-    stock_valid, market_valid = np.where(valid, stock, 0.0), np.where(valid, market, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        stock_mean = stock_valid.sum(axis=1) / n
+        stock_mean = _row_sums(np.where(valid, stock, 0.0)) / n
         if model == "market":
-            market_mean = market_valid.sum(axis=1) / n
+            market_mean = _row_sums(np.where(valid, market, 0.0)) / n
             market_deviation = np.where(valid, market - market_mean[:, None], 0.0)
-            market_sxx = (market_deviation**2).sum(axis=1)
-            beta = (market_deviation * np.where(valid, stock - stock_mean[:, None], 0.0)).sum(axis=1) / market_sxx
+            market_sxx = _row_sums(market_deviation * market_deviation)
+            stock_deviation = np.where(valid, stock - stock_mean[:, None], 0.0)
+            beta = _row_sums(market_deviation * stock_deviation) / market_sxx
             alpha = stock_mean - beta * market_mean
             parameters = 2
         elif model == "constant_mean":
@@ -277,14 +287,16 @@ def fit_estimation(stock: np.ndarray, market: np.ndarray, valid: np.ndarray, mod
         else:
             market_mean, market_sxx = np.full(rows, np.nan), np.full(rows, np.nan)
             alpha, beta, parameters = np.zeros(rows), np.ones(rows), 1
-        slope = np.nan_to_num(beta) if model == "constant_mean" else beta
-        residuals = np.where(valid, stock - alpha[:, None] - slope[:, None] * market, np.nan)
-        if model in ("market", "constant_mean"):
-            sigma = np.sqrt(np.nansum(residuals**2, axis=1) / (n - parameters))
+        if model == "constant_mean":
+            residuals = np.where(valid, stock - alpha[:, None], np.nan)
         else:
-            residual_mean = np.where(valid, residuals, 0.0).sum(axis=1) / n
-            centred = np.where(valid, residuals - residual_mean[:, None], 0.0)
-            sigma = np.sqrt((centred**2).sum(axis=1) / (n - 1))
+            residuals = np.where(valid, stock - alpha[:, None] - beta[:, None] * market, np.nan)
+        filled = np.where(valid, residuals, 0.0)
+        if model in ("market", "constant_mean"):
+            sigma = np.sqrt(_row_sums(filled * filled) / (n - parameters))
+        else:
+            centred = np.where(valid, residuals - (_row_sums(filled) / n)[:, None], 0.0)
+            sigma = np.sqrt(_row_sums(centred * centred) / (n - 1))
     return _Fit(alpha, beta, sigma, market_mean, market_sxx, residuals, n)
 
 
@@ -339,60 +351,84 @@ def calendar_block(
     ``studied`` (default: all): the events to compute; the others (confounders) only count as
     other events of their ticker, for the confounding flags and the estimation masks.
     """
-    model, n_axis = settings.model, len(axis)
+    n_axis = len(axis)
     rows = np.arange(len(positions)) if studied is None else np.flatnonzero(studied)
     has_day0_all = (positions >= 0) & (positions < n_axis)
     codes = pd.factorize(tickers)[0].astype(np.int64)
     confounded, confounded_by = confounding(codes, positions, has_day0_all, event_ids, settings.windows, n_axis, rows)
-    cover = mask_cover(codes, positions, has_day0_all, settings.mask_days, n_axis)
-    positions, codes, has_day0 = positions[rows], codes[rows], has_day0_all[rows]
-    stock_columns, benchmark_columns = stock_columns[rows], benchmark_columns[rows]
-    base = np.where(has_day0, positions, FAR_OUTSIDE)
-    needs_benchmark = model != "constant_mean"
+    panel = _Panel(matrix, axis, settings)
+    panel.set_cover(codes, positions, has_day0_all, settings.mask_days)
+    coverage = coverage_flags(matrix, stock_columns[rows], benchmark_columns[rows], settings.model != "constant_mean")
+    chunks, size = [], settings.chunk_events or CHUNK_EVENTS
+    for start in range(0, len(rows), size):
+        part = slice(start, start + size)
+        chunk = rows[part]
+        chunks.append(_chunk_block(
+            panel, positions[chunk], codes[chunk], stock_columns[chunk], benchmark_columns[chunk],
+            tuple(flag[part] for flag in coverage), confounded[part], confounded_by[part], settings=settings,
+        ))
+    return _concatenate(chunks) if chunks else empty_block(settings)
 
-    estimation_positions = base[:, None] + settings.estimation_offsets[None, :]
-    stock, in_estimation = gather(matrix, estimation_positions, stock_columns)
-    market = gather(matrix, estimation_positions, benchmark_columns)[0] if needs_benchmark else np.zeros_like(stock)
-    masked = masked_estimation_days(cover, codes, estimation_positions, in_estimation, settings)
+
+def _chunk_block(
+    panel: _Panel,
+    positions: np.ndarray,
+    codes: np.ndarray,
+    stock_columns: np.ndarray,
+    benchmark_columns: np.ndarray,
+    coverage: tuple[np.ndarray, ...],
+    confounded: np.ndarray,
+    confounded_by: np.ndarray,
+    *,
+    settings: EngineSettings,
+) -> CalendarBlock:
+    """Fit, abnormal returns and window results of one chunk of studied events."""
+    model, n_axis = settings.model, panel.n_axis
+    has_day0 = (positions >= 0) & (positions < n_axis)
+    base = np.where(has_day0, positions, FAR_OUTSIDE)  # beyond the axis: no estimation either
+    needs_benchmark = model != "constant_mean"
+    offsets = settings.estimation_offsets
+    starts = panel.starts(base, int(offsets[0]))
+    stock = panel.columns(starts, stock_columns, len(offsets))
+    market = panel.columns(starts, benchmark_columns, len(offsets)) if needs_benchmark else np.zeros_like(stock)
+    own_cover = ((offsets >= settings.mask_days[0]) & (offsets <= settings.mask_days[1])).astype(np.int32)
+    covered = panel.covered(starts, codes, len(offsets)) if len(codes) else np.zeros(stock.shape, np.int32)
+    masked = (covered - own_cover[None, :]) > 0
     usable = np.isfinite(stock) & np.isfinite(market)
     fit = fit_estimation(stock, market, usable & ~masked, model)
 
     has_columns = has_day0 & (stock_columns >= 0) & ((benchmark_columns >= 0) | (not needs_benchmark))
-    estimated = has_columns & (fit.n >= settings.min_estimation) & (fit.sigma > 0)
-    if model == "market":
-        estimated &= fit.market_sxx > 0
+    with np.errstate(invalid="ignore"):
+        estimated = has_columns & (fit.n >= settings.min_estimation) & (fit.sigma > 0)
+        if model == "market":
+            estimated &= fit.market_sxx > 0
     fitted = estimated if model in ("market", "constant_mean") else has_columns
     residuals = np.where(estimated[:, None], fit.residuals, np.nan)
 
-    abnormal, standardized, market_event, dates = event_day_returns(
-        matrix, axis, base, stock_columns, benchmark_columns, fit, fitted, estimated, settings=settings
+    event_starts = panel.starts(base, int(settings.relative_days[0]))
+    abnormal, standardized, market_event = event_day_returns(
+        panel, event_starts, stock_columns, benchmark_columns, fit, fitted, estimated, settings=settings
     )
-    combined = np.concatenate([residuals, np.where(estimated[:, None], abnormal, np.nan)], axis=1)
-
     car, car_se, status = window_results(
-        matrix, positions, has_day0, stock_columns, benchmark_columns, abnormal, market_event, fit, estimated,
-        settings=settings, n_axis=n_axis,
+        positions, has_day0, coverage, abnormal, market_event, fit, estimated, settings=settings, n_axis=n_axis
     )
     return CalendarBlock(
         alpha=np.where(fitted, fit.alpha, np.nan), beta=np.where(fitted, fit.beta, np.nan),
         sigma=np.where(estimated, fit.sigma, np.nan), market_mean=np.where(estimated, fit.market_mean, np.nan),
         market_sxx=np.where(estimated, fit.market_sxx, np.nan), n_estimation=fit.n,
-        n_masked=(usable & masked).sum(axis=1).astype(float),
-        positive_estimation=np.where(estimated, (residuals > 0).sum(axis=1), 0).astype(float), estimated=estimated,
-        abnormal=abnormal, standardized=standardized,
-        benchmark_event=np.where(needs_benchmark, market_event, np.nan), dates=dates,
-        estimation_residuals=residuals,
-        rank_deviations=(
-            event_tests.rank_deviations(combined) if settings.with_rank_deviations else np.full_like(combined, np.nan)
-        ),
-        car=car, car_se=car_se, confounded=confounded, confounded_by=confounded_by, status=status,
+        n_masked=np.count_nonzero(usable & masked, axis=1).astype(float),
+        positive_estimation=np.where(estimated, np.count_nonzero(residuals > 0, axis=1), 0).astype(float),
+        estimated=estimated, abnormal=abnormal, standardized=standardized,
+        benchmark_event=market_event if needs_benchmark else np.full_like(market_event, np.nan),
+        dates=panel.day_dates(event_starts, len(settings.relative_days)),
+        estimation_residuals=residuals, car=car, car_se=car_se, confounded=confounded,
+        confounded_by=confounded_by, status=status,
     )
 
 
 def event_day_returns(
-    matrix: np.ndarray,
-    axis: np.ndarray,
-    base: np.ndarray,
+    panel: _Panel,
+    starts: np.ndarray,
     stock_columns: np.ndarray,
     benchmark_columns: np.ndarray,
     fit: _Fit,
@@ -400,15 +436,14 @@ def event_day_returns(
     estimated: np.ndarray,
     *,
     settings: EngineSettings,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(abnormal, standardized, benchmark, dates) per event x relative day: ``AR = R - alpha -
-    beta Rm`` (NaN unless fitted), ``SAR = AR / (sigma sqrt(c_t))`` (NaN unless estimated), the
-    benchmark's return (zeros for constant mean) and the session's date (NaT off the axis)."""
-    model, n_axis = settings.model, len(axis)
-    event_positions = base[:, None] + settings.relative_days[None, :]
-    stock_event, in_event = gather(matrix, event_positions, stock_columns)
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(abnormal, standardized, benchmark) per event x relative day: ``AR = R - alpha - beta Rm``
+    (NaN unless fitted), ``SAR = AR / (sigma sqrt(c_t))`` (NaN unless estimated) and the
+    benchmark's return (zeros for constant mean)."""
+    model, length = settings.model, len(settings.relative_days)
+    stock_event = panel.columns(starts, stock_columns, length)
     if model != "constant_mean":
-        market_event = gather(matrix, event_positions, benchmark_columns)[0]
+        market_event = panel.columns(starts, benchmark_columns, length)
     else:
         market_event = np.zeros_like(stock_event)
     slope = np.nan_to_num(fit.beta) if model == "constant_mean" else fit.beta
@@ -417,18 +452,13 @@ def event_day_returns(
     with np.errstate(invalid="ignore", divide="ignore"):
         factor = standardization_factor(model, fit, market_event)
         standardized = np.where(estimated[:, None], abnormal / (fit.sigma[:, None] * np.sqrt(factor)), np.nan)
-    date_positions = np.clip(event_positions, 0, max(n_axis - 1, 0))
-    nat = np.datetime64("NaT")
-    dates = np.where(in_event, axis[date_positions] if n_axis else nat, nat).astype("datetime64[ns]")
-    return abnormal, standardized, market_event, dates
+    return abnormal, standardized, market_event
 
 
 def window_results(
-    matrix: np.ndarray,
     positions: np.ndarray,
     has_day0: np.ndarray,
-    stock_columns: np.ndarray,
-    benchmark_columns: np.ndarray,
+    coverage: tuple[np.ndarray, ...],
     abnormal: np.ndarray,
     market_event: np.ndarray,
     fit: _Fit,
@@ -438,9 +468,7 @@ def window_results(
     n_axis: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(car, car_se, status) per event x window; CAR numbers only where the status is ok."""
-    covered_first, covered_last, no_prices, no_benchmark = coverage_flags(
-        matrix, stock_columns, benchmark_columns, settings.model != "constant_mean"
-    )
+    covered_first, covered_last, no_prices, no_benchmark = coverage  # from ``coverage_flags``
     beyond = positions >= n_axis  # day 0 after the last known session
     shape = (len(positions), len(settings.windows))
     car, car_se, status = np.full(shape, np.nan), np.full(shape, np.nan), np.empty(shape, dtype=object)

@@ -138,7 +138,6 @@ class EventStudyResult:
     sar: np.ndarray = field(repr=False)
     benchmark_returns: np.ndarray = field(repr=False)
     estimation_residuals: np.ndarray = field(repr=False)
-    rank_deviations: np.ndarray = field(repr=False)
     positive_estimation: np.ndarray = field(repr=False)
     dates: np.ndarray = field(repr=False)
 
@@ -224,7 +223,7 @@ def run_event_study(
         abnormal=_abnormal_frame(parameters, block, relative_days),
         parameters=parameters, windows=windows, estimation=estimation, model=model, return_type=return_type,
         rel_days=relative_days, ar=block.abnormal, sar=block.standardized, benchmark_returns=block.benchmark_event,
-        estimation_residuals=block.estimation_residuals, rank_deviations=block.rank_deviations,
+        estimation_residuals=block.estimation_residuals,
         positive_estimation=block.positive_estimation, dates=block.dates,
     )
 
@@ -251,7 +250,7 @@ def _alternative_day0(
     if moved.any():
         alternative = study.assign(event_time=np.where(moved, AFTER_CLOSE_TIME, study["event_time"]), **{SHADOW: ~moved})
         alternative, axes = events_with_day0(alternative, returns, companies, sessions)
-        block = engine_pass(alternative, frame, axes, replace(settings, with_rank_deviations=False))
+        block = engine_pass(alternative, frame, axes, settings)
         unknown = moved[studied]  # studied events come first in ``study``
         day0_alt[unknown] = alternative.loc[moved, "day0"].to_numpy()
         car_alt[unknown] = block.car
@@ -330,7 +329,7 @@ def select_events(result: EventStudyResult, event_ids: Collection[str]) -> Event
     event_rows = (index[:, None] * per_window + np.arange(per_window)[None, :]).ravel()
     arrays = {
         name: getattr(result, name)[index]
-        for name in ("ar", "sar", "benchmark_returns", "estimation_residuals", "rank_deviations", "positive_estimation", "dates")
+        for name in ("ar", "sar", "benchmark_returns", "estimation_residuals", "positive_estimation", "dates")
     }
     return replace(
         result,

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 FloatArray = np.ndarray
 
@@ -87,6 +87,32 @@ def bmp_t(standardized: FloatArray) -> tuple[FloatArray, FloatArray]:
     return cross_sectional_t(standardized)
 
 
+def standardized_residuals(residuals: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """``(z, present)`` of ``average_cross_correlation``: each row demeaned over its finite days and
+    divided by its ddof=0 standard deviation (0 where missing or the row is constant), and the
+    days that have a value."""
+    finite = np.isfinite(residuals)
+    n = finite.sum(axis=1)
+    filled = np.where(finite, residuals, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = filled.sum(axis=1) / n
+        dev = np.where(finite, residuals - mean[:, None], 0.0)
+        sd = np.sqrt((dev**2).sum(axis=1) / n)
+        z = np.where(finite & (sd[:, None] > 0), dev / sd[:, None], 0.0)
+    return z, finite & (sd[:, None] > 0)
+
+
+def average_cross_correlation_from_sums(total: FloatArray, count: FloatArray, squares: FloatArray) -> FloatArray:
+    """``r_bar`` per set of events from its sums: ``total`` (sets x days) = sum of ``z`` over the
+    set's events, ``count`` = events with a value that day, ``squares`` (sets) = sum of ``z^2``.
+    A set whose events share no day gives 0.0 (see ``average_cross_correlation``)."""
+    total, count = np.atleast_2d(total), np.atleast_2d(count)
+    pairs = (count**2 - count).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r_bar = ((total**2).sum(axis=1) - np.asarray(squares, dtype=float)) / pairs
+    return np.where(pairs > 0, r_bar, 0.0)
+
+
 def average_cross_correlation(residuals: FloatArray) -> float:
     """Average pairwise correlation of the events' standardized estimation residuals (KP 2010).
 
@@ -99,27 +125,18 @@ def average_cross_correlation(residuals: FloatArray) -> float:
 
     i.e. the cross-product part of the variance of the sum, divided by the number of pairs that
     overlap: with complete data ``sum_t z_it z_jt = T * rho_ij``, so this is exactly the mean
-    of the N(N-1) pairwise sample correlations, without forming an events x events matrix. Events with different day 0 are aligned on different calendar dates, so their
-    correlation comes out near zero, as it should for the event-day variance; events on the
-    same date (clustered) share calendar days. Fewer than 2 events -> 0.0.
+    of the N(N-1) pairwise sample correlations, without forming an events x events matrix. Events
+    with different day 0 are aligned on different calendar dates, so their correlation comes out
+    near zero, as it should for the event-day variance; events on the same date (clustered)
+    share calendar days. Fewer than 2 events -> 0.0. The sums are additive over events, so
+    ``metrics.caar`` gathers them for every set of events in one pass
+    (``average_cross_correlation_from_sums``).
     """
     if residuals.shape[0] < 2:
         return 0.0
-    finite = np.isfinite(residuals)
-    n = finite.sum(axis=1)
-    filled = np.where(finite, residuals, 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = filled.sum(axis=1) / n
-        dev = np.where(finite, residuals - mean[:, None], 0.0)
-        sd = np.sqrt((dev**2).sum(axis=1) / n)
-        z = np.where(finite & (sd[:, None] > 0), dev / sd[:, None], 0.0)
-    present = finite & (sd[:, None] > 0)
-    total = z.sum(axis=0)
-    count = present.sum(axis=0).astype(float)
-    pairs = (count**2 - count).sum()
-    if pairs <= 0:
-        return 0.0
-    return float(((total**2).sum() - (z**2).sum()) / pairs)
+    z, present = standardized_residuals(residuals)
+    r_bar = average_cross_correlation_from_sums(z.sum(axis=0), present.sum(axis=0).astype(float), (z**2).sum())
+    return float(r_bar[0])
 
 
 def kolari_pynnonen_t(standardized: FloatArray, r_bar: float) -> tuple[FloatArray, FloatArray]:
@@ -142,13 +159,40 @@ def rank_deviations(abnormal: FloatArray) -> FloatArray:
 
     ``abnormal``: (events, days) with each row the event's estimation-period ARs followed by its
     event-window ARs (NaN where missing). ``K_it`` is the rank of AR_it within its own row
-    (ties averaged), ``T_i`` the number of finite entries of the row. Dividing by ``T_i + 1``
-    (Kolari & Pynnonen 2011) lets events with different numbers of days be pooled.
+    (ties averaged, NaN left out, as ``scipy.stats.rankdata(..., nan_policy="omit")``), ``T_i``
+    the number of finite entries of the row. Dividing by ``T_i + 1`` (Kolari & Pynnonen 2011)
+    lets events with different numbers of days be pooled. One sort per row: a tie group from
+    sorted position ``s`` to ``e`` gets the rank ``(s + e) / 2 + 1``.
     """
-    ranks = stats.rankdata(abnormal, axis=1, nan_policy="omit")
-    t_count = np.isfinite(abnormal).sum(axis=1, keepdims=True)
+    values = np.asarray(abnormal, dtype=float)
+    n_columns = values.shape[1]
+    order = np.argsort(values, axis=1)  # NaN last; ties share one rank, so their order does not matter
+    ordered = np.take_along_axis(values, order, axis=1)
+    starts_group = np.ones(ordered.shape, bool)
+    starts_group[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    ends_group = np.ones(ordered.shape, bool)
+    ends_group[:, :-1] = starts_group[:, 1:]
+    positions = np.arange(n_columns)
+    first = np.maximum.accumulate(np.where(starts_group, positions, 0), axis=1)
+    last = np.minimum.accumulate(np.where(ends_group, positions, n_columns - 1)[:, ::-1], axis=1)[:, ::-1]
+    ranks = np.empty_like(values)
+    np.put_along_axis(ranks, order, np.where(np.isnan(ordered), np.nan, (first + last) / 2.0 + 1.0), axis=1)
+    t_count = np.isfinite(values).sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         return ranks / (t_count + 1.0) - 0.5
+
+
+def corrado_rank_z_from_sums(total: FloatArray, count: FloatArray, day_sets: Sequence[np.ndarray]) -> tuple[FloatArray, FloatArray]:
+    """``corrado_rank_z`` from the sums over the group's events: ``total`` = sum of the rank
+    deviations per day (over the events with a rank that day), ``count`` = those events."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dbar = np.where(count > 0, total / count, np.nan)
+        s = np.sqrt(np.nanmean(dbar**2)) if np.isfinite(dbar).any() else np.nan
+        z = np.array(
+            [np.nansum(dbar[cols]) / (np.sqrt(len(cols)) * s) if np.isfinite(dbar[cols]).any() else np.nan for cols in day_sets],
+            dtype=float,
+        )
+    return z, _two_sided_normal(z)
 
 
 def corrado_rank_z(deviations: FloatArray, day_sets: Sequence[np.ndarray]) -> tuple[FloatArray, FloatArray]:
@@ -164,15 +208,7 @@ def corrado_rank_z(deviations: FloatArray, day_sets: Sequence[np.ndarray]) -> tu
     correction; the p-value is normal. ``day_sets``: column indices of each window.
     """
     finite = np.isfinite(deviations)
-    count = finite.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        dbar = np.where(count > 0, np.where(finite, deviations, 0.0).sum(axis=0) / count, np.nan)
-        s = np.sqrt(np.nanmean(dbar**2)) if np.isfinite(dbar).any() else np.nan
-        z = np.array(
-            [np.nansum(dbar[cols]) / (np.sqrt(len(cols)) * s) if np.isfinite(dbar[cols]).any() else np.nan for cols in day_sets],
-            dtype=float,
-        )
-    return z, _two_sided_normal(z)
+    return corrado_rank_z_from_sums(np.where(finite, deviations, 0.0).sum(axis=0), finite.sum(axis=0), day_sets)
 
 
 def generalized_sign_z(
