@@ -64,6 +64,15 @@ def display_path(path: Path | str) -> str:
     return str(path)
 
 
+def relative_paths_in(text: str) -> str:
+    """``text`` with every absolute path of the repository or the data folder written relative
+    (``/srv/app/.cache/refresh.lock`` -> ``.cache/refresh.lock``), for messages shown to viewers."""
+    for root, prefix in ((config.REPO_ROOT, ""), (config.DATA_DIR, config.DATA_DIR.name + "/")):
+        for spelling in sorted({str(root), str(Path(root).resolve(strict=False))}, key=len, reverse=True):
+            text = text.replace(spelling.rstrip("/") + "/", prefix)
+    return text
+
+
 # --- single files -----------------------------------------------------------------------------------
 
 

@@ -26,6 +26,7 @@ A secrets file that exists but cannot be read fails closed: the visitor sees an 
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
@@ -43,6 +44,7 @@ REQUIRED_AUTH_KEYS: tuple[str, ...] = (*SHARED_AUTH_KEYS, *PROVIDER_KEYS)
 #: Sub-tables of ``[auth]`` that are settings, not named providers.
 _NOT_PROVIDERS = frozenset({"client_kwargs"})
 ACCESS_SECTION = "access"
+SECRETS_UNREADABLE = "The server's secrets file could not be read, so the app stays locked. The server log says why."
 ALLOWED_DOMAINS_KEY = "allowed_domains"
 
 
@@ -145,7 +147,10 @@ def _read_secrets() -> tuple[Mapping[str, Any] | None, tuple[str, ...], str | No
         access = st.secrets[ACCESS_SECTION] if ACCESS_SECTION in st.secrets else {}
     except FileNotFoundError as exc:  # StreamlitSecretNotFoundError subclasses it
         if _secrets_files_present():
-            return None, (), f"The secrets file could not be read ({exc}); the app stays locked."
+            # The details (the file's path, the parser's message) are for the operator, in the
+            # server log; a visitor, perhaps anonymous, learns only that the app is locked.
+            logging.getLogger(__name__).error("secrets file could not be read: %s", exc)
+            return None, (), SECRETS_UNREADABLE
         return None, (), None
     domains_raw = access.get(ALLOWED_DOMAINS_KEY) if isinstance(access, Mapping) else None
     return auth_section, normalize_domains(domains_raw), None

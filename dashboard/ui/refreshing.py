@@ -29,20 +29,23 @@ def refresh_allowed() -> bool:
 
 def run_refresh(*, prices: bool, fundamentals: bool) -> str:
     """Run ``dashboard.loaders.refresh.refresh`` with a progress bar; clear the caches after it
-    (the data version changes anyway). Returns a one-line outcome; errors are shown, not raised."""
+    (the data version changes anyway). Returns the outcome in one readable line
+    (``RefreshResult.headline``), with paths relative to the repository; errors are returned, not
+    raised."""
     from dashboard.errors import DashboardError
     from dashboard.loaders import refresh
+    from dashboard.loaders.snapshot import relative_paths_in
 
     bar = st.progress(0.0, text="Starting refresh…")
 
     def progress(fraction: float, message: str) -> None:
-        bar.progress(min(max(float(fraction), 0.0), 1.0), text=str(message)[:200])
+        bar.progress(min(max(float(fraction), 0.0), 1.0), text=relative_paths_in(str(message))[:200])
 
     try:
         result = refresh.refresh(prices=prices, fundamentals=fundamentals, progress=progress)
     except DashboardError as exc:
         st.cache_data.clear()
-        return f"Refresh failed, the data is unchanged: {exc}"
+        return f"Refresh failed, the data is unchanged: {relative_paths_in(str(exc))}"
     st.cache_data.clear()
     bar.progress(1.0, text="Done")
-    return f"Refresh finished: {result}"
+    return relative_paths_in(result.headline())
