@@ -83,14 +83,6 @@ def test_damaged_data_gives_an_error_page_naming_the_file(monkeypatch, data_copy
         assert str(data_copy) not in text and str(config.REPO_ROOT) not in text
 
 
-def test_the_overview_has_a_page_at_its_own_path(monkeypatch):
-    at = run_app(monkeypatch, config.DATA_DIR)
-    home = at.title[0].value
-    at.switch_page("app_pages/overview.py")  # registered under /overview too (hidden alias)
-    at.run()
-    assert not at.exception and at.title[0].value == home
-
-
 def test_validation_report_names_files_relative_to_the_repository(monkeypatch):
     at = run_app(monkeypatch, config.DATA_DIR, "methodology")
     summaries = [s.value for s in at.success]

@@ -114,15 +114,15 @@ def _run_refresh(data_dir: Path, cache: Path, kill_at: int, sweep: Path | None =
     commit = refresh_module._commit
     counts = {"inside": 0, "outside": 0}
 
-    def counted_commit(target, staged, progress):
+    def counted_commit(target, *rest):
         counts["outside"] += counter[0]
         counter[0] = 0
         if sweep is None:
-            written = commit(target, staged, progress)
+            written = commit(target, *rest)
             counts["inside"] = counter[0]
             counter[0] = 0
             return written
-        return _sweep(commit, target, staged, progress, sweep, kill_at)
+        return _sweep(commit, target, rest, sweep, kill_at)
 
     refresh_module._commit = counted_commit
     _install_kill_points(data_dir.resolve().parent, kill_at if sweep is None else 0, counter)
@@ -131,7 +131,7 @@ def _run_refresh(data_dir: Path, cache: Path, kill_at: int, sweep: Path | None =
     return counts
 
 
-def _sweep(commit, data_dir: Path, staged, progress, sweep: Path, points: int) -> dict:
+def _sweep(commit, data_dir: Path, rest: tuple, sweep: Path, points: int) -> dict:
     """For k = 1..points: copy ``data_dir`` to ``sweep/kill-k/data``, fork, and let the child run
     the real commit there, killing itself with SIGKILL at its k-th kill point."""
     for kill_at in range(1, points + 1):
@@ -143,7 +143,7 @@ def _sweep(commit, data_dir: Path, staged, progress, sweep: Path, points: int) -
             try:
                 counter = [0]
                 _install_kill_points(target.resolve().parent, kill_at, counter)
-                commit(target, staged, progress)
+                commit(target, *rest)
             finally:
                 os._exit(0)
         _, status = os.waitpid(child, 0)
