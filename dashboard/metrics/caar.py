@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special  # scipy.stats.t's own ufuncs: the same numbers without importing scipy.stats
 
 from dashboard import config
 from dashboard.metrics import event_tests
@@ -58,29 +58,38 @@ class _SetSums:
         return float(event_tests.average_cross_correlation_from_sums(self.z_total[k], self.z_count[k], self.z_squares[k:k + 1])[0])
 
 
-def _set_sums(result: EventStudyResult, sets: np.ndarray) -> _SetSums:
-    """Rank deviations and standardized residuals of every event, computed once per study in
-    chunks of events and summed over each set (``sets``: sets x events, boolean) as they go."""
+def _set_sums(result: EventStudyResult, sets: np.ndarray, owners: list[tuple[np.ndarray, slice]]) -> _SetSums:
+    """Rank deviations and standardized residuals of every event in some set, computed once per
+    study in chunks of events and summed over each set (``sets``: sets x events, boolean) as
+    they go. ``owners``: (events of a group, its rows of ``sets``); a group's sets hold only its
+    own events, so each product runs over the group's events of the chunk, not all of them."""
     n_sets, n_days = len(sets), result.estimation_residuals.shape[1]
     total_days = n_days + result.ar.shape[1]
     sums = _SetSums(np.zeros((n_sets, total_days)), np.zeros((n_sets, total_days)), np.zeros((n_sets, n_days)),
                     np.zeros((n_sets, n_days)), np.zeros(n_sets))
     estimated = result.parameters["estimated"].to_numpy(dtype=bool)
+    in_any = sets.any(axis=0)
     for start in range(0, len(estimated), CHUNK_EVENTS):
-        rows = slice(start, start + CHUNK_EVENTS)
-        member = sets[:, rows].astype(float)
-        if not member.any():
+        rows = start + np.flatnonzero(in_any[start:start + CHUNK_EVENTS])
+        if not len(rows):
             continue
         residuals = result.estimation_residuals[rows]
         combined = np.concatenate([residuals, np.where(estimated[rows, None], result.ar[rows], np.nan)], axis=1)
         deviations = event_tests.rank_deviations(combined)
         finite = np.isfinite(deviations)
-        sums.rank_total[:] += member @ np.where(finite, deviations, 0.0)
-        sums.rank_count[:] += member @ finite.astype(float)  # float @ float: the BLAS product
+        deviations, finite = np.where(finite, deviations, 0.0), finite.astype(float)
         z, present = event_tests.standardized_residuals(residuals)
-        sums.z_total[:] += member @ z
-        sums.z_count[:] += member @ present.astype(float)
-        sums.z_squares[:] += member @ (z**2).sum(axis=1)
+        present, squares = present.astype(float), (z**2).sum(axis=1)
+        for in_group, set_rows in owners:
+            local = np.flatnonzero(in_group[rows])
+            if not len(local):
+                continue
+            member = sets[set_rows][:, rows[local]].astype(float)  # float @ float: the BLAS product
+            sums.rank_total[set_rows] += member @ deviations[local]
+            sums.rank_count[set_rows] += member @ finite[local]
+            sums.z_total[set_rows] += member @ z[local]
+            sums.z_count[set_rows] += member @ present[local]
+            sums.z_squares[set_rows] += member @ squares[local]
     return sums
 
 
@@ -219,11 +228,14 @@ def group_statistics(
     still shown). No events -> empty frames with the columns.
     """
     tables = _window_tables(result)
-    parts = [(group, sample, _member_sets(result, in_group, sample, tables))
-             for group, in_group in _groups(result.parameters, group_by) for sample in SAMPLES]
+    groups = _groups(result.parameters, group_by)
+    parts = [(group, sample, _member_sets(result, in_group, sample, tables)) for group, in_group in groups
+             for sample in SAMPLES]
     per_part = len(result.windows) + 1
+    per_group = per_part * len(SAMPLES)
     sets = np.vstack([members for _, _, members in parts]) if parts else np.zeros((0, len(result.parameters)), bool)
-    sums = _set_sums(result, sets)  # ranks and standardized residuals: once per study, for every set
+    owners = [(in_group, slice(g * per_group, (g + 1) * per_group)) for g, (_, in_group) in enumerate(groups)]
+    sums = _set_sums(result, sets, owners)  # ranks and standardized residuals: once per study, for every set
     summary_rows: list[dict] = []
     daily_parts: list[pd.DataFrame] = []
     for number, (group, sample, _) in enumerate(parts):
@@ -247,7 +259,7 @@ def caar_intervals(summary: pd.DataFrame, *, confidence: float = 0.95) -> pd.Dat
     out = summary.copy()
     se = (out["caar"] / out["t_csect"]).abs()
     dof = (out["n_events"] - 1).clip(lower=1)
-    q = stats.t.ppf(0.5 + confidence / 2, dof)
+    q = special.stdtrit(dof, 0.5 + confidence / 2)
     out["lower"] = out["caar"] - q * se
     out["upper"] = out["caar"] + q * se
     return out
