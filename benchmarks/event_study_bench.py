@@ -1,20 +1,23 @@
-"""Event-study engine speed: curated events, and a synthetic 10,000-event case vs a per-event loop.
+"""Event-study engine speed: curated events, and SYNTHETIC 1k-100k events against per-event loops.
 
-Run from the repo root:  python benchmarks/event_study_bench.py [--loop-events N] [--full-loop]
+Run from the repo root:  python benchmarks/event_study_bench.py [--sizes 1000 10000 100000]
+[--loop-events N] [--full-loop] [--repeats 3] [--skip-curated] [--repo DIR]
 
 - curated: the 96 curated events on the price snapshot (XNYS/XTKS calendars), engine and group
   statistics, best of 3.
 - synthetic (labelled SYNTHETIC: random returns, not market data): 500 tickers x 10 years of
   business days, market model, the four default windows, events before the open (a known time
-  of day). The engine is timed at 1,000, 2,000, 5,000 and 10,000 events (growth), and once more
-  at 10,000 events whose time of day is unknown: those also get ``day0_alt`` and ``car_alt``
-  from a second pass with the events moved after the close. The baseline is a straightforward per-event loop (pandas
-  slicing + statsmodels OLS + CARs and forecast-error SEs per window), measured in the same run on
-  ``--loop-events`` events (default 1,000) and extrapolated linearly to 10,000 (a loop's cost is
-  linear in events by construction); ``--full-loop`` times it on all 10,000 instead.
-The baseline's CARs and SEs are checked equal to the engine's (masking off) on the events it ran;
-the timed engine does more than the loop (confounding flags, masking, ranks, standardized
-residuals), so the ratio understates the speed-up.
+  of day). At each size: ``run_event_study`` (the engine with every extra: confounding flags,
+  masking of other events' days, standardized residuals, statuses and the result tables), then
+  ``group_statistics``; and, on the same events in the same run, **a plain per-event numpy
+  loop** (slice, ``lstsq``, AR, CAR per window; no masking, no tables). Once more at 10,000
+  events whose time of day is unknown: those also get ``day0_alt`` and ``car_alt`` from a second
+  pass. The older baseline, a per-event loop of pandas slicing + statsmodels OLS + CARs and
+  forecast-error SEs, is measured on ``--loop-events`` events (default 1,000) and extrapolated
+  linearly to 10,000 (``--full-loop`` times it on all 10,000); its CARs and SEs are checked
+  equal to the engine's (masking off).
+- ``--repo DIR`` imports ``dashboard`` from another checkout (e.g. a worktree of an older
+  commit, for the figures before a change).
 """
 from __future__ import annotations
 
@@ -27,14 +30,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-from dashboard import config  # noqa: E402
-from dashboard.metrics.caar import group_statistics  # noqa: E402
-from dashboard.metrics.event_study import run_event_study  # noqa: E402
+from benchmarks.timing import best_of, growth  # noqa: E402
 
 N_TICKERS, N_YEARS, DAYS_PER_YEAR = 500, 10, 252
-SIZES = (1_000, 2_000, 5_000, 10_000)
+SIZES = (1_000, 10_000, 100_000)
+ESTIMATION = (-250, -11)
+WINDOWS = ((-1, 1), (0, 1), (-5, 5), (0, 20))
 
 
 def synthetic_returns(seed: int = 0) -> pd.DataFrame:
@@ -58,7 +62,7 @@ def synthetic_events(returns: pd.DataFrame, n: int, seed: int = 1, event_time: s
     tickers = rng.integers(0, N_TICKERS, n)
     return pd.DataFrame(
         {
-            "event_id": [f"X{k:05d}" for k in range(n)],
+            "event_id": [f"X{k:06d}" for k in range(n)],
             "ticker": [f"T{t:03d}" for t in tickers],
             "event_date": returns.index[days],
             "event_time": event_time,
@@ -67,20 +71,39 @@ def synthetic_events(returns: pd.DataFrame, n: int, seed: int = 1, event_time: s
     )
 
 
-def loop_event_study(events: pd.DataFrame, returns: pd.DataFrame) -> pd.DataFrame:
-    """Baseline: one pandas slice and one statsmodels OLS per event (the straightforward way)."""
+def numpy_loop(events: pd.DataFrame, returns: pd.DataFrame) -> np.ndarray:
+    """Baseline: per event, slice the stock and benchmark, ``lstsq`` the market model, and sum the
+    ARs of each window (events x windows CARs)."""
+    matrix = returns.to_numpy(dtype=float)
+    column = {name: k for k, name in enumerate(returns.columns)}
+    benchmark = matrix[:, column["MKT"]]
+    day0 = returns.index.get_indexer(events["event_date"])
+    stocks = events["ticker"].map(column).to_numpy()
+    first, last = min(a for a, _ in WINDOWS), max(b for _, b in WINDOWS)
+    cars = np.empty((len(events), len(WINDOWS)))
+    for k in range(len(events)):
+        p0, c = day0[k], stocks[k]
+        x, y = benchmark[p0 + ESTIMATION[0]: p0 + ESTIMATION[1] + 1], matrix[p0 + ESTIMATION[0]: p0 + ESTIMATION[1] + 1, c]
+        (alpha, beta), *_ = np.linalg.lstsq(np.column_stack([np.ones_like(x), x]), y, rcond=None)
+        ar = matrix[p0 + first: p0 + last + 1, c] - alpha - beta * benchmark[p0 + first: p0 + last + 1]
+        for w, (a, b) in enumerate(WINDOWS):
+            cars[k, w] = ar[a - first: b - first + 1].sum()
+    return cars
+
+
+def statsmodels_loop(events: pd.DataFrame, returns: pd.DataFrame) -> pd.DataFrame:
+    """Older baseline: one pandas slice and one statsmodels OLS per event."""
     import statsmodels.api as sm
 
-    est_a, est_b = config.DEFAULT_ESTIMATION_WINDOW
     rows = []
     for event in events.itertuples(index=False):
         p0 = returns.index.get_loc(event.event_date)
-        est = returns.iloc[p0 + est_a: p0 + est_b + 1][[event.ticker, "MKT"]].dropna()
+        est = returns.iloc[p0 + ESTIMATION[0]: p0 + ESTIMATION[1] + 1][[event.ticker, "MKT"]].dropna()
         fit = sm.OLS(est[event.ticker], sm.add_constant(est["MKT"])).fit()
         alpha, beta = fit.params["const"], fit.params["MKT"]
         sigma2, n = fit.scale, len(est)
         x_mean, sxx = est["MKT"].mean(), ((est["MKT"] - est["MKT"].mean()) ** 2).sum()
-        for a, b in config.DEFAULT_EVENT_WINDOWS:
+        for a, b in WINDOWS:
             window = returns.iloc[p0 + a: p0 + b + 1]
             ar = window[event.ticker] - alpha - beta * window["MKT"]
             length = b - a + 1
@@ -89,17 +112,17 @@ def loop_event_study(events: pd.DataFrame, returns: pd.DataFrame) -> pd.DataFram
     return pd.DataFrame(rows, columns=["event_id", "window_start", "window_end", "car", "car_se"])
 
 
-def best_of(repeats: int, fn) -> tuple[float, object]:
-    best, out = math.inf, None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, out
+def study(events: pd.DataFrame, returns: pd.DataFrame, **options):
+    from dashboard.metrics.event_study import run_event_study
+
+    return run_event_study(events, returns, companies=None, benchmark="MKT", sessions="rows", windows=WINDOWS,
+                           estimation=ESTIMATION, **options)
 
 
 def curated() -> None:
     from dashboard.loaders.curated import close_prices, load_companies, load_events, load_prices
+    from dashboard.metrics.caar import group_statistics
+    from dashboard.metrics.event_study import run_event_study
     from dashboard.metrics.returns import returns_from_closes
 
     events, companies = load_events(), load_companies()
@@ -111,57 +134,64 @@ def curated() -> None:
           f"group statistics (event_type) {groups * 1000:.0f} ms")
 
 
-def synthetic(loop_events: int, full_loop: bool) -> None:
-    returns = synthetic_returns()
-    all_events = synthetic_events(returns, max(SIZES))
-    print(f"synthetic (SYNTHETIC data): {N_TICKERS} tickers x {len(returns)} days, market model, "
-          f"windows {list(config.DEFAULT_EVENT_WINDOWS)}")
-    times = {}
-    for size in SIZES:
-        events = all_events.iloc[:size]
-        engine, result = best_of(3, lambda events=events: run_event_study(
-            events, returns, companies=None, benchmark="MKT", sessions="rows"))
-        groups, _ = best_of(2, lambda result=result: group_statistics(result, group_by="event_type"))
-        times[size] = (engine, groups, result)
-        print(f"  engine {size:>6,} events: {engine:6.2f} s  (+ group statistics {groups:5.2f} s)  "
-              f"{engine / size * 1e6:6.1f} us/event")
-    unknown = all_events.assign(event_time="unknown")
-    engine_unknown, _ = best_of(3, lambda: run_event_study(unknown, returns, companies=None, benchmark="MKT", sessions="rows"))
-    print(f"  engine {len(unknown):>6,} events of unknown time of day (+ day0_alt/car_alt pass): {engine_unknown:6.2f} s")
-    growth = times[SIZES[-1]][0] / times[SIZES[0]][0]
-    print(f"  growth 1,000 -> 10,000 events: x{growth:.1f} time for x10 events "
-          f"({'roughly linear' if 5 <= growth <= 15 else 'not linear'})")
+def synthetic(sizes: list[int], repeats: int) -> dict[int, float]:
+    """Engine and numpy loop at each size; returns the engine's seconds per size."""
+    from dashboard.metrics.caar import group_statistics
 
-    n_loop = max(SIZES) if full_loop else loop_events
-    subset = all_events.iloc[:n_loop]
+    returns = synthetic_returns()
+    all_events = synthetic_events(returns, max(sizes))
+    print(f"synthetic (SYNTHETIC data): {N_TICKERS} tickers x {len(returns)} days, market model, windows {list(WINDOWS)}")
+    study(all_events.iloc[:100], returns)  # warm-up
+    times, previous = {}, None
+    for size in sizes:
+        events = all_events.iloc[:size]
+        runs = 1 if size >= 100_000 else repeats
+        engine, result = best_of(runs, lambda events=events: study(events, returns))
+        groups, _ = best_of(runs, lambda result=result: group_statistics(result, group_by="event_type"))
+        loop, _ = best_of(runs, lambda events=events: numpy_loop(events, returns))
+        times[size] = engine
+        print(f"  {size:>7,} events: engine {engine:6.2f} s ({engine / size * 1e6:5.1f} us/event; + group statistics "
+              f"{groups:5.2f} s); numpy loop {loop:6.2f} s: RATIO loop/engine {loop / engine:4.2f}x{growth(previous, size, engine)}")
+        previous = (size, engine)
+    if 10_000 in sizes:
+        unknown = all_events.iloc[:10_000].assign(event_time="unknown")
+        seconds, _ = best_of(repeats, lambda: study(unknown, returns))
+        print(f"   10,000 events of unknown time of day (+ day0_alt/car_alt pass): engine {seconds:6.2f} s")
+    return times
+
+
+def older_loop(loop_events: int, full_loop: bool, engine_10k: float) -> None:
+    returns = synthetic_returns()
+    n_loop = 10_000 if full_loop else loop_events
+    subset = synthetic_events(returns, n_loop)
     start = time.perf_counter()
-    baseline = loop_event_study(subset, returns)
-    loop_seconds = time.perf_counter() - start
-    # The loop does not mask other events' days out of the estimation samples; check equality
-    # against the engine with masking switched off (an empty mask range).
-    ours = run_event_study(subset, returns, companies=None, benchmark="MKT", sessions="rows", mask_days=(1, 0)).events
+    baseline = statsmodels_loop(subset, returns)
+    seconds = time.perf_counter() - start
+    ours = study(subset, returns, mask_days=(1, 0)).events  # the loop masks nothing: compare unmasked
     np.testing.assert_allclose(ours["car"].to_numpy(), baseline["car"].to_numpy(), rtol=1e-8, atol=1e-12)
     np.testing.assert_allclose(ours["car_se"].to_numpy(), baseline["car_se"].to_numpy(), rtol=1e-8)
-    per_event = loop_seconds / n_loop
-    loop_10k = per_event * max(SIZES)
-    how = "measured" if n_loop == max(SIZES) else f"measured on {n_loop:,} events, extrapolated linearly"
-    engine_10k = times[max(SIZES)][0]
-    print(f"  per-event loop (pandas + statsmodels OLS): {loop_seconds:.2f} s for {n_loop:,} events "
-          f"({per_event * 1e3:.2f} ms/event); 10,000 events: {loop_10k:.1f} s ({how})")
-    print(f"  same CARs and SEs as the engine (masking off) on those {n_loop:,} events (rtol 1e-8)")
-    print(f"  RATIO at 10,000 events: loop / engine = {loop_10k / engine_10k:.0f}x "
-          f"(engine + group statistics: {loop_10k / (engine_10k + times[max(SIZES)][1]):.0f}x); target >= 20x")
+    loop_10k = seconds / n_loop * 10_000
+    how = "measured" if full_loop else f"measured on {n_loop:,} events, extrapolated linearly"
+    print(f"  pandas + statsmodels loop: {seconds / n_loop * 1e3:.2f} ms/event, 10,000 events {loop_10k:.1f} s ({how}); "
+          f"same CARs and SEs as the engine (masking off); RATIO at 10,000 events {loop_10k / engine_10k:.0f}x")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--loop-events", type=int, default=1_000, help="events for the baseline loop (default 1000)")
-    parser.add_argument("--full-loop", action="store_true", help="time the baseline loop on all 10,000 events")
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--loop-events", type=int, default=1_000, help="events for the statsmodels loop (default 1000)")
+    parser.add_argument("--full-loop", action="store_true", help="time the statsmodels loop on all 10,000 events")
     parser.add_argument("--skip-curated", action="store_true", help="only the synthetic case")
+    parser.add_argument("--repo", type=Path, default=ROOT, help="the checkout whose dashboard package is timed")
     args = parser.parse_args(argv)
+    sys.path.insert(0, str(args.repo.resolve()))
+    print(f"dashboard from {args.repo}")
     if not args.skip_curated:
         curated()
-    synthetic(args.loop_events, args.full_loop)
+    times = synthetic(args.sizes, args.repeats)
+    if 10_000 in times:
+        older_loop(args.loop_events, args.full_loop, times[10_000])
     return 0
 
 

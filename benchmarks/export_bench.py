@@ -9,17 +9,14 @@ Two tables per size (SYNTHETIC: random returns and events, not market data):
 - ``dense``: 17 columns where every float is distinct (8 of them), the worst case: ``repr`` of
   a float, the one step both versions share, is then most of the cost.
 
-The baseline is the old loop, kept here only as the yardstick: one ``_cell`` call per cell over
-``itertuples``, one ``writerow`` per row. Both outputs are checked byte-identical before timing.
+The baseline is the old loop, kept only as the yardstick (``tests/test_export_vectorized.py``
+holds it as the test oracle): one ``_cell`` call per cell over ``itertuples``, one ``writerow``
+per row. Both outputs are checked byte-identical before timing.
 """
 from __future__ import annotations
 
 import argparse
-import csv
-import io
-import math
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -27,17 +24,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dashboard.exporting import _cell, export_csv  # noqa: E402
-
-
-def per_cell_export(frame: pd.DataFrame) -> bytes:
-    """The export as it was: every cell through ``_cell``, row by row (plain mode)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow([_cell(str(column)) for column in frame.columns])
-    for row in frame.itertuples(index=False, name=None):
-        writer.writerow([_cell(value) for value in row])
-    return buffer.getvalue().encode("utf-8")
+from benchmarks.timing import best_of, growth  # noqa: E402
+from dashboard.exporting import export_csv  # noqa: E402
+from tests.test_export_vectorized import cell_by_cell as per_cell_export  # noqa: E402
 
 
 def synthetic_table(rows: int, seed: int = 3) -> pd.DataFrame:
@@ -70,15 +59,6 @@ def events_table(rows: int) -> pd.DataFrame:
     return result.events[list(EVENTS_FILE_COLUMNS)]
 
 
-def best_of(repeats: int, fn) -> float:
-    best = math.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000, 10_000, 100_000])
@@ -90,11 +70,10 @@ def main(argv: list[str] | None = None) -> int:
         for rows in args.rows:
             table = build(rows)
             assert export_csv(table, with_metadata=False) == per_cell_export(table), "outputs differ"
-            new = best_of(args.repeats, lambda table=table: export_csv(table, with_metadata=False))
-            old = best_of(args.repeats, lambda table=table: per_cell_export(table))
-            growth = f"; x{new / previous[1]:.1f} time for x{rows / previous[0]:.0f} rows" if previous else ""
+            new, _ = best_of(args.repeats, lambda table=table: export_csv(table, with_metadata=False))
+            old, _ = best_of(args.repeats, lambda table=table: per_cell_export(table))
             print(f"  {kind:6} {len(table):>7,} rows x {len(table.columns)} columns: per-cell loop {old:7.3f} s, "
-                  f"export_csv {new:7.3f} s: RATIO {old / new:5.1f}x (same bytes){growth}")
+                  f"export_csv {new:7.3f} s: RATIO {old / new:5.1f}x (same bytes){growth(previous, rows, new, 'rows')}")
             previous = (rows, new)
     return 0
 

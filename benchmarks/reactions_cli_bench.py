@@ -1,7 +1,10 @@
 """``reactions`` end to end through the command line, against a per-event pandas loop, same run.
 
 Run from the repo root:  python benchmarks/reactions_cli_bench.py [--events 1000 10000 100000]
-[--loop-events 1000] [--full-loop] [--repeats 3] [--ar]
+[--loop-events 1000] [--full-loop] [--repeats 3] [--ar] [--repo DIR]
+
+``--repo DIR`` runs the command of another checkout (e.g. ``git worktree add /tmp/before <commit>``
+for the figures before a change), with the same inputs and the same baseline.
 
 SYNTHETIC data (random returns, not market data): 500 tickers x 10 years of business days and a
 market column ``MKT`` as a wide returns CSV, events of known time of day on random tickers and
@@ -39,15 +42,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.event_study_bench import synthetic_events, synthetic_returns  # noqa: E402
+from benchmarks.timing import growth  # noqa: E402
 
 WINDOWS = ("--window=-1,1", "--window=0,1", "--window=-5,5")
 WINDOW_BOUNDS = ((-1, 1), (0, 1), (-5, 5))
 
 
-def run_cli(arguments: list[str]) -> tuple[float, int]:
-    """(wall seconds, peak resident KiB) of one ``python -m dashboard`` run."""
+def run_cli(arguments: list[str], repo: Path = ROOT) -> tuple[float, int]:
+    """(wall seconds, peak resident KiB) of one ``python -m dashboard`` run in ``repo``."""
     start = time.perf_counter()
-    child = subprocess.Popen([sys.executable, "-m", "dashboard", *arguments], cwd=ROOT,
+    child = subprocess.Popen([sys.executable, "-m", "dashboard", *arguments], cwd=repo,
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - start
@@ -63,8 +67,8 @@ def reactions_arguments(returns: Path, events: Path, folder: Path, with_ar: bool
     return ["reactions", "--returns", str(returns), "--events", str(events), "--benchmark", "MKT", *WINDOWS, *outputs]
 
 
-def best_cli(arguments: list[str], repeats: int) -> tuple[float, int]:
-    runs = [run_cli(arguments) for _ in range(repeats)]
+def best_cli(arguments: list[str], repeats: int, repo: Path = ROOT) -> tuple[float, int]:
+    runs = [run_cli(arguments, repo) for _ in range(repeats)]
     return min(seconds for seconds, _ in runs), max(memory for _, memory in runs)
 
 
@@ -126,20 +130,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--full-loop", action="store_true")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--ar", action="store_true", help="also write AR.csv")
+    parser.add_argument("--repo", type=Path, default=ROOT, help="the checkout whose command is timed")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         returns_path, one_ticker, paths, one_path, events = write_inputs(folder, args.events)
-        startup, startup_memory = best_cli(reactions_arguments(one_ticker, one_path, folder, args.ar), args.repeats)
-        print(f"reactions CLI (SYNTHETIC: 500 tickers x 2,520 days, {len(WINDOWS)} windows, market model"
-              f"{', AR.csv too' if args.ar else ''}); best of {args.repeats}")
+        startup, startup_memory = best_cli(reactions_arguments(one_ticker, one_path, folder, args.ar), args.repeats, args.repo)
+        print(f"reactions CLI of {args.repo} (SYNTHETIC: 500 tickers x 2,520 days, {len(WINDOWS)} windows, market "
+              f"model{', AR.csv too' if args.ar else ''}); best of {args.repeats}")
         print(f"  start-up (one event, one-ticker returns file): {startup:.2f} s, peak {startup_memory / 1024:.0f} MiB")
         read, per_event = loop_seconds(returns_path, events.iloc[:args.loop_events], folder)
         print(f"  pandas loop: read {read:.2f} s + {per_event * 1e3:.2f} ms/event (measured on {args.loop_events:,} events)")
         previous = None
         for size in args.events:
             seconds, memory = best_cli(reactions_arguments(returns_path, paths[size], folder, args.ar),
-                                       1 if size >= 100_000 else args.repeats)
+                                       1 if size >= 100_000 else args.repeats, args.repo)
             net = seconds - startup
             if args.full_loop:
                 start = time.perf_counter()
@@ -147,9 +152,9 @@ def main(argv: list[str] | None = None) -> int:
                 loop, how = time.perf_counter() - start, "measured"
             else:
                 loop, how = read + per_event * size, "extrapolated"
-            growth = f"; x{net / previous[1]:.1f} net time for x{size / previous[0]:.0f} events" if previous else ""
             print(f"  {size:>7,} events: CLI {seconds:6.2f} s (net {net:6.2f} s), peak {memory / 1024:5.0f} MiB "
-                  f"= {memory / size:6.1f} KiB/event; loop {loop:7.1f} s ({how}); RATIO loop/net {loop / net:5.1f}x{growth}")
+                  f"= {memory / size:6.1f} KiB/event; loop {loop:7.1f} s ({how}); RATIO loop/net {loop / net:5.1f}x"
+                  f"{growth(previous, size, net)}")
             previous = (size, net)
     return 0
 

@@ -135,10 +135,10 @@ def car_variance(
 
 def first_last_valid(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Row position of the first and last finite value per column (-1 if none)."""
-    finite = np.isfinite(matrix)
-    any_finite = finite.any(axis=0)
-    first = np.where(any_finite, finite.argmax(axis=0), -1)
-    last = np.where(any_finite, matrix.shape[0] - 1 - finite[::-1].argmax(axis=0), -1)
+    finite = np.isfinite(np.ascontiguousarray(matrix.T))  # a column's sessions side by side
+    any_finite = finite.any(axis=1)
+    first = np.where(any_finite, finite.argmax(axis=1), -1)
+    last = np.where(any_finite, matrix.shape[0] - 1 - finite[:, ::-1].argmax(axis=1), -1)
     return first, last
 
 
@@ -232,8 +232,8 @@ class _Panel:
         shifted = (positions[has_day0][:, None] + np.arange(low, high + 1)[None, :]).ravel()
         owners = np.repeat(codes[has_day0], high - low + 1) if high >= low else np.zeros(0, np.int64)
         keep = (shifted >= 0) & (shifted < self.n_axis)
-        flat = owners[keep] * width + shifted[keep] + self.before
-        self.cover = np.bincount(flat, minlength=n_codes * width).astype(np.int32).reshape(n_codes, width)
+        self.cover = np.zeros((n_codes, width), dtype=np.int32)
+        np.add.at(self.cover.reshape(-1), owners[keep] * width + shifted[keep] + self.before, 1)
 
     def starts(self, base: np.ndarray, first_offset: int) -> np.ndarray:
         """Padded index of each event's first day (0, all padding, for an event without day 0)."""
@@ -314,7 +314,8 @@ def coverage_flags(
     matrix: np.ndarray, stock_columns: np.ndarray, benchmark_columns: np.ndarray, needs_benchmark: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(first covered position, last covered position, no_prices, no_benchmark) per event: the
-    days where both the stock and (when used) its benchmark have returns."""
+    days where both the stock and (when used) its benchmark have returns. ``matrix``: sessions x
+    columns."""
     first, last = first_last_valid(matrix) if matrix.shape[1] else (np.zeros(0, int), np.zeros(0, int))
 
     def ends(columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

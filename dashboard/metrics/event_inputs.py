@@ -71,8 +71,9 @@ def study_events(events: pd.DataFrame, confounders: pd.DataFrame | None) -> pd.D
 
 
 def sorted_returns(returns: pd.DataFrame) -> pd.DataFrame:
-    """A copy with a sorted nanosecond date index and text column names."""
-    out = returns.copy()
+    """A copy with a sorted nanosecond date index and text column names (shallow: pandas'
+    copy-on-write copies the data only if something writes to it, and nothing here does)."""
+    out = returns.copy(deep=False)
     out.index = pd.DatetimeIndex(pd.to_datetime(out.index)).as_unit("ns")
     out = out.sort_index()
     out.columns = [str(c) for c in out.columns]
@@ -96,27 +97,29 @@ def events_with_day0(
     return map_day0(study, companies=companies, sessions_by_calendar=by_calendar), by_calendar
 
 
+def _as_floats(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` as float64 columns (one conversion for a numeric frame; text parsed, bad -> NaN)."""
+    if all(pd.api.types.is_numeric_dtype(dtype) for dtype in frame.dtypes):
+        return frame.astype(float)
+    return frame.apply(pd.to_numeric, errors="coerce").astype(float)
+
+
 def return_columns(
     study: pd.DataFrame, returns: pd.DataFrame, companies: pd.DataFrame | None, model: str
 ) -> pd.DataFrame:
     """The return columns the study needs: stocks, market benchmarks, and peer portfolios
     (``peers:<ticker>``, one per company with peers)."""
-    columns: dict[str, pd.Series] = {}
     tickers = study["ticker"].unique()
-    for ticker in tickers:
-        if ticker in returns.columns:
-            columns[ticker] = pd.to_numeric(returns[ticker], errors="coerce")
+    names = [t for t in tickers if t in returns.columns]
     if model in ("market", "market_adjusted"):
-        for name in study["benchmark"].dropna().unique():
-            if name in returns.columns:
-                columns[name] = pd.to_numeric(returns[name], errors="coerce")
-    elif model == "peer" and companies is not None:
+        names += [name for name in study["benchmark"].dropna().unique() if name in returns.columns]
+    frame = _as_floats(returns[list(dict.fromkeys(names))]) if names else pd.DataFrame(index=returns.index)
+    if model == "peer" and companies is not None:
         peers = peers_from_companies(companies)
         wanted = {t: peers[t] for t in tickers if t in peers and peers[t]}
-        portfolio = peer_returns(returns.apply(pd.to_numeric, errors="coerce"), wanted)
-        for ticker in wanted:
-            columns[f"{PEERS_PREFIX}{ticker}"] = portfolio[ticker]
-    return pd.DataFrame(columns, index=returns.index) if columns else pd.DataFrame(index=returns.index)
+        portfolio = peer_returns(_as_floats(returns), wanted)
+        frame = pd.concat([frame, portfolio[list(wanted)].add_prefix(PEERS_PREFIX)], axis=1)
+    return frame
 
 
 def benchmark_column_names(study: pd.DataFrame, frame: pd.DataFrame, model: str) -> pd.Series:
