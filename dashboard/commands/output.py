@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -57,6 +56,8 @@ def write_outputs(contents: Mapping[Path, Iterable[bytes]]) -> None:
     """Write each path's chunks to a temporary sibling of its target (a symlink's target), then
     rename them all over their targets; on any failure no target changes and no temporary file
     stays."""
+    import tempfile  # not at the top: --help should not pay for it
+
     staged: list[tuple[Path, Path]] = []
     try:
         for path, chunks in contents.items():
