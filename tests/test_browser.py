@@ -11,6 +11,7 @@ Not skipped when Chromium is installed (CI installs it); skipped with a reason o
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -21,6 +22,7 @@ import pandas as pd
 import pytest
 
 from dashboard import config
+from dashboard.loaders.snapshot import dataset_entry, update_manifest
 from dashboard.exporting import read_export
 from tests.streamlit_server import CHROMIUM, CHROMIUM_ARGS, running_streamlit
 
@@ -48,6 +50,10 @@ def data_with_formula(tmp_path_factory) -> tuple[Path, str]:
     event_id = mine["event_id"].iloc[-1]
     events.loc[events["event_id"] == event_id, "headline"] = FORMULA_HEADLINE
     events.to_csv(target / config.EVENTS_FILE, index=False, lineterminator="\n")
+    # A changed file needs its manifest entry changed too, or the app refuses the damaged snapshot.
+    manifest = json.loads((target / config.MANIFEST_FILE).read_text(encoding="utf-8"))
+    entry = manifest["datasets"]["events"]
+    update_manifest(target, "events", dataset_entry(target / config.EVENTS_FILE, rows=len(events), as_of=entry["as_of"], source=entry["source"]))
     return target, event_id
 
 
@@ -166,6 +172,10 @@ def test_company_link_round_trip_export_and_screenshots(server, browser, data_wi
     page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Company").click()
     page.get_by_role("heading", name="Meta Platforms (META)").wait_for()
     settle(page)
+    assert query(page.url)["section"] == ["funding"]  # the company page opens on the funding gap
+    page.get_by_text("Market reactions", exact=True).click()
+    page.wait_for_url(lambda url: query(url).get("section") == ["reactions"] and "event" in query(url))
+    settle(page)
     before = page.url
     assert urlsplit(before).path.endswith("/company") and query(before)["company"] == ["META"]
 
@@ -181,6 +191,7 @@ def test_company_link_round_trip_export_and_screenshots(server, browser, data_wi
     assert shared != before
     params = query(shared)
     assert params["company"] == [TARGET] and params["event"] == [formula_event] and "v" in params
+    assert params["section"] == ["reactions"]
     screenshot(page, "company", charts=2)
 
     # The copied link in a fresh browser (no cookies, no session) reproduces the view.
@@ -272,7 +283,7 @@ def test_frontier_answers_in_the_browser(server, browser):
     bridge reads as a bound ("at least"), not n/a, in the running app."""
     events = pd.read_csv(config.DATA_DIR / config.EVENTS_FILE).set_index("event_id")
     context, page = new_page(browser, viewport={"width": 1400, "height": 3600})
-    page.goto(f"{server}/company?company=META&event=EV035")
+    page.goto(f"{server}/company?company=META&event=EV035&section=reactions")
     page.get_by_text("Shares day 0 (2025-07-31) with EV032").wait_for()
     settle(page)
     detail = page.locator('[data-testid="stMarkdownContainer"]', has_text="Shares day 0 (2025-07-31) with EV032").inner_text()
@@ -326,7 +337,7 @@ def contrast(foreground: str, background: str) -> float:
 def test_chart_titles_and_axes_contrast_in_both_themes(server, browser, scheme):
     context, page = new_page(browser, viewport={"width": 1400, "height": 3600}, color_scheme=scheme)
     page.goto(f"{server}/company?company=META")
-    wait_charts(page, 4)
+    wait_charts(page, 3)  # the funding section: capex and guidance, bridge, memo lines
     settle(page)
     texts = page.evaluate(CHART_TEXT_COLOURS)
     assert len(texts) > 20
