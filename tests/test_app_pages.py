@@ -408,3 +408,49 @@ def test_every_company_shows_the_same_charts_even_without_data():
         assert len(softbank.get("plotly_chart")) == len(meta.get("plotly_chart")) > 0
     empty = [c.value for c in open_page("company", company="9984.T", section="funding").caption if c.value.startswith("Chart: No")]
     assert len(empty) == 3  # capex and guidance, bridge, memo lines
+
+
+FILINGS_FIXTURE = config.REPO_ROOT / "tests" / "fixtures" / "filings" / "dataset"
+
+
+@pytest.fixture
+def data_with_filings(tmp_path, monkeypatch):
+    """The frozen snapshot plus the saved filings made from the (placeholder-valued) fixtures."""
+    import shutil
+
+    target = tmp_path / "data"
+    shutil.copytree(config.DATA_DIR, target)
+    for name in ("filings.csv", "filings.manifest.json"):
+        shutil.copyfile(FILINGS_FIXTURE / name, target / name)
+    monkeypatch.setattr(config, "DATA_DIR", target)
+    return target
+
+
+def test_company_filings_section_shows_the_fixture_filings(data, data_with_filings):
+    from dashboard.loaders.filings import load_filings
+    from dashboard.metrics.filings import filing_candidates
+
+    expected = filing_candidates(load_filings(data_with_filings), data["events"], companies=data["companies"])
+    at = open_page("company", company="META", section="filings")
+    shown = frame_by_columns(at, "accession", "status", "time_source")
+    meta = expected[expected["ticker"] == "META"]
+    assert sorted(shown["accession"]) == sorted(meta["accession"]) and len(meta) > 0
+    assert shown.set_index("accession")["status"].to_dict() == meta.set_index("accession")["status"].to_dict()
+    assert len(at.get("plotly_chart")) == 1  # the timeline
+    # Meta's 10-Q of 2025-07-30, 20:02 ET: after the close, so day 0 is the next session
+    ten_q = meta[(meta["form"] == "10-Q") & meta["accepted_et"].astype(str).str.startswith("2025-07-30")]
+    assert str(ten_q["day0"].iloc[0])[:10] == "2025-07-31"
+
+
+def test_events_page_lists_the_filing_review_queue(data, data_with_filings):
+    at = open_page("events")
+    queue = frame_by_columns(at, "event_id", "time_source", "source_url")
+    assert queue["event_id"].str.startswith("SEC-").all() and len(queue) > 0
+
+
+def test_without_filings_the_app_says_how_to_fetch_them():
+    at = open_page("company", company="META", section="filings")
+    assert any("python -m dashboard filings" in i.value for i in at.info)
+    assert len(at.get("plotly_chart")) == 1  # the timeline of curated events, saying no filings
+    softbank = open_page("company", company="9984.T", section="filings")
+    assert any("does not file with the SEC" in i.value for i in softbank.info)

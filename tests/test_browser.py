@@ -54,6 +54,9 @@ def data_with_formula(tmp_path_factory) -> tuple[Path, str]:
     manifest = json.loads((target / config.MANIFEST_FILE).read_text(encoding="utf-8"))
     entry = manifest["datasets"]["events"]
     update_manifest(target, "events", dataset_entry(target / config.EVENTS_FILE, rows=len(events), as_of=entry["as_of"], source=entry["source"]))
+    # The saved SEC filings made from the placeholder-valued fixtures (tests/fixtures/filings).
+    for name in ("filings.csv", "filings.manifest.json"):
+        shutil.copyfile(config.REPO_ROOT / "tests" / "fixtures" / "filings" / "dataset" / name, target / name)
     return target, event_id
 
 
@@ -349,4 +352,19 @@ def test_chart_titles_and_axes_contrast_in_both_themes(server, browser, scheme):
     assert all((_luminance(b) < 0.2) == (scheme == "dark") for b in backgrounds), backgrounds
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"company_{scheme}.png"), clip={"x": 0, "y": 0, "width": 1400, "height": 2050})
+    context.close()
+
+
+def test_company_filings_timeline_from_fixture_data(server, browser):
+    """The Company page's SEC filings section draws the timeline and lists the fixture filings,
+    each with its Eastern time and a link to EDGAR."""
+    context, page = new_page(browser, viewport={"width": 1400, "height": 2400})
+    page.goto(f"{server}/company?company=META&section=filings")
+    page.get_by_role("heading", name="SEC filings beside the curated events").wait_for()
+    settle(page)
+    wait_charts(page, 1)
+    chart = page.locator('[data-testid="stPlotlyChart"]').first
+    assert "SEC filings and curated events" in chart.inner_text()
+    assert page.get_by_text("Chart: META SEC filings in scope").count() == 1
+    assert page.locator('[data-testid="stDataFrame"]').count() >= 1
     context.close()

@@ -41,4 +41,6 @@ if ticker in coverage.index:
 view = sections.CompanyView(version, ticker, company, basis, model, windows, params)
 section = widgets.choice("section", "Section", list(sections.SECTIONS), "funding", format_func=sections.SECTIONS.get,
                          kind="radio")
-{"funding": sections.funding_section, "forward": sections.forward_section, "reactions": sections.reactions_section}[section](view)
+draw = {"funding": sections.funding_section, "forward": sections.forward_section, "reactions": sections.reactions_section,
+        "filings": sections.filings_section}
+draw[section](view)

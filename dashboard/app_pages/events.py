@@ -85,6 +85,28 @@ else:
         },
     )
 
+st.header("SEC filings: suggestions and a review queue")
+suggestions, queue = cached.cached_filing_review(version, cached.filings_key())
+_, filings_message = cached.cached_filing_candidates(version, cached.filings_key())
+if filings_message:
+    st.info("No SEC filings in this snapshot. " + filings_message)  # the loader's own text
+else:
+    moving = suggestions[suggestions["changes_event_day0"].fillna(False).astype(bool)]
+    st.caption(f"{len(suggestions)} curated event(s) have a matching filing; for {len(moving)} the filing's exact acceptance "
+               "time would move day 0. Suggestions only: the curated file changes when a person edits it.")
+    if not suggestions.empty:
+        table(suggestions.assign(document_url=http_urls(suggestions["document_url"])), "events_filing_suggestions", params,
+              export=suggestions, key_columns=("event_id", "changes_event_day0", "day0", "event_day0", "accepted_et"),
+              column_config={"document_url": st.column_config.LinkColumn("Document on EDGAR", display_text="open")})
+    st.subheader(f"Review queue: {len(queue)} filing(s) no curated event covers")
+    if not queue.empty:
+        table(queue.assign(source_url=http_urls(queue["source_url"])), "events_filing_queue", params, export=queue,
+              column_config={"source_url": st.column_config.LinkColumn("Document on EDGAR", display_text="open")})
+        if st.toggle("Study the queued filings for this session", key="study_filing_queue"):
+            queued = cached.session_event_study(version, queue, model=model, windows=windows)
+            st.caption("Their reactions, against the snapshot's prices, confounded by the curated events as an upload would be:")
+            table(queued.events, "events_filing_queue_study", {**params, "queue": "filings"}, key_columns=REACTION_KEY_COLUMNS)
+
 st.header("Your own events (this session only)")
 st.caption(
     "Upload a CSV with at least event_id, ticker, event_date (YYYY-MM-DD); optional event_time "

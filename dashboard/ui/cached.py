@@ -297,3 +297,42 @@ def cached_funding_memo_lines(version: str) -> pd.DataFrame:
     return memo_lines.funding_memo_lines(
         cached_events(version), cached_fundamentals(version), companies=cached_companies(version)
     )
+
+
+# --- SEC filings (optional: fetched with `python -m dashboard filings`) ------------------------------
+
+
+def filings_key() -> str:
+    """The saved filings' content hash (short), or ``none``: the cache key of everything filings."""
+    from dashboard.loaders import filings
+
+    entry = filings.filings_manifest()
+    return str(entry.get("sha256", ""))[:12] if entry else "none"
+
+
+@st.cache_data(show_spinner="Matching SEC filings to the events…", max_entries=4)
+def cached_filing_candidates(version: str, filings_key: str) -> tuple[pd.DataFrame | None, str]:
+    """``metrics.filings.filing_candidates`` of the saved filings against the curated events, or
+    (None, what to do) when no filings were fetched or the saved file is damaged."""
+    from dashboard.errors import DataUnavailable
+    from dashboard.loaders import filings as filings_loader
+    from dashboard.metrics import filings
+
+    try:
+        saved = filings_loader.load_filings()
+    except DataUnavailable as exc:
+        return None, str(exc)
+    return filings.filing_candidates(saved, cached_events(version), companies=cached_companies(version)), ""
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def cached_filing_review(version: str, filings_key: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(the curated events' day-0 suggestions from their matched filings, the filings no curated
+    event covers shaped as events): ``metrics.filings.event_filing_suggestions`` and
+    ``review_queue_events``. Both empty without fetched filings."""
+    from dashboard.metrics import filings
+
+    candidates, _ = cached_filing_candidates(version, filings_key)
+    if candidates is None:
+        return pd.DataFrame(columns=list(filings.SUGGESTION_COLUMNS)), pd.DataFrame()
+    return filings.event_filing_suggestions(candidates), filings.review_queue_events(candidates)

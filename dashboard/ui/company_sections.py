@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
+from dashboard.charts.filings import filings_timeline_figure
 from dashboard.charts.funding import funding_bridge_figure, memo_lines_figure
 from dashboard.charts.guidance import capex_guidance_figure
 from dashboard.charts.prices import price_vs_benchmark_figure
@@ -33,6 +34,7 @@ SECTIONS: dict[str, str] = {
     "funding": "Funding gap",
     "forward": "Forward view",
     "reactions": "Market reactions",
+    "filings": "SEC filings",
 }
 PERIOD_LABELS = {"quarter": "Fiscal quarter", "ttm": "Trailing 12 months", "fiscal_year": "Fiscal year"}
 PRICE_SCALES = {"linear": "Linear", "log": "Log"}
@@ -337,3 +339,38 @@ def reactions_section(view: CompanyView) -> None:
             for line in views.alternative_day0_lines(detail):
                 st.markdown(line)
         show_event_source(event)
+
+
+def filings_section(view: CompanyView) -> None:
+    """The company's SEC filings in scope (fetched with ``python -m dashboard filings``) beside its
+    curated events: matched, ambiguous and new ones told apart, each linked to EDGAR, with the
+    exact Eastern acceptance time, how it was obtained and the day 0 it gives. Offline, with no
+    filings fetched, it says how to fetch them and shows nothing invented."""
+    st.header("SEC filings beside the curated events")
+    events = cached.cached_events(view.version)
+    own_events = events[events["ticker"] == view.ticker]
+    if pd.isna(view.company.get("sec_cik")):
+        show_chart(filings_timeline_figure(pd.DataFrame(columns=["status"]), own_events, ticker=view.ticker), "company_filings",
+                   page="company", subject=view.ticker)
+        st.info(f"{view.company['name']} is listed on {escape_markdown(view.company['exchange'])} and does not file with the "
+                "SEC (no EDGAR CIK): there are no filings to show.")
+        return
+    candidates, message = cached.cached_filing_candidates(view.version, cached.filings_key())
+    if candidates is None:
+        show_chart(filings_timeline_figure(pd.DataFrame(columns=["status"]), own_events, ticker=view.ticker), "company_filings",
+                   page="company", subject=view.ticker)
+        st.info("No SEC filings in this snapshot. " + message)  # the loader's own text, with the command in code
+        return
+    own = candidates[candidates["ticker"] == view.ticker]
+    show_chart(filings_timeline_figure(own, own_events, ticker=view.ticker), "company_filings", page="company", subject=view.ticker)
+    st.caption("Times are EDGAR's acceptance times in US Eastern time; `time_source` says how each was obtained "
+               "(`header`: the filing's SGML header; `json_utc`/`json_et`: the filer's JSON convention, learned; "
+               "`json_assumed_utc`: assumed, not learned). The event type is a suggestion for review; curated events change "
+               "only when a person edits events.csv.")
+    moved = own[own["changes_event_day0"].fillna(False).astype(bool)]
+    if not moved.empty:
+        st.warning(f"{len(moved)} matched filing(s) would move a curated event's day 0: see the day-0 column against the "
+                   "event's.", icon=":material/schedule:")
+    table(own.assign(document_url=http_urls(own["document_url"])), "company_filings", {**view.params, "section": "filings"},
+          export=own, key_columns=("accepted_et", "form", "title", "status", "matched_event_id", "day0", "changes_event_day0"),
+          column_config={"document_url": st.column_config.LinkColumn("Document on EDGAR", display_text="open")})
