@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dashboard import config
 from dashboard.commands.output import output_help, write_outputs
@@ -15,8 +16,11 @@ HELP = "write a dataset (companies, instruments, events, fundamentals, guidance,
 DATASETS: tuple[str, ...] = ("companies", "instruments", "events", "fundamentals", "guidance", "prices")
 OUTPUTS: tuple[str, ...] = ("out",)
 
+if TYPE_CHECKING:  # imported where used, so that --help stays a bare start-up
+    import pandas as pd
 
-def manifest_frame(manifest: dict):  # -> pd.DataFrame (pandas is imported where it is used)
+
+def manifest_frame(manifest: dict) -> pd.DataFrame:
     """One row per dataset: name, file, as-of date, rows, content hash and source."""
     import pandas as pd
 

@@ -54,7 +54,7 @@ def _requested_tickers(args: argparse.Namespace, known: list[str], with_data: li
     from dashboard.loaders.returns_file import select_tickers
 
     if not args.ticker:
-        return [t for t in known if t in set(with_data)]
+        return [t for t in known if t in with_data]
     selection = select_tickers(args.ticker, known, upper=True)
     if selection.unknown:
         raise DataUnavailable(f"unknown ticker(s): {', '.join(selection.unknown)} (known: {', '.join(known)})")
@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     known = companies["ticker"].tolist()
     with_data = list(dict.fromkeys(fundamentals["ticker"]))
     requested = _requested_tickers(args, known, with_data)
-    skipped = [t for t in known if t not in set(with_data) and not args.ticker]
+    skipped = [t for t in known if t not in with_data and not args.ticker]
     chosen = fundamentals[fundamentals["ticker"].isin(requested)]
 
     if args.forward:

@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dashboard import config
 from dashboard.commands.common import as_of_text
@@ -48,7 +49,14 @@ NAME = "reactions"
 HELP = "event study: abnormal returns, CARs and their tests around each event, written to CSV"
 INPUTS: tuple[str, ...] = ("events", "returns")
 OUTPUTS: tuple[str, ...] = ("out", "summary", "daily", "ar")
-__all__ = ["NAME", "HELP", "INPUTS", "OUTPUTS", "add_arguments", "run"]
+__all__ = ["NAME", "HELP", "INPUTS", "OUTPUTS", "add_arguments", "check_arguments", "run"]
+
+if TYPE_CHECKING:  # imported where used, so that --help stays a bare start-up
+    from collections.abc import Iterable
+
+    import pandas as pd
+
+    from dashboard.metrics.event_study import EventStudyResult
 
 
 def _window(text: str) -> tuple[int, int]:
@@ -66,7 +74,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="wide CSV or Parquet: date + one column of decimal returns per ticker (any tickers, benchmark included)",
     )
     parser.add_argument("--return-type", choices=config.RETURN_TYPES, default=config.DEFAULT_RETURN_TYPE,
-                        help=f"simple (default) or log returns")
+                        help=f"{' or '.join(config.RETURN_TYPES)} returns (default: {config.DEFAULT_RETURN_TYPE})")
     parser.add_argument("--model", choices=config.MODELS, default=config.DEFAULT_MODEL,
                         help=f"expected-return model (default: {config.DEFAULT_MODEL})")
     parser.add_argument(
@@ -101,7 +109,7 @@ def check_arguments(args: argparse.Namespace) -> str | None:
     return None
 
 
-def _returns(args: argparse.Namespace):  # -> (pd.DataFrame, sessions)
+def _returns(args: argparse.Namespace) -> tuple[pd.DataFrame, str]:
     """The returns the study runs on: the user's file (its rows are the sessions), or the price
     snapshot's returns on each company's exchange calendar."""
     from dashboard.loaders.curated import close_prices, load_prices
@@ -117,7 +125,7 @@ def _returns(args: argparse.Namespace):  # -> (pd.DataFrame, sessions)
     return returns, sessions
 
 
-def _user_events(path: Path, extra_tickers: set[str]):  # -> pd.DataFrame | None
+def _user_events(path: Path, extra_tickers: set[str]) -> pd.DataFrame | None:
     """The good rows of a user's events file (bad rows reported on stderr), or None when no row
     is good. Tickers that are columns of the returns in use are accepted besides the companies."""
     from dashboard.loaders.curated import validate_events
@@ -129,13 +137,13 @@ def _user_events(path: Path, extra_tickers: set[str]):  # -> pd.DataFrame | None
     return None if good.empty else good
 
 
-def _tables(args: argparse.Namespace, result) -> dict[Path, object]:
+def _tables(args: argparse.Namespace, result: EventStudyResult) -> dict[Path, Iterable[bytes]]:
     """Each output file with its CSV pieces (produced as the file is written)."""
     from dashboard.exporting import export_csv, export_csv_chunks
     from dashboard.metrics.caar import group_statistics
     from dashboard.metrics.event_study import EVENTS_FILE_COLUMNS
 
-    tables: dict[Path, object] = {args.out: export_csv_chunks(result.events[list(EVENTS_FILE_COLUMNS)])}
+    tables: dict[Path, Iterable[bytes]] = {args.out: export_csv_chunks(result.events[list(EVENTS_FILE_COLUMNS)])}
     if args.summary or args.daily:
         summary, daily = group_statistics(result, group_by=args.group_by)
         if args.summary:

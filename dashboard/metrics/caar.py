@@ -58,21 +58,21 @@ class _SetSums:
         return float(event_tests.average_cross_correlation_from_sums(self.z_total[k], self.z_count[k], self.z_squares[k:k + 1])[0])
 
 
-def _set_sums(result: EventStudyResult, sets: np.ndarray, owners: list[tuple[np.ndarray, slice]]) -> _SetSums:
+def _set_sums(result: EventStudyResult, sets: np.ndarray, group_of: np.ndarray, per_group: int) -> _SetSums:
     """Rank deviations and standardized residuals of every event in some set, computed once per
     study in chunks of events and summed over each set (``sets``: sets x events, boolean) as
-    they go. ``owners``: (events of a group, its rows of ``sets``); a group's sets hold only its
-    own events, so each product runs over the group's events of the chunk, not all of them."""
+    they go. Group ``g`` (``group_of``: each event's group, -1 none) owns the sets
+    ``g * per_group`` to ``(g + 1) * per_group - 1`` and they hold only its events, so the events
+    are taken in group order and each product runs over one group's slice of a chunk."""
     n_sets, n_days = len(sets), result.estimation_residuals.shape[1]
     total_days = n_days + result.ar.shape[1]
     sums = _SetSums(np.zeros((n_sets, total_days)), np.zeros((n_sets, total_days)), np.zeros((n_sets, n_days)),
                     np.zeros((n_sets, n_days)), np.zeros(n_sets))
     estimated = result.parameters["estimated"].to_numpy(dtype=bool)
-    in_any = sets.any(axis=0)
-    for start in range(0, len(estimated), CHUNK_EVENTS):
-        rows = start + np.flatnonzero(in_any[start:start + CHUNK_EVENTS])
-        if not len(rows):
-            continue
+    order = np.flatnonzero(sets.any(axis=0))
+    order = order[np.argsort(group_of[order], kind="stable")]
+    for start in range(0, len(order), CHUNK_EVENTS):
+        rows = order[start:start + CHUNK_EVENTS]
         residuals = result.estimation_residuals[rows]
         combined = np.concatenate([residuals, np.where(estimated[rows, None], result.ar[rows], np.nan)], axis=1)
         deviations = event_tests.rank_deviations(combined)
@@ -80,16 +80,16 @@ def _set_sums(result: EventStudyResult, sets: np.ndarray, owners: list[tuple[np.
         deviations, finite = np.where(finite, deviations, 0.0), finite.astype(float)
         z, present = event_tests.standardized_residuals(residuals)
         present, squares = present.astype(float), (z**2).sum(axis=1)
-        for in_group, set_rows in owners:
-            local = np.flatnonzero(in_group[rows])
-            if not len(local):
-                continue
-            member = sets[set_rows][:, rows[local]].astype(float)  # float @ float: the BLAS product
-            sums.rank_total[set_rows] += member @ deviations[local]
-            sums.rank_count[set_rows] += member @ finite[local]
-            sums.z_total[set_rows] += member @ z[local]
-            sums.z_count[set_rows] += member @ present[local]
-            sums.z_squares[set_rows] += member @ squares[local]
+        groups = group_of[rows]
+        bounds = np.flatnonzero(np.diff(groups)) + 1
+        for low, high in zip([0, *bounds.tolist()], [*bounds.tolist(), len(rows)], strict=True):
+            part, set_rows = slice(low, high), slice(groups[low] * per_group, (groups[low] + 1) * per_group)
+            member = sets[set_rows, rows[low:high]].astype(float)  # float @ float: the BLAS product
+            sums.rank_total[set_rows] += member @ deviations[part]
+            sums.rank_count[set_rows] += member @ finite[part]
+            sums.z_total[set_rows] += member @ z[part]
+            sums.z_count[set_rows] += member @ present[part]
+            sums.z_squares[set_rows] += member @ squares[part]
     return sums
 
 
@@ -234,8 +234,10 @@ def group_statistics(
     per_part = len(result.windows) + 1
     per_group = per_part * len(SAMPLES)
     sets = np.vstack([members for _, _, members in parts]) if parts else np.zeros((0, len(result.parameters)), bool)
-    owners = [(in_group, slice(g * per_group, (g + 1) * per_group)) for g, (_, in_group) in enumerate(groups)]
-    sums = _set_sums(result, sets, owners)  # ranks and standardized residuals: once per study, for every set
+    group_of = np.full(len(result.parameters), -1)
+    for g, (_, in_group) in enumerate(groups):
+        group_of[in_group] = g
+    sums = _set_sums(result, sets, group_of, per_group)  # ranks and standardized residuals: once per study
     summary_rows: list[dict] = []
     daily_parts: list[pd.DataFrame] = []
     for number, (group, sample, _) in enumerate(parts):

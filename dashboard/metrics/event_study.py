@@ -58,7 +58,6 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -79,9 +78,9 @@ from dashboard.metrics.event_inputs import (
     study_events,
 )
 
-Model = Literal["market", "market_adjusted", "constant_mean", "peer"]
-ReturnType = Literal["simple", "log"]
-MODELS: tuple[str, ...] = ("market", "market_adjusted", "constant_mean", "peer")
+Model = config.Model
+ReturnType = config.ReturnType
+MODELS: tuple[str, ...] = config.MODELS
 DEFAULT_ESTIMATION_WINDOW = config.DEFAULT_ESTIMATION_WINDOW
 DEFAULT_EVENT_WINDOWS = config.DEFAULT_EVENT_WINDOWS
 DEFAULT_MIN_ESTIMATION_DAYS = config.DEFAULT_MIN_ESTIMATION_DAYS

@@ -9,13 +9,14 @@ is NaN on the dates the ticker did not trade.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-ReturnKind = Literal["simple", "log"]
-RETURN_KINDS: tuple[str, ...] = ("simple", "log")
+from dashboard import config
+
+ReturnKind = config.ReturnType
+RETURN_KINDS: tuple[str, ...] = config.RETURN_TYPES
 
 
 def returns_from_closes(closes: pd.DataFrame, *, kind: ReturnKind = "simple") -> pd.DataFrame:
