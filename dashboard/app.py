@@ -74,7 +74,7 @@ try:
 
     with st.sidebar:
         st.caption(f"Data version `{version}`. As-of dates:")
-        for name, as_of in sorted(cached.as_of_dates(version).items()):
+        for name, as_of in sorted(cached.read_as_of_dates(version).items()):
             st.badge(f"{name} · {as_of}", icon=":material/calendar_month:", color="gray")
 
     page.run()

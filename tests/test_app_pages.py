@@ -80,7 +80,7 @@ def test_every_page_renders_with_title_tables_and_exports(page):
     at = open_page(page)
     assert at.title, "page has a title"
     assert len(at.dataframe) >= 1
-    # every table shown has its export button (ui.export.table)
+    # every table shown has its export button (ui.tables.table)
     assert len(at.get("download_button")) == len(at.dataframe)
     assert at.query_params["v"] == [curated.load_manifest()["data_version"]] or at.query_params["v"] == curated.load_manifest()["data_version"]
 

@@ -132,7 +132,7 @@ def test_no_html_rendering_anywhere_in_the_ui():
 
 
 def test_every_table_on_the_pages_goes_through_the_export_helper():
-    """Pages never call st.dataframe/st.table directly: ui.export.table adds the sanitized export."""
+    """Pages never call st.dataframe/st.table directly: ui.tables.table adds the sanitized export."""
     pages = Path(config.REPO_ROOT / "dashboard" / "app_pages").glob("*.py")
     direct = [p.name for p in pages if "st.dataframe(" in p.read_text(encoding="utf-8") or "st.table(" in p.read_text(encoding="utf-8")]
     assert direct == []

@@ -23,7 +23,7 @@ params = {"page": "company", "company": ticker, "capex": basis, "model": model,
 
 st.title(f"{company['name']} ({ticker})")
 coverage = cached.cached_price_coverage(version)
-prices_as_of = cached.as_of_dates(version).get("prices", "")
+prices_as_of = cached.read_as_of_dates(version).get("prices", "")
 if ticker in coverage.index:
     last = coverage.at[ticker, "last_date"].date().isoformat()
     st.caption(

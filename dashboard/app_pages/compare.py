@@ -7,7 +7,7 @@ from dashboard.charts.funding import compare_figure
 from dashboard.ui import cached, views, widgets
 from dashboard.ui.columns import FUNDING_KEY_COLUMNS
 from dashboard.ui.charts import show_chart
-from dashboard.ui.export import table
+from dashboard.ui.tables import table
 
 version = cached.data_version()
 basis = widgets.shared().get("capex_basis", "reported")

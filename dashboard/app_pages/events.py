@@ -11,7 +11,7 @@ from dashboard.charts.reactions import caar_by_type_figure, car_vs_size_figure
 from dashboard.ui import cached, uploads, views, widgets
 from dashboard.ui.columns import REACTION_KEY_COLUMNS
 from dashboard.ui.charts import show_chart
-from dashboard.ui.export import table
+from dashboard.ui.tables import table
 from dashboard.ui.text import escape_markdown, http_urls
 
 version = cached.data_version()

@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboard import config
 from dashboard.ui import cached, refreshing, views
-from dashboard.ui.export import table
+from dashboard.ui.tables import table
 
 version = cached.data_version()
 params = {"page": "methodology", "v": version}
@@ -61,7 +61,7 @@ for title, text in views.methodology_docs():
         st.code(text, language=None, wrap_lines=True)
 
 st.header("The data")
-manifest = cached.manifest()
+manifest = cached.read_manifest()
 rows = [
     {"dataset": name, "file": entry.get("file"), "as_of": entry.get("as_of"), "rows": entry.get("rows"),
      "sha256": str(entry.get("sha256", ""))[:12], "source": entry.get("source")}

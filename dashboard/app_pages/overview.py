@@ -7,7 +7,7 @@ import streamlit as st
 from dashboard.charts.funding import capex_vs_internal_funding_figure
 from dashboard.ui import cached, views, widgets
 from dashboard.ui.charts import show_chart
-from dashboard.ui.export import table
+from dashboard.ui.tables import table
 from dashboard.ui.text import http_urls
 
 version = cached.data_version()

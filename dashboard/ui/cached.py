@@ -24,21 +24,21 @@ _METRIC_ENTRIES = 256
 # --- data version and manifest ------------------------------------------------------------------
 
 
-def manifest() -> dict:
-    """The current manifest, read from disk on every call (a few hundred bytes), so a refresh in
-    another session is noticed at the next rerun."""
+def read_manifest() -> dict:
+    """The current manifest, read from disk on every call (a few hundred bytes; not cached), so a
+    refresh in another session is noticed at the next rerun."""
     return curated.load_manifest()
 
 
 def data_version() -> str:
     """The short content hash of all datasets, the cache key of everything below."""
-    return str(manifest().get("data_version", "unknown"))
+    return str(read_manifest().get("data_version", "unknown"))
 
 
-def as_of_dates(version: str) -> dict[str, str]:
-    """Dataset name -> as-of date (ISO) from the manifest."""
+def read_as_of_dates(version: str) -> dict[str, str]:
+    """Dataset name -> as-of date (ISO) from the manifest (read, not cached)."""
     del version  # the manifest is re-read; the argument documents the dependency
-    return {name: str(entry.get("as_of", "")) for name, entry in manifest().get("datasets", {}).items()}
+    return {name: str(entry.get("as_of", "")) for name, entry in read_manifest().get("datasets", {}).items()}
 
 
 # --- loaders: read once per data version ----------------------------------------------------------
@@ -83,7 +83,7 @@ def cached_fundamentals_flags(version: str) -> pd.DataFrame:
 def data_as_of(version: str) -> pd.Timestamp:
     """The data's as-of date: the latest as-of date of the dated datasets (events, fundamentals,
     guidance, prices). "Current" means current at this date, never the clock's."""
-    dates = as_of_dates(version)
+    dates = read_as_of_dates(version)
     dated = [dates[name] for name in ("events", "fundamentals", "guidance", "prices") if dates.get(name)]
     return pd.Timestamp(max(dated)) if dated else pd.NaT
 

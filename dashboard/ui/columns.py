@@ -1,5 +1,5 @@
 """How a table's columns read on screen: labels in words, money in USD bn, ratios as percentages,
-key columns first. Exports keep the machine-readable names and units (see ``ui.export.table``)."""
+key columns first. Exports keep the machine-readable names and units (see ``ui.tables.table``)."""
 from __future__ import annotations
 
 from collections.abc import Sequence

@@ -21,7 +21,7 @@ def download_button(frame: pd.DataFrame, name: str, params: Mapping[str, object]
     from dashboard.ui import cached
 
     version = cached.data_version()
-    as_of = cached.as_of_dates(version)
+    as_of = cached.read_as_of_dates(version)
 
     def build() -> bytes:  # built when the button is clicked, not on every rerun
         return export_csv(frame, params=params, as_of=as_of, name=name, data_version=version)
