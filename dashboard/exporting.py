@@ -101,31 +101,39 @@ def _is_missing_marker(value: object) -> bool:
     return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value)
 
 
+def _text_of(value: object) -> str | None:
+    """The cell text of a missing marker, a text or a list of texts; None for anything else."""
+    if _is_missing_marker(value):
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
+        return LIST_SEPARATOR.join(value)
+    return None
+
+
 def _text_cells(values: np.ndarray) -> list[str] | None:
-    """An object column whose cells are all text, lists/tuples or missing markers, as neutralized
-    text; None when it holds anything else (numbers, dates, ...)."""
+    """An object column whose cells are all text, lists/tuples of text or missing markers, as
+    neutralized text, computed once per distinct cell; None when it holds anything else
+    (numbers, dates, lists of numbers: the cell-by-cell path writes those)."""
     missing = pd.isna(values)
     if not all(_is_missing_marker(v) for v in values[missing]):
         return None  # e.g. numpy's NaT: the cell-by-cell path writes it as _cell says
-    present = values[~missing]
-    kind = pd.api.types.infer_dtype(present, skipna=False) if len(present) else "empty"
-    cells = np.full(len(values), "", dtype=object)
-    if kind == "string":
-        cells[~missing] = present
-    elif kind == "empty":
-        return cells.tolist()
-    else:
-        joined = [LIST_SEPARATOR.join(map(str, v)) if isinstance(v, (list, tuple)) else None for v in present]
-        if None in joined:
-            return None
-        cells[~missing] = joined
-    return _neutralized(list(map(str, cells.tolist())))
+    try:
+        codes, distinct = pd.factorize(values, use_na_sentinel=False)
+    except TypeError:  # lists cannot be hashed: each cell is its own
+        codes, distinct = np.arange(len(values)), values
+    texts = [_text_of(value) for value in distinct]
+    if None in texts:
+        return None
+    return np.asarray(_neutralized(texts), dtype=object)[codes].tolist()
 
 
-def _via_distinct(values: np.ndarray, texts_of: Callable[[np.ndarray], np.ndarray]) -> list[str]:
-    """``texts_of(values)`` computed once per distinct value (compared bit for bit)."""
-    distinct, inverse = np.unique(values.view(np.int64), return_inverse=True)
-    return np.asarray(texts_of(distinct.view(values.dtype)), dtype=object)[inverse].tolist()
+def _via_distinct(values: np.ndarray | pd.Series, texts_of: Callable[[np.ndarray], object]) -> list[str]:
+    """``texts_of(values)`` computed once per distinct value (a hash pass; missing values are
+    one more distinct value), then spread back to every row."""
+    codes, distinct = pd.factorize(values, use_na_sentinel=False)
+    return np.asarray(texts_of(np.asarray(distinct)), dtype=object)[codes].tolist()
 
 
 def _date_texts(values: np.ndarray) -> np.ndarray:
@@ -141,7 +149,7 @@ def _date_texts(values: np.ndarray) -> np.ndarray:
 
 def _date_cells(column: pd.Series) -> list[str]:
     """A tz-naive datetime column: ``YYYY-MM-DD`` at midnight, ISO 8601 with the time otherwise."""
-    return _via_distinct(column.to_numpy(dtype="datetime64[ns]"), _date_texts)
+    return _via_distinct(column.to_numpy(dtype="datetime64[ns]"), lambda d: _date_texts(d.astype("datetime64[ns]")))
 
 
 def _float_cells(values: np.ndarray) -> list[str]:
@@ -162,9 +170,13 @@ def _float_cells(values: np.ndarray) -> list[str]:
     return texts[np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(values))))].tolist()
 
 
+def _string_texts(distinct: np.ndarray) -> list[str]:
+    return _csv_quoted(_neutralized(["" if _is_missing_marker(text) else str(text) for text in distinct.tolist()]))
+
+
 def _string_cells(column: pd.Series) -> list[str]:
-    """A pandas string column (missing as empty), neutralized."""
-    return _neutralized(column.to_numpy(dtype=object, na_value="").tolist())
+    """A pandas string column (missing as empty), neutralized and quoted once per distinct text."""
+    return _via_distinct(column, _string_texts)
 
 
 def _column_cells(column: pd.Series) -> list[str]:
@@ -176,13 +188,13 @@ def _column_cells(column: pd.Series) -> list[str]:
         if dtype.kind == "b":
             return np.where(column.to_numpy(), "true", "false").tolist()
         if dtype.kind in "iu":
-            return _via_distinct(column.to_numpy(dtype=np.int64), lambda v: np.array(list(map(str, v.tolist()))))
+            return _via_distinct(column.to_numpy(), lambda distinct: list(map(str, distinct.tolist())))
         if dtype.kind == "f":
             return _float_cells(column.to_numpy())
         if dtype.kind == "M":
             return _date_cells(column)
     if isinstance(dtype, pd.StringDtype):
-        return _csv_quoted(_string_cells(column))
+        return _string_cells(column)
     if dtype == object or isinstance(dtype, pd.CategoricalDtype):
         cells = _text_cells(column.to_numpy(dtype=object))
         if cells is not None:
