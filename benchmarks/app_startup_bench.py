@@ -11,10 +11,14 @@ temporary folder, and measures, with the same clock and browser:
   the script run finished (the app root's script state back to "notRunning") in a new browser
   page opened as soon as ``/_stcore/health`` answers. For the dashboard this is the home page (overview), so it includes
   loading and caching the data and the funding metrics.
-- **switch**: on the dashboard's company page, choosing another company in the sidebar until the
+- **Company page load**: on the warm server, loading the Company page (Meta, its default
+  section) until every chart is drawn, against reloading the bare app until its chart is drawn.
+- **switch**: timed until the run has finished and every chart on the page is drawn. On the
+  dashboard's company page, choosing another company in the sidebar until the
   new company's heading is shown and the run has finished (first switch to a company: cold for its
   rows, the cached study; then a switch back: everything cached); on the bare app, choosing another
-  option of a selectbox until its new heading is shown.
+  option of a selectbox until its new heading is shown. The bare app is the issue's: one page with
+a selectbox, a title and one Plotly line of 1,187 points.
 
 Reports the median over rounds of each time and the ratio dashboard / bare app measured in the
 same round. No assertion: numbers only (CONVENTIONS: performance lives here, not in tests).
@@ -37,9 +41,14 @@ from tests.streamlit_server import CHROMIUM, CHROMIUM_ARGS, running_streamlit
 
 BARE_APP = '''
 import streamlit as st
+import numpy as np
+import plotly.graph_objects as go
+
 choice = st.selectbox("Company", ["Alpha", "Beta", "Gamma"], key="company")
 st.title(f"Bare {choice}")
-st.write("A bare one-page app: one widget, one heading.")
+seed = {"Alpha": 1, "Beta": 2, "Gamma": 3}[choice]
+y = 100 * np.cumprod(1 + np.random.default_rng(seed).normal(0, 0.01, 1187))
+st.plotly_chart(go.Figure(go.Scatter(y=y, mode="lines")), key="line")
 '''
 
 
@@ -52,8 +61,16 @@ RUN_FINISHED = """() => {
 }"""
 
 
+# Every chart on the page drawn (Plotly draws after the run ends).
+CHARTS_DRAWN = """() => {
+    const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
+    return charts.length > 0 && charts.every((chart) => chart.querySelector('.js-plotly-plot .main-svg') !== null);
+}"""
+
+
 def settle(page) -> None:
     page.wait_for_function(RUN_FINISHED, polling=50, timeout=120_000)
+    page.wait_for_function(CHARTS_DRAWN, polling=50, timeout=120_000)
 
 
 def ready(page, heading: str) -> None:
@@ -84,11 +101,17 @@ def one_round(browser) -> dict[str, float]:
                 ready(page, heading)
                 times[f"{name}_first_page"] = time.perf_counter() - began
                 if name == "bare":
+                    began = time.perf_counter()
+                    page.goto(url + "/")
+                    ready(page, heading)
+                    times["bare_company_first_chart"] = time.perf_counter() - began
                     times["bare_switch"] = switch(page, "Beta", "Bare Beta")
                     times["bare_switch_back"] = switch(page, "Alpha", "Bare Alpha")
                 else:
+                    began = time.perf_counter()
                     page.goto(url + "/company")
                     ready(page, "Meta Platforms (META)")
+                    times["dashboard_company_first_chart"] = time.perf_counter() - began
                     times["dashboard_switch"] = switch(page, "Microsoft (MSFT)", "Microsoft (MSFT)")
                     times["dashboard_switch_back"] = switch(page, "Meta Platforms (META)", "Meta Platforms (META)")
                 context.close()
@@ -121,6 +144,7 @@ def main() -> int:
     print("|---|---|---|---|")
     print(f"| server start to /_stcore/health | {median('dashboard_health'):.2f} s | {median('bare_health'):.2f} s | {ratio('dashboard_health', 'bare_health'):.2f}x |")
     print(f"| server start to first page ready | {median('dashboard_first_page'):.2f} s | {median('bare_first_page'):.2f} s | {ratio('dashboard_first_page', 'bare_first_page'):.2f}x |")
+    print(f"| Company page load to every chart drawn (warm server) | {median('dashboard_company_first_chart'):.2f} s | {median('bare_company_first_chart'):.2f} s | {ratio('dashboard_company_first_chart', 'bare_company_first_chart'):.2f}x |")
     print(f"| switch company (first time) | {median('dashboard_switch'):.2f} s | {median('bare_switch'):.2f} s | {ratio('dashboard_switch', 'bare_switch'):.2f}x |")
     print(f"| switch back (cached) | {median('dashboard_switch_back'):.2f} s | {median('bare_switch_back'):.2f} s | {ratio('dashboard_switch_back', 'bare_switch_back'):.2f}x |")
     return 0

@@ -19,7 +19,7 @@ from dashboard.config import USD_MILLIONS_PER_BILLION
 from dashboard.ui import cached, views, widgets
 from dashboard.ui.charts import show_chart
 from dashboard.ui.columns import FUNDING_KEY_COLUMNS, REACTION_KEY_COLUMNS
-from dashboard.ui.export import table
+from dashboard.ui.tables import lazy_table, table
 from dashboard.ui.text import (
     escape_markdown,
     http_urls,
@@ -76,8 +76,9 @@ def funding_section(view: CompanyView) -> None:
         show_chart(capex_guidance_figure(ttm, fiscal_years, guidance, ticker=ticker), "company_guidance", page="company", subject=ticker)
         st.caption("Each guidance vintage is a bar from its stated low to high, placed on the date it was stated and coloured "
                    "by the year it guides; the line is trailing-12-month capex, squares the fiscal-year totals.")
-        table(
-            guidance.assign(source_url=http_urls(guidance["source_url"])),
+        lazy_table(
+            f"The {len(guidance)} guidance statements",
+            lambda: guidance.assign(source_url=http_urls(guidance["source_url"])),
             "company_guidance",
             params,
             export=guidance,
@@ -146,15 +147,18 @@ def funding_section(view: CompanyView) -> None:
                   help=views.figure_help(f"{basis} basis", notes, ("capex", "finance_lease_principal")))
         c4.metric("Free cash flow" + views.flag_mark(notes, ("operating_cash_flow", "capex")), usd_bn(row["free_cash_flow"]),
                   help=views.figure_help("operating cash flow − capex", notes, ("operating_cash_flow", "capex")))
-        with st.popover("Sources and quality flags of these figures", icon=":material/source:"):
-            st.caption("Source of the figures (fundamentals.csv):")
-            show_text(row["source"])
-            if notes.empty:
-                st.caption("No quality flag on the cells behind this period.")
-            else:
-                table(notes, f"company_flags_{period}", {**params, "bridge_period": period, "bridge": label})
+        with st.popover("Sources and quality flags of these figures", icon=":material/source:", key="open_company_sources",
+                        on_change="rerun") as sources:
+            if sources.open:  # built when opened
+                st.caption("Source of the figures (fundamentals.csv):")
+                show_text(row["source"])
+                if notes.empty:
+                    st.caption("No quality flag on the cells behind this period.")
+                else:
+                    table(notes, f"company_flags_{period}", {**params, "bridge_period": period, "bridge": label})
         st.caption(f"Buybacks basis: {escape_markdown(row.get('buybacks_basis', ''))}. {escape_markdown(row.get('period_note', ''))}")
-        table(rows, f"company_funding_{period}", {**params, "bridge_period": period}, key_columns=FUNDING_KEY_COLUMNS)
+        lazy_table(f"Every {PERIOD_LABELS[period].lower()} of {ticker}: the figures", lambda: rows, f"company_funding_{period}",
+                   {**params, "bridge_period": period}, key_columns=FUNDING_KEY_COLUMNS)
 
     # Funding events in no memo total stay visible: after the last reported quarter, of a company
     # without fundamentals, in a partly covered quarter, without an amount, or never counted.
@@ -167,8 +171,9 @@ def funding_section(view: CompanyView) -> None:
         shown = uncounted.assign(funding_usd_bn=uncounted["funding_usd_m"] / USD_MILLIONS_PER_BILLION)[
             ["event_id", "event_date", "day0_date", "deal_id", "stage", "funding_kind", "funding_usd_bn", "period", "memo_status", "reason"]
         ].sort_values(["event_date", "event_id"])
-        table(
-            shown,
+        lazy_table(
+            f"The {len(shown)} funding event(s) in no memo total, and why",
+            lambda: shown,
             "company_funding_uncounted",
             params,
             export=uncounted,

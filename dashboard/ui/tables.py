@@ -2,7 +2,8 @@
 :func:`dashboard.exporting.export_csv` (formulas neutralized, numbers numeric, metadata rows)."""
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -62,3 +63,14 @@ def table(
     config.update(column_config or {})
     st.dataframe(shown, hide_index=True, column_config=config, height=height, width="stretch", placeholder="n/a")
     download_button(frame if export is None else export, name, params)
+
+
+def lazy_table(label: str, frame_builder: Callable[[], pd.DataFrame], name: str, params: Mapping[str, object], **options: Any) -> None:
+    """A table (with its export) inside a collapsed expander that builds it only when opened: the
+    figures stay one click away without costing every rerun (a company switch redraws less).
+    ``frame_builder`` returns the frame; ``options`` go to :func:`table`."""
+    import streamlit as st
+
+    with st.expander(label, key=f"open_{name}", on_change="rerun", icon=":material/table:") as section:
+        if section.open:
+            table(frame_builder(), name, params, **options)
