@@ -1,6 +1,6 @@
 """The package's layers import in one direction only (see CONVENTIONS.md).
 
-app.py -> app_pages -> ui -> {charts, metrics, loaders} -> {schemas, config, errors}; the command
+app.py -> app_pages -> ui -> {charts, metrics, loaders} -> {schemas, config, errors, fiscal_calendar}; the command
 line sits beside the UI and uses loaders and metrics. Third-party libraries stay in their layer:
 streamlit in the UI, plotly in charts, network clients in loaders.
 """
@@ -12,13 +12,14 @@ from pathlib import Path
 from dashboard import config
 
 PACKAGE = config.REPO_ROOT / "dashboard"
-BASE = {"config", "errors", "schemas"}
+BASE = {"config", "errors", "schemas", "fiscal_calendar"}
 
 # For each layer: the package layers it may import.
 ALLOWED: dict[str, set[str]] = {
     "config": set(),
     "errors": set(),
     "schemas": {"config"},
+    "fiscal_calendar": {"config"},
     "loaders": BASE | {"loaders"},
     "metrics": BASE | {"metrics"},
     "charts": BASE | {"charts"},
