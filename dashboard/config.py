@@ -271,3 +271,8 @@ MAX_UPLOAD_EVENTS = 20_000
 UPLOAD_IN_PROCESS_EVENTS = 2_000
 UPLOAD_CONCURRENT_STUDIES = 1
 UPLOAD_TIME_BUDGET_SECONDS = 60
+# The per-event table of an upload's study may list at most this many confounding events
+# (confounded_by entries, what the page sends to the browser); a study that may list more than
+# UPLOAD_IN_PROCESS_LINKS runs in the worker process whatever its number of events.
+UPLOAD_MAX_CONFOUNDER_LINKS = 3_000_000
+UPLOAD_IN_PROCESS_LINKS = 100_000

@@ -119,10 +119,41 @@ def test_one_large_study_at_a_time(inputs):
     assert small.error is None  # small files do not need the slot
 
 
+def test_a_table_with_too_many_confounding_events_is_refused(inputs):
+    # Ten events of one company on two days: each confounds the others in every window.
+    events = uploads.check_uploaded_events(
+        "dense.csv",
+        b"event_id,ticker,event_date\n" + b"".join(f"D{i},META,2025-03-{3 + i % 2:02d}\n".encode() for i in range(10)),
+    ).events
+    exact = uploads.study_uploaded_events(events, *inputs, model="market", windows=((-1, 1), (0, 20)))
+    links = int(exact.events["confounded_by"].map(len).sum())
+    assert links >= 10 * 9  # in [-1, +1] each event is confounded by the nine others
+    assert uploads.estimated_links(events, ((-1, 1), (0, 20))) == 10 * 9 * 2 >= links  # an upper estimate
+    for in_process_limit in (100, 0):  # in the server process, and in the worker
+        refused = uploads.study_uploaded_events(
+            events, *inputs, model="market", windows=((-1, 1), (0, 20)), in_process_limit=in_process_limit, max_links=links - 1
+        )
+        assert refused.events.empty
+        assert refused.error.startswith(f"its table would list {links:,} confounding events (at most 3,000,000 in the app)")
+
+
+def test_a_dense_file_goes_to_the_worker_whatever_its_length(inputs, monkeypatch):
+    events = uploads.check_uploaded_events(
+        "dense.csv", b"event_id,ticker,event_date\n" + b"".join(f"D{i},META,2025-03-03\n".encode() for i in range(400))
+    ).events
+    assert uploads.estimated_links(events, ((-1, 1),)) == 400 * 399 > config.UPLOAD_IN_PROCESS_LINKS
+    called = []
+    monkeypatch.setattr(uploads, "_table_in_worker", lambda arguments, **kwargs: called.append(1) or pd.DataFrame())
+    uploads.study_uploaded_events(events, *inputs, model="market", windows=((-1, 1),))
+    assert called == [1]
+
+
 # --- only the result is kept -----------------------------------------------------------------------------
 
 
-def test_the_session_keeps_only_the_current_uploads_table():
+def test_the_session_keeps_only_the_current_uploads_table(monkeypatch):
+    released = []
+    monkeypatch.setattr(uploads, "release_freed_memory", lambda: released.append(1))
     at = AppTest.from_file(APP, default_timeout=180)
     at.run()
     at.switch_page("app_pages/events.py")
@@ -138,3 +169,7 @@ def test_the_session_keeps_only_the_current_uploads_table():
         assert result.error is None and result.events["event_id"].nunique() == 30
         kept.append(next(iter(store)))
     assert kept[0] != kept[1]  # the second file replaced the first
+    import gc
+
+    gc.collect()
+    assert released == [1]  # the first table was freed, and its memory handed back to the system

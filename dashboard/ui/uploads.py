@@ -5,10 +5,15 @@ Bounded, so one upload cannot exhaust the server:
 
 - at most ``config.MAX_UPLOAD_BYTES`` and ``config.MAX_UPLOAD_EVENTS`` rows: a longer file is
   refused after counting its rows, before it is parsed into a table;
-- a study of more than ``config.UPLOAD_IN_PROCESS_EVENTS`` events runs in a separate worker
-  process (one at a time per server, ``config.UPLOAD_CONCURRENT_STUDIES``), which is killed when
-  it exceeds ``config.UPLOAD_TIME_BUDGET_SECONDS``; its working memory goes with it, so the server
-  only ever holds the result;
+- a study of more than ``config.UPLOAD_IN_PROCESS_EVENTS`` events, or whose events lie so close
+  together that its table may list more than ``config.UPLOAD_IN_PROCESS_LINKS`` confounding
+  events, runs in a separate worker process (one at a time per server,
+  ``config.UPLOAD_CONCURRENT_STUDIES``), which is killed when it exceeds
+  ``config.UPLOAD_TIME_BUDGET_SECONDS``; its working memory goes with it, so the server only ever
+  holds the result;
+- the result itself is bounded: a table listing more than ``config.UPLOAD_MAX_CONFOUNDER_LINKS``
+  confounding events (``confounded_by`` entries; 20,000 events of one company put 19 million
+  there, which the page would have to send to the browser) is refused by the worker;
 - session state keeps only that result (the per-event table the page shows), one upload at a
   time: a new file, new settings or a new data version replace it, and Streamlit drops it when
   the session ends.
@@ -21,8 +26,10 @@ import csv
 import hashlib
 import io
 import multiprocessing
+import ctypes
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -119,6 +126,39 @@ def check_uploaded_events(name: str, data: bytes) -> UploadCheck:
 # --- the study -----------------------------------------------------------------------------------
 
 
+class UploadTooLarge(Exception):
+    """The study's table lists more confounding events than the app shows; ``links`` says how many."""
+
+    def __init__(self, links: int) -> None:
+        super().__init__(links)
+        self.links = links
+
+
+def too_large_message(links: int) -> str:
+    return (
+        f"its table would list {links:,} confounding events (at most {config.UPLOAD_MAX_CONFOUNDER_LINKS:,} in the "
+        "app): many events of one company fall inside each other's windows. Split the file, or use the command line "
+        f"({COMMAND_LINE_HINT})"
+    )
+
+
+def estimated_links(events: pd.DataFrame, windows: tuple[tuple[int, int], ...]) -> int:
+    """An upper estimate of the ``confounded_by`` entries a study of ``events`` lists: per event and
+    window, the same company's events within the span of all windows (trading days widened to
+    calendar days). Used only to decide where a study runs; the worker counts exactly."""
+    if events.empty:
+        return 0
+    span = max(b for _, b in windows) - min(a for a, _ in windows)
+    horizon = pd.Timedelta(days=int(span * 7 / 5) + 10)
+    total = 0
+    for _, dates in pd.to_datetime(events["event_date"]).groupby(events["ticker"]):
+        ordered = dates.sort_values().to_numpy()
+        low = ordered.searchsorted(ordered - horizon.to_timedelta64(), side="left")
+        high = ordered.searchsorted(ordered + horizon.to_timedelta64(), side="right")
+        total += int((high - low - 1).sum())
+    return total * len(windows)
+
+
 def upload_event_table(
     events: pd.DataFrame,
     returns: pd.DataFrame,
@@ -126,22 +166,31 @@ def upload_event_table(
     confounders: pd.DataFrame,
     model: str,
     windows: tuple[tuple[int, int], ...],
+    max_links: int = config.UPLOAD_MAX_CONFOUNDER_LINKS,
 ) -> pd.DataFrame:
     """``metrics.event_study.run_event_study(...).events`` for a user's events, with the study
     events as confounders, exactly as ``reactions --events`` does; only the table is returned, so
-    the arrays of the full result are freed at once."""
+    the arrays of the full result are freed at once. ``UploadTooLarge`` when the table lists more
+    than ``max_links`` confounding events."""
     from dashboard.metrics import event_study
 
     result = event_study.run_event_study(
         events, returns, companies=companies, model=model, windows=windows, confounders=confounders
     )
-    return result.events
+    table = result.events
+    del result
+    links = int(table["confounded_by"].map(len).sum()) if "confounded_by" in table.columns else 0
+    if links > max_links:
+        raise UploadTooLarge(links)
+    return table
 
 
 def _worker(connection, arguments: tuple) -> None:
     """The worker process: compute the table and send it back (or the failure's type)."""
     try:
         connection.send(("ok", upload_event_table(*arguments)))
+    except UploadTooLarge as exc:
+        connection.send(("too_large", exc.links))
     except BaseException as exc:  # noqa: BLE001 - reported to the parent as a type name only
         connection.send(("failed", type(exc).__name__))
     finally:
@@ -170,6 +219,8 @@ def _table_in_worker(arguments: tuple, *, deadline: float, budget: float) -> pd.
             status, payload = receiver.recv()
         except EOFError as exc:  # the worker died (out of memory, killed)
             raise UploadStudyFailed("the study stopped unexpectedly; try fewer events, or the command line") from exc
+        if status == "too_large":
+            raise UploadStudyFailed(too_large_message(payload))
         if status != "ok":
             raise UploadStudyFailed(f"the study failed ({payload}); try fewer events, or the command line")
         return payload
@@ -190,14 +241,20 @@ def study_uploaded_events(
     windows: tuple[tuple[int, int], ...],
     in_process_limit: int = config.UPLOAD_IN_PROCESS_EVENTS,
     time_budget: float = config.UPLOAD_TIME_BUDGET_SECONDS,
+    max_links: int = config.UPLOAD_MAX_CONFOUNDER_LINKS,
 ) -> UploadStudy:
     """The event study of an upload's valid rows, bounded in time and memory (see the module
-    docstring). A small file is studied here; a large one in a worker process, killed after
-    ``time_budget`` seconds (the wait for a free worker slot counts too). A study that does not
-    finish gives an ``UploadStudy`` with ``error`` and an empty table."""
-    arguments = (events, returns, companies, confounders, model, tuple(windows))
-    if len(events) <= in_process_limit:
-        return UploadStudy(upload_event_table(*arguments))
+    docstring). A small file is studied here; a large or dense one in a worker process, killed
+    after ``time_budget`` seconds (the wait for a free worker slot counts too). A study that does
+    not finish, or whose table would list more than ``max_links`` confounding events, gives an
+    ``UploadStudy`` with ``error`` and an empty table."""
+    arguments = (events, returns, companies, confounders, model, tuple(windows), max_links)
+    small = len(events) <= in_process_limit and estimated_links(events, tuple(windows)) <= config.UPLOAD_IN_PROCESS_LINKS
+    if small:
+        try:
+            return UploadStudy(upload_event_table(*arguments))
+        except UploadTooLarge as exc:
+            return UploadStudy(pd.DataFrame(), too_large_message(exc.links))
     deadline = time.monotonic() + time_budget
     if not _STUDY_SLOTS.acquire(timeout=time_budget):
         return UploadStudy(pd.DataFrame(), "the server is busy with another large upload; try again in a minute")
@@ -207,6 +264,16 @@ def study_uploaded_events(
         return UploadStudy(pd.DataFrame(), str(exc))
     finally:
         _STUDY_SLOTS.release()
+
+
+def release_freed_memory() -> None:
+    """Hand memory the process no longer uses back to the operating system (glibc keeps freed
+    blocks of a large table for reuse otherwise, and the server's RSS would stay at its peak).
+    Does nothing where ``malloc_trim`` does not exist."""
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def session_result(version: str, check: UploadCheck, data: bytes, *, model: str, windows: tuple[tuple[int, int], ...]) -> UploadStudy:
@@ -223,10 +290,14 @@ def session_result(version: str, check: UploadCheck, data: bytes, *, model: str,
     store = st.session_state.setdefault(RESULT_KEY, {})
     if key not in store:
         store.clear()  # one upload at a time: release the previous result first
-        store[key] = study_uploaded_events(
+        result = study_uploaded_events(
             check.events, cached.cached_returns(version), cached.cached_companies(version),
             cached.cached_study_events(version), model=model, windows=windows,
         )  # fmt: skip
+        # When the result goes (a new file, or the session ends and Streamlit drops its state),
+        # its memory goes back to the system, not only to the allocator.
+        weakref.finalize(result.events, release_freed_memory)
+        store[key] = result
     result = store[key]
     if result.error:
         st.error(f"The event study of {check.name} did not run: {result.error}.")
