@@ -64,6 +64,13 @@ def test_upload_limit_set_and_small(config: dict) -> None:
     assert 1 <= limit <= 20, "uploads are small event files; the default 200 MB is too generous"
 
 
+def test_upload_limit_is_the_apps_own(config: dict) -> None:
+    from dashboard import config as dashboard_config
+
+    # The app's own check (dashboard/ui/uploads.py) and the server's agree on the size limit.
+    assert config["server"]["maxUploadSize"] * 1024 * 1024 == dashboard_config.MAX_UPLOAD_BYTES
+
+
 def test_data_export_only_through_the_app(config: dict) -> None:
     assert config["client"]["disableDataExport"] is True
 
