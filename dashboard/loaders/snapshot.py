@@ -315,7 +315,7 @@ def _exchange(first: Path, second: Path) -> bool:
     system or the filesystem cannot; any other failure raises ``OSError``."""
     try:
         renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, TypeError):  # not Linux with glibc >= 2.28
         return False
     renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
     renameat2.restype = ctypes.c_int

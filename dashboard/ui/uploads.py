@@ -25,6 +25,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import logging
 import multiprocessing
 import ctypes
 import threading
@@ -222,7 +223,8 @@ def _table_in_worker(arguments: tuple, *, deadline: float, budget: float) -> pd.
         if status == "too_large":
             raise UploadStudyFailed(too_large_message(payload))
         if status != "ok":
-            raise UploadStudyFailed(f"the study failed ({payload}); try fewer events, or the command line")
+            logging.getLogger(__name__).error("upload study failed in the worker: %s", payload)
+            raise UploadStudyFailed("the study failed; try fewer events, or the command line")
         return payload
     finally:
         receiver.close()
@@ -272,7 +274,7 @@ def release_freed_memory() -> None:
     Does nothing where ``malloc_trim`` does not exist."""
     try:
         ctypes.CDLL(None).malloc_trim(0)
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, TypeError):  # not glibc, or not a POSIX system
         pass
 
 
