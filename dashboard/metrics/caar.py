@@ -58,38 +58,47 @@ class _SetSums:
         return float(event_tests.average_cross_correlation_from_sums(self.z_total[k], self.z_count[k], self.z_squares[k:k + 1])[0])
 
 
+def _event_order(sets: np.ndarray, group_of: np.ndarray, per_group: int) -> tuple[np.ndarray, np.ndarray]:
+    """The events in some set, ordered by (group, membership in the group's sets), and that
+    membership (events x per_group, boolean): events with equal keys form runs."""
+    events = np.flatnonzero(sets.any(axis=0))
+    groups = group_of[events]
+    member = sets[groups[:, None] * per_group + np.arange(per_group)[None, :], events[:, None]]
+    packed = np.packbits(member, axis=1)
+    order = np.lexsort((*packed.T[::-1], groups))
+    return events[order], member[order]
+
+
 def _set_sums(result: EventStudyResult, sets: np.ndarray, group_of: np.ndarray, per_group: int) -> _SetSums:
     """Rank deviations and standardized residuals of every event in some set, computed once per
     study in chunks of events and summed over each set (``sets``: sets x events, boolean) as
     they go. Group ``g`` (``group_of``: each event's group, -1 none) owns the sets
-    ``g * per_group`` to ``(g + 1) * per_group - 1`` and they hold only its events, so the events
-    are taken in group order and each product runs over one group's slice of a chunk."""
+    ``g * per_group`` to ``(g + 1) * per_group - 1``. Events of equal group and membership come
+    in runs, so each run is summed once (``np.add.reduceat``, no multithreaded BLAS product,
+    whose threads stall on a busy machine) and added to the sets it belongs to."""
     n_sets, n_days = len(sets), result.estimation_residuals.shape[1]
     total_days = n_days + result.ar.shape[1]
     sums = _SetSums(np.zeros((n_sets, total_days)), np.zeros((n_sets, total_days)), np.zeros((n_sets, n_days)),
                     np.zeros((n_sets, n_days)), np.zeros(n_sets))
     estimated = result.parameters["estimated"].to_numpy(dtype=bool)
-    order = np.flatnonzero(sets.any(axis=0))
-    order = order[np.argsort(group_of[order], kind="stable")]
-    for start in range(0, len(order), CHUNK_EVENTS):
-        rows = order[start:start + CHUNK_EVENTS]
+    ordered, membership = _event_order(sets, group_of, per_group)
+    for start in range(0, len(ordered), CHUNK_EVENTS):
+        rows, member = ordered[start:start + CHUNK_EVENTS], membership[start:start + CHUNK_EVENTS]
         residuals = result.estimation_residuals[rows]
         combined = np.concatenate([residuals, np.where(estimated[rows, None], result.ar[rows], np.nan)], axis=1)
         deviations = event_tests.rank_deviations(combined)
         finite = np.isfinite(deviations)
-        deviations, finite = np.where(finite, deviations, 0.0), finite.astype(float)
         z, present = event_tests.standardized_residuals(residuals)
-        present, squares = present.astype(float), (z**2).sum(axis=1)
         groups = group_of[rows]
-        bounds = np.flatnonzero(np.diff(groups)) + 1
-        for low, high in zip([0, *bounds.tolist()], [*bounds.tolist(), len(rows)], strict=True):
-            part, set_rows = slice(low, high), slice(groups[low] * per_group, (groups[low] + 1) * per_group)
-            member = sets[set_rows, rows[low:high]].astype(float)  # float @ float: the BLAS product
-            sums.rank_total[set_rows] += member @ deviations[part]
-            sums.rank_count[set_rows] += member @ finite[part]
-            sums.z_total[set_rows] += member @ z[part]
-            sums.z_count[set_rows] += member @ present[part]
-            sums.z_squares[set_rows] += member @ squares[part]
+        changes = (groups[1:] != groups[:-1]) | (member[1:] != member[:-1]).any(axis=1)
+        runs = np.concatenate([[0], np.flatnonzero(changes) + 1])
+        run_sets = groups[runs, None] * per_group + np.flatnonzero(np.ones(per_group))[None, :]
+        weights = member[runs].astype(float)  # run x its group's sets: 1 where the run belongs
+        for target, values in ((sums.rank_total, np.where(finite, deviations, 0.0)), (sums.rank_count, finite),
+                               (sums.z_total, z), (sums.z_count, present), (sums.z_squares, (z**2).sum(axis=1))):
+            run_sums = np.add.reduceat(values.astype(float), runs, axis=0)
+            np.add.at(target, run_sets.ravel(), (weights[..., None] * run_sums.reshape(len(runs), 1, -1)).reshape(
+                run_sets.size, *target.shape[1:]))
     return sums
 
 

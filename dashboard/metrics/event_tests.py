@@ -168,15 +168,19 @@ def rank_deviations(abnormal: FloatArray) -> FloatArray:
     n_columns = values.shape[1]
     order = np.argsort(values, axis=1)  # NaN last; ties share one rank, so their order does not matter
     ordered = np.take_along_axis(values, order, axis=1)
+    positions = np.arange(n_columns)
     starts_group = np.ones(ordered.shape, bool)
     starts_group[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
-    ends_group = np.ones(ordered.shape, bool)
-    ends_group[:, :-1] = starts_group[:, 1:]
-    positions = np.arange(n_columns)
-    first = np.maximum.accumulate(np.where(starts_group, positions, 0), axis=1)
-    last = np.minimum.accumulate(np.where(ends_group, positions, n_columns - 1)[:, ::-1], axis=1)[:, ::-1]
+    if starts_group.all():  # no ties (NaN != NaN): the rank is the sorted position + 1
+        sorted_ranks = np.broadcast_to(positions + 1.0, ordered.shape)
+    else:
+        ends_group = np.ones(ordered.shape, bool)
+        ends_group[:, :-1] = starts_group[:, 1:]
+        first = np.maximum.accumulate(np.where(starts_group, positions, 0), axis=1)
+        last = np.minimum.accumulate(np.where(ends_group, positions, n_columns - 1)[:, ::-1], axis=1)[:, ::-1]
+        sorted_ranks = (first + last) / 2.0 + 1.0
     ranks = np.empty_like(values)
-    np.put_along_axis(ranks, order, np.where(np.isnan(ordered), np.nan, (first + last) / 2.0 + 1.0), axis=1)
+    np.put_along_axis(ranks, order, np.where(np.isnan(ordered), np.nan, sorted_ranks), axis=1)
     t_count = np.isfinite(values).sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         return ranks / (t_count + 1.0) - 0.5
