@@ -115,9 +115,15 @@ st.caption(
     "the price snapshot. Nothing is stored."
 )
 uploaded = st.file_uploader("Events CSV", type=["csv"], key="events_file")
-if uploaded is not None:
-    st.session_state[uploads.SESSION_KEY] = (uploaded.name, uploaded.getvalue())
-payload = st.session_state.get(uploads.SESSION_KEY)
+if uploaded is not None:  # the uploader holds the file; the session keeps only the study's table
+    payload = (uploaded.name, uploaded.getvalue())
+    st.session_state["_upload_seen"] = True
+elif st.session_state.pop("_upload_seen", False):  # the user cleared it: release the result now
+    st.session_state.pop(uploads.SESSION_KEY, None)
+    st.session_state.pop(uploads.RESULT_KEY, None)
+    payload = None
+else:
+    payload = st.session_state.get(uploads.SESSION_KEY)  # an upload put in session state (AppTest)
 if payload is not None:
     name, data = payload
     check = uploads.check_uploaded_events(name, data)
@@ -125,10 +131,15 @@ if payload is not None:
         st.error(f"The file could not be read: {escape_markdown(check.error)}")
     else:
         (st.success if check.issues.empty else st.warning)(escape_markdown(check.summary))
+        if not check.warnings.empty:
+            st.warning("Columns this file has that the events format does not know (they were not read):  \n"
+                       + "  \n".join(escape_markdown(reason) for reason in check.warnings["reason"]))
         if not check.issues.empty:
             st.caption("Rejected rows, one line per problem (line numbers as in your file, header = line 1):")
             table(check.issues, "upload_validation_report", {"upload": check.name, "sha256": hashlib.sha256(data).hexdigest()[:12]})
         if check.rows_loaded:
             result = uploads.session_result(version, check, data, model=model, windows=windows)
-            st.caption(f"Event study of the {check.rows_loaded} valid row(s):")
-            table(result.events, "upload_event_study", {"upload": check.name, "model": model, "windows": params["windows"]})
+            if not result.error:  # session_result has shown the error otherwise
+                st.caption(f"Event study of the {check.rows_loaded} valid row(s):")
+                table(result.events, "upload_event_study", {"upload": check.name, "model": model, "windows": params["windows"]},
+                      key_columns=REACTION_KEY_COLUMNS)
