@@ -12,7 +12,7 @@ from dashboard.ui import cached, uploads, views, widgets
 from dashboard.ui.columns import REACTION_KEY_COLUMNS
 from dashboard.ui.charts import show_chart
 from dashboard.ui.tables import table
-from dashboard.ui.text import escape_markdown, http_urls
+from dashboard.ui.text import escape_markdown
 
 version = cached.data_version()
 settings = widgets.shared()
@@ -74,15 +74,12 @@ else:
                    "day0", "day0_reason", "day0_alt", "car_alt", "headline", "amount_usd_bn", "guided_change_usd_bn", "trailing_capex", "relative_size",
                    "size_note", "confounded", "status", "source_url"]]
     table(
-        shown.assign(source_url=http_urls(shown["source_url"])),
+        shown,
         "events_cars",
         params,
-        export=shown,
         key_columns=REACTION_KEY_COLUMNS,
-        column_config={
-            "car": st.column_config.NumberColumn("CAR " + label, format="%.2f%%"),
-            "source_url": st.column_config.LinkColumn("Source link", display_text="open"),
-        },
+        links={"source_url": "Source link"},
+        column_config={"car": st.column_config.NumberColumn("CAR " + label, format="%.2f%%")},
     )
 
 st.header("SEC filings: suggestions and a review queue")
@@ -95,13 +92,11 @@ else:
     st.caption(f"{len(suggestions)} curated event(s) have a matching filing; for {len(moving)} the filing's exact acceptance "
                "time would move day 0. Suggestions only: the curated file changes when a person edits it.")
     if not suggestions.empty:
-        table(suggestions.assign(document_url=http_urls(suggestions["document_url"])), "events_filing_suggestions", params,
-              export=suggestions, key_columns=("event_id", "changes_event_day0", "day0", "event_day0", "accepted_et"),
-              column_config={"document_url": st.column_config.LinkColumn("Document on EDGAR", display_text="open")})
+        table(suggestions, "events_filing_suggestions", params, links={"document_url": "Document on EDGAR"},
+              key_columns=("event_id", "changes_event_day0", "day0", "event_day0", "accepted_et"))
     st.subheader(f"Review queue: {len(queue)} filing(s) no curated event covers")
     if not queue.empty:
-        table(queue.assign(source_url=http_urls(queue["source_url"])), "events_filing_queue", params, export=queue,
-              column_config={"source_url": st.column_config.LinkColumn("Document on EDGAR", display_text="open")})
+        table(queue, "events_filing_queue", params, links={"source_url": "Document on EDGAR"})
         if st.toggle("Study the queued filings for this session", key="study_filing_queue"):
             queued = cached.session_event_study(version, queue, model=model, windows=windows)
             st.caption("Their reactions, against the snapshot's prices, confounded by the curated events as an upload would be:")

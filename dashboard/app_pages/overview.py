@@ -8,7 +8,6 @@ from dashboard.charts.funding import capex_vs_internal_funding_figure
 from dashboard.ui import cached, views, widgets
 from dashboard.ui.charts import show_chart
 from dashboard.ui.tables import table
-from dashboard.ui.text import http_urls
 
 version = cached.data_version()
 settings = widgets.shared()
@@ -48,11 +47,7 @@ st.caption(
     f"row is from the period it names. Guidance: the latest statement for a year not yet ended at the data's as-of "
     f"date ({as_of.date().isoformat() if as_of == as_of else 'n/a'})."
 )
-display = summary.assign(
-    funding_gap_text=[views.gap_text(row) for _, row in summary.iterrows()],
-    guidance_source=http_urls(summary["guidance_source"]),
-    latest_event_source=http_urls(summary["latest_event_source"]),
-)[
+display = summary.assign(funding_gap_text=[views.gap_text(row) for _, row in summary.iterrows()])[
     [
         "company", "ticker", "period", "period_end", "funding_gap_text", "funding_gap", "funding_gap_lower_bound",
         "self_funded_share", "capex", "debt_coverage", "divestment_coverage", "quality_flags", "guidance",
@@ -64,6 +59,7 @@ table(
     "overview_cohort",
     params,
     export=summary,
+    links={"guidance_source": "Guidance source", "latest_event_source": "Event source"},
     column_config={
         "company": "Company",
         "period": "Period (every figure in the row)",
@@ -71,10 +67,8 @@ table(
         "capex": st.column_config.NumberColumn("TTM capex (USD bn)", format="localized"),
         "guidance": "Current guidance",
         "guidance_date": st.column_config.DateColumn("Stated on"),
-        "guidance_source": st.column_config.LinkColumn("Guidance source", display_text="source"),
         "latest_event_date": st.column_config.DateColumn("Latest event"),
         "latest_event": "Headline",
-        "latest_event_source": st.column_config.LinkColumn("Event source", display_text="source"),
         "note": st.column_config.TextColumn("Note (bounds and n/a reasons)", width="large"),
     },
 )
@@ -86,17 +80,5 @@ st.caption(
 
 st.subheader("Latest events")
 events = cached.cached_events(version).sort_values("event_date", ascending=False).head(12)
-events_display = events[["event_date", "ticker", "event_type", "headline", "source_url", "amount_usd_bn", "source_name"]].assign(
-    source_url=http_urls(events["source_url"])
-)
-table(
-    events_display,
-    "overview_latest_events",
-    params,
-    export=events,
-    column_config={
-        "event_date": st.column_config.DateColumn("Date"),
-        "amount_usd_bn": st.column_config.NumberColumn("Amount (USD bn)", format="%.1f"),
-        "source_url": st.column_config.LinkColumn("Source", display_text="open"),
-    },
-)
+events_display = events[["event_date", "ticker", "event_type", "headline", "source_url", "amount_usd_bn", "source_name"]]
+table(events_display, "overview_latest_events", params, export=events, links={"source_url": "Source"})

@@ -22,7 +22,6 @@ from dashboard.ui.columns import FUNDING_KEY_COLUMNS, REACTION_KEY_COLUMNS
 from dashboard.ui.tables import lazy_table, table
 from dashboard.ui.text import (
     escape_markdown,
-    http_urls,
     missing_reason,
     show_event_source,
     show_link,
@@ -58,9 +57,7 @@ class CompanyView:
 def funding_section(view: CompanyView) -> None:
     """Capex with every guidance vintage, the funding-gap bridge with its memo lines and quality
     flags, and the funding events in no memo total."""
-    version, ticker, company, basis, model, windows, params = (
-        view.version, view.ticker, view.company, view.basis, view.model, view.windows, view.params
-    )
+    version, ticker, company, basis, params = view.version, view.ticker, view.company, view.basis, view.params
     # --- 1. capex and guidance ------------------------------------------------------------------------
     st.header("Capex and guidance trajectory")
     ttm = cached.cached_funding_table(version, "ttm", basis)
@@ -78,16 +75,10 @@ def funding_section(view: CompanyView) -> None:
                    "by the year it guides; the line is trailing-12-month capex, squares the fiscal-year totals.")
         lazy_table(
             f"The {len(guidance)} guidance statements",
-            lambda: guidance.assign(source_url=http_urls(guidance["source_url"])),
+            lambda: guidance,
             "company_guidance",
             params,
-            export=guidance,
-            column_config={
-                "statement_date": st.column_config.DateColumn("Stated on"),
-                "low_usd_bn": st.column_config.NumberColumn("Low (USD bn)", format="%.1f"),
-                "high_usd_bn": st.column_config.NumberColumn("High (USD bn)", format="%.1f"),
-                "source_url": st.column_config.LinkColumn("Source", display_text="open"),
-            },
+            links={"source_url": "Source"},
         )
 
     # --- 2. funding-gap bridge ------------------------------------------------------------------------
@@ -193,9 +184,7 @@ def funding_section(view: CompanyView) -> None:
 
 def forward_section(view: CompanyView) -> None:
     """The forward view: the chosen guidance vintage's implied gap and new debt, with what-ifs."""
-    version, ticker, company, basis, model, windows, params = (
-        view.version, view.ticker, view.company, view.basis, view.model, view.windows, view.params
-    )
+    version, ticker, company, params = view.version, view.ticker, view.company, view.params
     # --- 3. forward view --------------------------------------------------------------------------------
     st.header("Forward view: the latest guidance's implied gap")
     base = cached.cached_forward_view(version)
@@ -258,8 +247,8 @@ def forward_section(view: CompanyView) -> None:
 def reactions_section(view: CompanyView) -> None:
     """The price against its benchmark with event markers, CAR paths, the reactions table and the
     selected event's detail (confounders named, alternative day 0, source)."""
-    version, ticker, company, basis, model, windows, params = (
-        view.version, view.ticker, view.company, view.basis, view.model, view.windows, view.params
+    version, ticker, company, model, windows, params = (
+        view.version, view.ticker, view.company, view.model, view.windows, view.params
     )
     # --- 4. price vs benchmark, 5. reactions, 6. event detail -------------------------------------------
     st.header("Price against its benchmark")
@@ -313,12 +302,11 @@ def reactions_section(view: CompanyView) -> None:
             cached.cached_study_events(version)[["event_id", "headline", "confidence", "source_url"]], on="event_id", how="left"
         )
         table(
-            reactions.assign(source_url=http_urls(reactions["source_url"])),
+            reactions,
             "company_reactions",
             params,
-            export=reactions,
             key_columns=REACTION_KEY_COLUMNS,
-            column_config={"source_url": st.column_config.LinkColumn("Source link", display_text="open")},
+            links={"source_url": "Source link"},
         )
 
         st.subheader("Event detail")
@@ -376,6 +364,5 @@ def filings_section(view: CompanyView) -> None:
     if not moved.empty:
         st.warning(f"{len(moved)} matched filing(s) would move a curated event's day 0: see the day-0 column against the "
                    "event's.", icon=":material/schedule:")
-    table(own.assign(document_url=http_urls(own["document_url"])), "company_filings", {**view.params, "section": "filings"},
-          export=own, key_columns=("accepted_et", "form", "title", "status", "matched_event_id", "day0", "changes_event_day0"),
-          column_config={"document_url": st.column_config.LinkColumn("Document on EDGAR", display_text="open")})
+    table(own, "company_filings", {**view.params, "section": "filings"}, links={"document_url": "Document on EDGAR"},
+          key_columns=("accepted_et", "form", "title", "status", "matched_event_id", "day0", "changes_event_day0"))

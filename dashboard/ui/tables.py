@@ -47,19 +47,25 @@ def table(
     height: int | str = "auto",
     export: pd.DataFrame | None = None,
     key_columns: Sequence[str] = (),
+    links: Mapping[str, str] | None = None,
 ) -> None:
     """Show ``frame`` (read-only, no toolbar download is relied on) and its export button.
 
     On screen (``ui.columns.display_frame``): ``key_columns`` first, labels in words, money in
-    USD bn, ratios as percentages; ``column_config`` adds to or overrides that (links, widths).
-    ``export``: the frame to export when it differs from the display; defaults to ``frame``. The
-    export keeps machine-readable names and units.
+    USD bn, ratios as percentages; ``links`` (column -> label) shows URL columns as "open" links,
+    http(s) only (any other value is left out, never linked); ``column_config`` adds to or
+    overrides that (widths, labels). ``export``: the frame to export when it differs from the
+    display; defaults to ``frame``. The export keeps machine-readable names, units and URLs.
     """
     import streamlit as st
 
     from dashboard.ui.columns import display_frame
+    from dashboard.ui.text import http_urls
 
-    shown, config = display_frame(frame, key_columns=key_columns)
+    linked = frame.assign(**{column: http_urls(frame[column]) for column in (links or {}) if column in frame.columns})
+    shown, config = display_frame(linked, key_columns=key_columns)
+    for column, label in (links or {}).items():
+        config[column] = st.column_config.LinkColumn(label, display_text="open")
     config.update(column_config or {})
     st.dataframe(shown, hide_index=True, column_config=config, height=height, width="stretch", placeholder="n/a")
     download_button(frame if export is None else export, name, params)
