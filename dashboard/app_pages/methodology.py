@@ -15,8 +15,9 @@ params = {"page": "methodology", "v": version}
 st.title("Data & methodology")
 
 st.header("Definitions and formulas")
+ESTIMATION = "[{}, {}]".format(*config.DEFAULT_ESTIMATION_WINDOW).replace("-", "−")
 st.markdown(
-    """
+    f"""
 All amounts from the fundamentals are **USD millions** (shown as billions); events and guidance are in
 **USD billions**; returns are **decimal** (0.01 = 1%); windows are in **trading days** relative to day 0.
 
@@ -44,7 +45,7 @@ All amounts from the fundamentals are **USD millions** (shown as billions); even
 | Measure | Formula |
 |---|---|
 | Day 0 | the event's session; the next session after the close or on a non-trading day (exchange calendar) |
-| Abnormal return | AR = R − (α + β·Rm) (market model, OLS over [−250, −11]); R − Rm (market-adjusted, peer); R − mean R (constant mean) |
+| Abnormal return | AR = R − (α + β·Rm) (market model, OLS over {ESTIMATION}); R − Rm (market-adjusted, peer); R − mean R (constant mean) |
 | CAR | sum of ARs over the window; s.e. with the forecast-error correction; t and two-sided p (Student t, n − k d.f.) |
 | CAAR | mean CAR across the events of a group; tests: cross-sectional t, Patell Z, BMP t, Kolari–Pynnönen adjusted BMP, Corrado rank Z, generalized sign Z |
 | Interval shown on the Events page | CAAR ± t(N−1, 97.5%) × CAAR ÷ t_csect (the cross-sectional standard error) |

@@ -11,6 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from dashboard.config import USD_MILLIONS_PER_BILLION
 from dashboard.charts.theme import (
     ACCENT,
     GAP,
@@ -26,7 +27,7 @@ from dashboard.charts.theme import (
     styled,
 )
 
-BN = 1000.0  # USD millions per billion
+BN = USD_MILLIONS_PER_BILLION  # USD millions per billion: figures show billions
 
 
 def capex_vs_internal_funding_figure(table: pd.DataFrame, *, names: dict[str, str] | None = None, columns: int = 3) -> go.Figure:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard.config import USD_MILLIONS_PER_BILLION
 from dashboard.charts.theme import ACCENT, company_color, empty_figure, plain, styled
 
-BN = 1000.0
+BN = USD_MILLIONS_PER_BILLION  # USD millions per billion: figures show billions
 
 # Okabe-Ito, readable on light and dark backgrounds and by colour-blind readers.
 _YEAR_COLORS = ["#CC79A7", "#E69F00", "#56B4E9", "#009E73", "#D55E00", "#0072B2"]

@@ -465,7 +465,7 @@ def relative_deal_size(events: pd.DataFrame, ttm_table: pd.DataFrame) -> pd.Data
     ``events``: rows with ``ticker``, ``event_date`` and ``amount_usd_bn`` (USD billions);
     ``ttm_table``: ``funding_table(period="ttm")`` (USD millions). Adds ``ttm_period``,
     ``ttm_end``, ``trailing_capex`` (the latest complete TTM capex ending strictly before the
-    event date: no look-ahead) and ``relative_size = amount_usd_bn * 1000 / trailing_capex``.
+    event date: no look-ahead) and ``relative_size = amount_usd_bn * USD_MILLIONS_PER_BILLION / trailing_capex``.
     No market capitalisations are in the data, so capex is the yardstick. NaN, with the reason
     in ``size_note``, when the event has no amount or its company no earlier TTM capex (SoftBank
     has no fundamentals). Rows come back sorted by event date; the inputs are not changed.

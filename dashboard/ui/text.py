@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 import pandas as pd
 import streamlit as st
 
+from dashboard.config import USD_MILLIONS_PER_BILLION
+
 # Every character Markdown (CommonMark + GitHub extensions, as Streamlit renders it) may treat as
 # syntax, plus "<" and ">" so raw HTML tags and autolinks stay literal text, and ":" so emoji
 # shortcodes and bare-URL autolinking of "javascript:" stay inert.
@@ -76,7 +78,7 @@ def usd_bn(value: object, *, digits: int = 1) -> str:
     """USD millions shown as ``$12.3 bn``; missing as ``n/a``."""
     if value is None or pd.isna(value):
         return "n/a"
-    amount = float(value) / 1000
+    amount = float(value) / USD_MILLIONS_PER_BILLION
     return f"{'−' if amount < 0 else ''}${abs(amount):,.{digits}f} bn"
 
 
