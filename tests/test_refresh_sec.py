@@ -19,11 +19,11 @@ import requests
 
 from dashboard import config
 from dashboard.errors import RefreshError
+from dashboard.fiscal_calendar import fiscal_period
 from dashboard.loaders import sec
 from dashboard.loaders.sec import (
     RateLimiter,
     fetch_companyfacts_raw,
-    fiscal_period,
     merge_fundamentals,
     normalize_companyfacts,
     sec_user_agent,

@@ -16,6 +16,7 @@ import pandas as pd
 
 from dashboard import config
 from dashboard.errors import CurationError, DataUnavailable
+from dashboard.fiscal_calendar import nominal_quarter_end
 from dashboard.loaders import snapshot
 from dashboard.loaders.validation import (
     ColumnKind,
@@ -270,23 +271,6 @@ def load_events(data_dir: Path | None = None) -> pd.DataFrame:
 # --- fundamentals -----------------------------------------------------------------------------
 
 
-def _nominal_quarter_end(fiscal_year: pd.Series, fiscal_quarter: pd.Series, year_end_month: pd.Series) -> pd.Series:
-    """The calendar month-end a fiscal quarter nominally ends on.
-
-    A fiscal year is named after the calendar year in which it ends (Microsoft's FY2026 ends
-    in June 2026), so quarter q ends ``3 * (4 - q)`` months before the fiscal year-end.
-    """
-    months_before = 3 * (4 - fiscal_quarter.astype("float"))
-    end_index = fiscal_year.astype("float") * 12 + (year_end_month - 1) - months_before
-    years, months = np.divmod(end_index.to_numpy(dtype=float), 12)
-    starts = pd.to_datetime(
-        {"year": years.astype(int), "month": months.astype(int) + 1, "day": np.ones(len(years), dtype=int)}
-    )
-    # By position: ``starts`` has a fresh 0..n-1 index, and aligning it on a subset's labels
-    # would turn every row but the matching ones into NaT.
-    return pd.Series((starts + pd.offsets.MonthEnd(0)).to_numpy(), index=fiscal_year.index)
-
-
 def period_end_fits(fundamentals: pd.DataFrame, companies: pd.DataFrame) -> pd.Series:
     """True where a quarter's period_end fits its company's fiscal calendar.
 
@@ -307,7 +291,7 @@ def period_end_fits(fundamentals: pd.DataFrame, companies: pd.DataFrame) -> pd.S
     if not checkable.any():
         return fits
     rows = fundamentals[checkable]
-    nominal = _nominal_quarter_end(rows["fiscal_year"], rows["fiscal_quarter"], month[checkable].astype(int))
+    nominal = nominal_quarter_end(rows["fiscal_year"], rows["fiscal_quarter"], month[checkable].astype(int))
     distance = (rows["period_end"] - nominal).abs().to_numpy()
     tolerance = np.where((kind[checkable] == "52_53_week").to_numpy(), np.timedelta64(6, "D"), np.timedelta64(0, "D"))
     fits.loc[checkable] = distance <= tolerance

@@ -30,6 +30,7 @@ import requests
 
 from dashboard import config
 from dashboard.errors import RefreshError
+from dashboard.fiscal_calendar import fiscal_period
 from dashboard.loaders.snapshot import atomic_write_text
 
 SOURCE = "SEC EDGAR"
@@ -285,45 +286,6 @@ def deduplicate_facts(facts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         columns=columns,
     )
     return kept.reset_index(drop=True), restatements.reset_index(drop=True)
-
-
-def nearest_month_end(dates: pd.Series) -> pd.Series:
-    """Each date's nearest calendar month-end (a month-end maps to itself; Intel's Saturday
-    2022-04-02 maps to 2022-03-31)."""
-    dates = pd.to_datetime(dates)
-    forward = dates + pd.offsets.MonthEnd(0)
-    backward = forward - pd.offsets.MonthEnd(1)
-    return forward.where((forward - dates) <= (dates - backward), backward)
-
-
-def fiscal_period(
-    period_end: pd.Series,
-    *,
-    fiscal_year_end_month: int,
-    fiscal_calendar: config.FiscalCalendar = "month_end",
-) -> pd.DataFrame:
-    """Fiscal year and quarter of quarter-end dates, from the fiscal-year-end month.
-
-    A date is mapped to its nearest month-end M (52/53-week Saturdays within 6 days; month-end
-    calendars must end exactly on it). M's month must be 0, 3, 6 or 9 months after the
-    fiscal-year-end month; quarter = ((month - fye_month - 1) mod 12) // 3 + 1, and the fiscal year
-    is named after the calendar year it ends in: M.year if month <= fye_month else M.year + 1.
-    Returns columns fiscal_year, fiscal_quarter (nullable Int64; NA where the date is no quarter end).
-    """
-    period_end = pd.to_datetime(pd.Series(period_end))
-    anchor = nearest_month_end(period_end)
-    tolerance = pd.Timedelta(days=6 if fiscal_calendar == "52_53_week" else 0)
-    month = anchor.dt.month
-    fits = ((anchor - period_end).abs() <= tolerance) & ((month - fiscal_year_end_month) % 3 == 0)
-    quarter = ((month - fiscal_year_end_month - 1) % 12) // 3 + 1
-    year = anchor.dt.year + (month > fiscal_year_end_month).astype(int)
-    return pd.DataFrame(
-        {
-            "fiscal_year": year.where(fits).astype("Int64"),
-            "fiscal_quarter": quarter.where(fits).astype("Int64"),
-        },
-        index=period_end.index,
-    )
 
 
 def _duration_months(start: pd.Series, end: pd.Series) -> pd.Series:
