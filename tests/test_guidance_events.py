@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from dashboard.errors import DataUnavailable
-from dashboard.loaders.curated import EVENT_COLUMNS, load_events, load_guidance
+from dashboard.loaders.column_kinds import EVENT_COLUMN_KINDS
+from dashboard.loaders.curated import load_events, load_guidance
 from dashboard.metrics.guidance_events import (
     GUIDANCE_SOURCE_NAME,
     LINK_COLUMNS,
@@ -38,7 +39,7 @@ def hand_events(rows: list[tuple[str, str, str, str, float]]) -> pd.DataFrame:
     for column in ("deal_id", "stage", "funding_kind"):
         frame[column] = pd.Series(np.nan, index=frame.index, dtype="str")
     frame["funding_usd_bn"] = np.nan
-    return frame[list(EVENT_COLUMNS)]
+    return frame[list(EVENT_COLUMN_KINDS)]
 
 
 def hand_guidance(rows: list[tuple[str, str, int, str, float, float, str]]) -> pd.DataFrame:
@@ -169,7 +170,7 @@ def test_vintages_that_cannot_get_unique_ids_are_refused():
 
 def test_new_events_rows_by_hand():
     new = guidance_events(GUIDANCE, EVENTS)
-    assert list(new.columns) == [*EVENT_COLUMNS, "guided_change_usd_bn"]
+    assert list(new.columns) == [*EVENT_COLUMN_KINDS, "guided_change_usd_bn"]
     assert new["event_id"].tolist() == ["GV-AAA-20250420-2025", "GV-AAA-20250420-2026", "GV-CCC-20250701"]
     ranged = new.iloc[0]
     assert ranged["headline"] == "AAA guides FY2025 capex to $120–130B"
@@ -190,7 +191,7 @@ def test_new_events_rows_by_hand():
     inferred = new.iloc[2]
     assert inferred["headline"] == "CCC guides CY2025 capex to $10–12B"
     assert inferred["confidence"] == "medium"
-    for column in EVENT_COLUMNS:
+    for column in EVENT_COLUMN_KINDS:
         assert new[column].dtype == EVENTS[column].dtype, column
 
 
@@ -220,7 +221,7 @@ def test_confidence_from_wording(wording, expected):
 def test_events_with_guidance_by_hand():
     combined = events_with_guidance(EVENTS, GUIDANCE)
     assert len(combined) == len(EVENTS) + 3
-    assert list(combined.columns) == [*EVENT_COLUMNS, "guided_change_usd_bn", "guidance_linked"]
+    assert list(combined.columns) == [*EVENT_COLUMN_KINDS, "guided_change_usd_bn", "guidance_linked"]
     ordered = combined.sort_values(["event_date", "event_id"], kind="stable")
     assert combined["event_id"].tolist() == ordered["event_id"].tolist()
     by_id = combined.set_index("event_id")
@@ -235,7 +236,7 @@ def test_events_with_guidance_by_hand():
     assert by_id.loc["GV-AAA-20250420-2025", "guided_change_usd_bn"] == 15.0
     assert by_id.loc[["GV-AAA-20250420-2025", "GV-AAA-20250420-2026", "GV-CCC-20250701"], "guidance_linked"].all()
     assert int(combined["guidance_linked"].sum()) == len(GUIDANCE)  # one row per vintage here
-    curated = combined[combined["event_id"].isin(EVENTS["event_id"])].set_index("event_id")[list(EVENT_COLUMNS)[1:]]
+    curated = combined[combined["event_id"].isin(EVENTS["event_id"])].set_index("event_id")[list(EVENT_COLUMN_KINDS)[1:]]
     pd.testing.assert_frame_equal(curated.sort_index(), EVENTS.set_index("event_id").sort_index())
 
 
@@ -259,7 +260,7 @@ def test_empty_guidance_leaves_events_unchanged():
     links = guidance_vintage_links(empty, EVENTS)
     assert links.empty and list(links.columns) == list(LINK_COLUMNS)
     new = guidance_events(empty, EVENTS)
-    assert new.empty and list(new.columns) == [*EVENT_COLUMNS, "guided_change_usd_bn"]
+    assert new.empty and list(new.columns) == [*EVENT_COLUMN_KINDS, "guided_change_usd_bn"]
     events = load_events()
     combined = events_with_guidance(events, empty)
     pd.testing.assert_frame_equal(combined.drop(columns=["guided_change_usd_bn", "guidance_linked"]), events)
@@ -335,7 +336,7 @@ def test_data_new_ids_unique_and_apart_from_curated_ids(data):
         "GV-META-20221026-2022",
         "GV-META-20221026-2023",
     ]
-    assert list(new.columns) == [*EVENT_COLUMNS, "guided_change_usd_bn"]
+    assert list(new.columns) == [*EVENT_COLUMN_KINDS, "guided_change_usd_bn"]
     assert (new["event_time"] == "unknown").all()
 
 

@@ -18,8 +18,15 @@ from dashboard import config
 from dashboard.errors import CurationError, DataUnavailable
 from dashboard.fiscal_calendar import nominal_quarter_end
 from dashboard.loaders import snapshot
+from dashboard.loaders.column_kinds import (
+    COMPANY_COLUMN_KINDS,
+    EVENT_COLUMN_KINDS,
+    FLAG_COLUMN_KINDS,
+    FUNDAMENTAL_COLUMN_KINDS,
+    GUIDANCE_COLUMN_KINDS,
+    PRICE_COLUMN_KINDS,
+)
 from dashboard.loaders.validation import (
-    ColumnKind,
     RowIssue,
     ValidationReport,
     closest_columns,
@@ -41,72 +48,6 @@ from dashboard.schemas import (
     instruments_schema,
     prices_schema,
 )
-
-COMPANY_COLUMNS: dict[str, ColumnKind] = {
-    "ticker": "text",
-    "name": "text",
-    "exchange": "text",
-    "calendar": "text",
-    "currency": "text",
-    "fiscal_year_end_month": "int",
-    "fiscal_calendar": "text",
-    "market_benchmark": "text",
-    "sector_benchmark": "text",
-    "peer_group": "text",
-    "yahoo_symbol": "text",
-    "sec_cik": "int",
-    "buybacks_basis": "text",
-    "total_debt_basis": "text",
-    "source": "text",
-}
-EVENT_COLUMNS: dict[str, ColumnKind] = {
-    "event_id": "text",
-    "ticker": "text",
-    "event_date": "date",
-    "event_time": "text",
-    "event_type": "text",
-    "amount_usd_bn": "number",
-    "headline": "text",
-    "description": "text",
-    "source_name": "text",
-    "source_url": "text",
-    "confidence": "text",
-    "deal_id": "text",
-    "stage": "text",
-    "funding_usd_bn": "number",
-    "funding_kind": "text",
-}
-FUNDAMENTAL_COLUMNS: dict[str, ColumnKind] = {
-    "ticker": "text",
-    "fiscal_year": "int",
-    "fiscal_quarter": "int",
-    "period_end": "date",
-    **{column: "number" for column in config.FUNDAMENTAL_VALUE_COLUMNS},
-    "source": "text",
-}
-FLAG_COLUMNS: dict[str, ColumnKind] = {
-    "ticker": "text",
-    "period_end": "date",
-    "column": "text",
-    "flag": "text",
-    "note": "text",
-}
-GUIDANCE_COLUMNS: dict[str, ColumnKind] = {
-    "ticker": "text",
-    "statement_date": "date",
-    "fiscal_year": "int",
-    "period_basis": "text",
-    "low_usd_bn": "number",
-    "high_usd_bn": "number",
-    "wording": "text",
-    "source_url": "text",
-}
-PRICE_COLUMNS: dict[str, ColumnKind] = {
-    "ticker": "text",
-    "date": "date",
-    **{column: "number" for column in config.PRICE_COLUMNS},
-}
-
 
 def _data_dir(data_dir: Path | None) -> Path:
     return Path(data_dir) if data_dir is not None else config.DATA_DIR
@@ -151,7 +92,7 @@ def validate_companies(source: Path | str, *, text: str | None = None) -> tuple[
     name = _name(source, text)
     text = read_text(Path(source)) if text is None else text
     frame, lines = read_text_table(text, name)
-    frame, failures = parse_columns(frame, COMPANY_COLUMNS)
+    frame, failures = parse_columns(frame, COMPANY_COLUMN_KINDS)
     good, report = validate_rows(frame, companies_schema(), dataset="companies", file=name, lines=lines, parse_failures=failures)
     if "fiscal_year_end_month" in good.columns:
         good = good.astype({"fiscal_year_end_month": int})
@@ -235,21 +176,21 @@ def validate_events(
             hints = [
                 f"{column} (is {' or '.join(repr(c) for c in present)} it?)" if present else column
                 for column in missing
-                for present in [[c for c in frame.columns if column in closest_columns(c, list(EVENT_COLUMNS))]]
+                for present in [[c for c in frame.columns if column in closest_columns(c, list(EVENT_COLUMN_KINDS))]]
             ]
             raise CurationError(f"{name}: missing required column(s): {', '.join(hints)}")
         unknown = [
-            RowIssue(name, 1, str(column), "unknown column, ignored" + (f"; {hint}" if (hint := did_you_mean(column, list(EVENT_COLUMNS))) else ""))
+            RowIssue(name, 1, str(column), "unknown column, ignored" + (f"; {hint}" if (hint := did_you_mean(column, list(EVENT_COLUMN_KINDS))) else ""))
             for column in frame.columns
-            if column not in EVENT_COLUMNS
+            if column not in EVENT_COLUMN_KINDS
         ]
-        for column, kind in EVENT_COLUMNS.items():
+        for column, kind in EVENT_COLUMN_KINDS.items():
             if column not in frame.columns:
                 frame[column] = pd.Series(np.nan, index=frame.index, dtype="str" if kind == "text" else "float64")
         frame["event_time"] = frame["event_time"].fillna("unknown")
         frame["event_type"] = frame["event_type"].fillna("other")
-        frame = frame[list(EVENT_COLUMNS)]
-    frame, failures = parse_columns(frame, EVENT_COLUMNS)
+        frame = frame[list(EVENT_COLUMN_KINDS)]
+    frame, failures = parse_columns(frame, EVENT_COLUMN_KINDS)
     if "event_id" in frame.columns:
         frame["_duplicate_event_id"] = ~frame["event_id"].duplicated(keep="first") | frame["event_id"].isna()
     if {"funding_usd_bn", "deal_id", "funding_kind"} <= set(frame.columns):
@@ -308,7 +249,7 @@ def validate_fundamentals(
     name = _name(source, text)
     text = read_text(Path(source)) if text is None else text
     frame, lines = read_text_table(text, name)
-    frame, failures = parse_columns(frame, FUNDAMENTAL_COLUMNS)
+    frame, failures = parse_columns(frame, FUNDAMENTAL_COLUMN_KINDS)
     if {"ticker", "fiscal_year", "fiscal_quarter", "period_end"} <= set(frame.columns):
         frame["_company_quarter"] = _key(frame, ["ticker", "fiscal_year", "fiscal_quarter"])
         frame["_period_end_fits"] = period_end_fits(frame, load_companies(data_dir))
@@ -368,7 +309,7 @@ def validate_fundamentals_flags(
     name = _name(source, text)
     text = read_text(Path(source)) if text is None else text
     frame, lines = read_text_table(text, name)
-    frame, failures = parse_columns(frame, FLAG_COLUMNS)
+    frame, failures = parse_columns(frame, FLAG_COLUMN_KINDS)
     if fundamentals is None:
         fundamentals = load_fundamentals(data_dir)
     if {"ticker", "period_end", "column"} <= set(frame.columns):
@@ -406,7 +347,7 @@ def validate_guidance(
     name = _name(source, text)
     text = read_text(Path(source)) if text is None else text
     frame, lines = read_text_table(text, name)
-    frame, failures = parse_columns(frame, GUIDANCE_COLUMNS)
+    frame, failures = parse_columns(frame, GUIDANCE_COLUMN_KINDS)
     companies, _ = known_tickers(data_dir)
     good, report = validate_rows(
         frame, guidance_schema(companies, today()), dataset="guidance", file=name, lines=lines, parse_failures=failures
@@ -445,7 +386,7 @@ def validate_prices(source: Path | str, *, data_dir: Path | None = None) -> tupl
             frame["ticker"] = frame["ticker"].astype("string").astype(object).where(frame["ticker"].notna())
     else:
         frame, lines = read_text_table(read_text(path), name)
-    frame, failures = parse_columns(frame, PRICE_COLUMNS)
+    frame, failures = parse_columns(frame, PRICE_COLUMN_KINDS)
     if {"ticker", "date"} <= set(frame.columns):
         frame["_ticker_date"] = _key(frame, ["ticker", "date"])
     if {"high", "low"} <= set(frame.columns):

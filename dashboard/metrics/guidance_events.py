@@ -61,7 +61,7 @@ GUIDANCE_INPUTS: tuple[str, ...] = (
     "ticker", "statement_date", "fiscal_year", "period_basis", "low_usd_bn", "high_usd_bn", "wording", "source_url",
 )  # fmt: skip
 # The events columns a new guidance event fills: all of events.csv's. The list repeats
-# loaders.curated.EVENT_COLUMNS because metrics may not import loaders (see tests/test_layers.py).
+# loaders.column_kinds.EVENT_COLUMN_KINDS because metrics may not import loaders (see tests/test_layers.py).
 EVENT_INPUTS: tuple[str, ...] = (
     "event_id", "ticker", "event_date", "event_time", "event_type", "amount_usd_bn", "headline", "description",
     "source_name", "source_url", "confidence", "deal_id", "stage", "funding_usd_bn", "funding_kind",
