@@ -49,6 +49,7 @@ from dashboard.schemas import (
     prices_schema,
 )
 
+
 def _data_dir(data_dir: Path | None) -> Path:
     return Path(data_dir) if data_dir is not None else config.DATA_DIR
 
