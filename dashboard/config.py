@@ -276,3 +276,10 @@ UPLOAD_TIME_BUDGET_SECONDS = 60
 # UPLOAD_IN_PROCESS_LINKS runs in the worker process whatever its number of events.
 UPLOAD_MAX_CONFOUNDER_LINKS = 3_000_000
 UPLOAD_IN_PROCESS_LINKS = 100_000
+
+# Several events name more than one source in events.csv's source_name, separated by ";" outside
+# parentheses ("OurAlpha (CNBC); GitHub AWS-capex thread"). The loaders parse the cell once into a
+# tuple of names; a label joins them with SOURCE_NAME_LABEL_SEPARATOR and a CSV/Excel export
+# with the export's own list separator.
+SOURCE_NAME_SEPARATOR = ";"
+SOURCE_NAME_LABEL_SEPARATOR = "; "

@@ -5,6 +5,7 @@ row is reported, by line and column, while every other row still loads.
 """
 from __future__ import annotations
 
+import pickle
 import subprocess
 import sys
 import warnings
@@ -15,9 +16,10 @@ import pytest
 
 from dashboard import config
 from dashboard.loaders.curated import (
-    load_events,
-    period_end_fits,
     load_companies,
+    load_events,
+    parse_source_names,
+    period_end_fits,
     validate_events,
     validate_fundamentals,
     validate_fundamentals_flags,
@@ -156,6 +158,35 @@ def test_user_events_without_a_required_column_fail_clearly(tmp_path):
     path.write_text("event_id,event_date\nX1,2025-10-30\n", encoding="utf-8")
     with pytest.raises(Exception, match="missing required column"):
         validate_events(path, curated=False)
+
+
+def test_source_names_by_hand():
+    assert parse_source_names("OurAlpha (CNBC); GitHub AWS-capex thread") == ("OurAlpha (CNBC)", "GitHub AWS-capex thread")
+    # a ";" inside parentheses belongs to the name
+    assert parse_source_names("GitHub research notes (AWS-capex thread; 10-Q)") == ("GitHub research notes (AWS-capex thread; 10-Q)",)
+    assert parse_source_names("Tapebrief;Trylattice ; belcourt;") == ("Tapebrief", "Trylattice", "belcourt")
+    assert parse_source_names(float("nan")) == () and parse_source_names(" ; ") == ()
+    assert f"Source: {parse_source_names('A;B')}" == "Source: A; B"  # a label reads as the file wrote it
+
+
+def test_event_source_names_are_parsed_once_into_tuples():
+    events = load_events()
+    text = pd.read_csv(EVENTS, usecols=["event_id", "source_name"]).set_index("event_id")["source_name"]
+    assert all(isinstance(v, tuple) and v for v in events["source_name"])
+    several = events[events["source_name"].map(len) > 1].set_index("event_id")["source_name"]
+    assert several["EV085"] == ("Tapebrief", "Trylattice", "belcourt")
+    assert "EV073" not in several.index  # its only ";" is inside parentheses
+    assert len(several) == 12
+    # every label equals the file's text, and the tuple survives pickling (caches, worker processes)
+    assert {e: str(v) for e, v in events.set_index("event_id")["source_name"].items()} == text.to_dict()
+    assert pickle.loads(pickle.dumps(several["EV085"])) == several["EV085"]
+
+
+def test_user_events_without_source_name_get_no_names(tmp_path):
+    path = tmp_path / "mine.csv"
+    path.write_text("event_id,ticker,event_date,source_name\nX1,META,2025-10-30,\nX2,META,2025-10-31,A; B\n", encoding="utf-8")
+    good, _ = validate_events(path, curated=False)
+    assert good["source_name"].tolist() == [(), ("A", "B")]
 
 
 # --- fundamentals -----------------------------------------------------------------------------

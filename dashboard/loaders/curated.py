@@ -152,6 +152,40 @@ def _deal_funding_once(frame: pd.DataFrame) -> pd.Series:
     return ~((has_funding & ~named) | second)
 
 
+class SourceNames(tuple):
+    """An event's source names, in the file's order: a tuple inside the package.
+
+    Text made from it (``str``, an f-string) is the label, the names joined with
+    ``config.SOURCE_NAME_LABEL_SEPARATOR`` ("OurAlpha (CNBC); GitHub AWS-capex thread"), so a page
+    that prints a source still reads as the file wrote it; exports join tuples themselves.
+    """
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return config.SOURCE_NAME_LABEL_SEPARATOR.join(self)
+
+
+def parse_source_names(text: object) -> SourceNames:
+    """The names in one ``source_name`` cell: split at ``config.SOURCE_NAME_SEPARATOR`` outside
+    parentheses (``GitHub notes (thread; 10-Q)`` is one name), each stripped, empty parts
+    dropped. A missing cell gives no names (an empty tuple)."""
+    if not isinstance(text, str):
+        return SourceNames()
+    names: list[str] = []
+    depth, start = 0, 0
+    for position, character in enumerate(text):
+        if character == "(":
+            depth += 1
+        elif character == ")":
+            depth = max(depth - 1, 0)
+        elif character == config.SOURCE_NAME_SEPARATOR and depth == 0:
+            names.append(text[start:position])
+            start = position + 1
+    names.append(text[start:])
+    return SourceNames(name.strip() for name in names if name.strip())
+
+
 def validate_events(
     source: Path | str,
     *,
@@ -165,7 +199,8 @@ def validate_events(
     ``curated=False`` accepts a user's file: only event_id, ticker and event_date are required;
     a missing event_time counts as ``unknown`` and a missing event_type as ``other``.
     ``extra_tickers`` are accepted besides the covered companies (the columns of a user's
-    returns file, for example).
+    returns file, for example). ``source_name`` comes back as a tuple of names
+    (``parse_source_names``; an empty tuple where the cell is empty).
     """
     name = _name(source, text)
     text = read_text(Path(source)) if text is None else text
@@ -200,6 +235,8 @@ def validate_events(
     schema = events_schema([*companies, *extra_tickers], today(), curated=curated)
     good, report = validate_rows(frame, schema, dataset="events", file=name, lines=lines, parse_failures=failures)
     report.warnings = unknown
+    if "source_name" in good.columns:  # parsed once here: the package never splits the text again
+        good["source_name"] = pd.Series([parse_source_names(v) for v in good["source_name"]], index=good.index, dtype=object)
     return good.sort_values(["event_date", "event_id"], kind="stable").reset_index(drop=True), report
 
 
