@@ -283,3 +283,8 @@ UPLOAD_IN_PROCESS_LINKS = 100_000
 # with the export's own list separator.
 SOURCE_NAME_SEPARATOR = ";"
 SOURCE_NAME_LABEL_SEPARATOR = "; "
+# Without a Retry-After, SEC retries wait 1, 2, then 4 s (the last step repeats).
+SEC_RETRY_BACKOFF_SECONDS: tuple[float, ...] = (1.0, 2.0, 4.0)
+# Exchange calendars of US listings. Prices of every other listing (Tokyo: SoftBank, the Nikkei 225)
+# are downloaded with yfinance's price repair, for Yahoo's known 100x unit errors in non-US data.
+US_EXCHANGE_CALENDARS: tuple[str, ...] = ("XNYS", "XNAS")

@@ -16,6 +16,7 @@ from dashboard import config
 from dashboard.commands import filings as command
 from dashboard.errors import RefreshError
 from dashboard.loaders import filings as lf
+from dashboard.loaders import sec
 from dashboard.loaders.curated import load_companies
 from dashboard.loaders.sec import RateLimiter
 
@@ -73,9 +74,9 @@ class FakeTransport:
         return answer
 
 
-def _client(transport: FakeTransport, clock: FakeClock, cache: Path, **kwargs) -> lf.SecClient:
+def _client(transport: FakeTransport, clock: FakeClock, cache: Path, **kwargs) -> sec.SecClient:
     limiter = RateLimiter(config.SEC_MAX_REQUESTS_PER_SECOND, clock=clock.monotonic, sleep=clock.sleep)
-    return lf.SecClient(transport, AGENT, limiter=limiter, cache_dir=cache, sleep=clock.sleep, now=clock.wall, **kwargs)
+    return sec.SecClient(transport, AGENT, limiter=limiter, cache_dir=cache, sleep=clock.sleep, now=clock.wall, **kwargs)
 
 
 def _json(path: Path) -> dict:
@@ -91,7 +92,7 @@ URL = "https://data.sec.gov/submissions/CIK0001326801.json"
 def test_user_agent_and_addresses(tmp_path):
     clock = FakeClock()
     transport = FakeTransport(clock, {URL: [FakeResponse(200, {"ok": 1})]})
-    lf.fetch_sec_response(URL, _client(transport, clock, tmp_path))
+    sec.fetch_sec_response(URL, _client(transport, clock, tmp_path))
     assert transport.calls[0][1]["User-Agent"] == AGENT
     assert lf.submissions_url(1326801) == URL
     assert lf.index_headers_url(1326801, "0001326801-25-000077") == (
@@ -105,7 +106,7 @@ def test_rate_limit_spaces_requests_a_tenth_of_a_second_apart(tmp_path):
     transport = FakeTransport(clock, {u: [FakeResponse(200, {})] for u in urls})
     client = _client(transport, clock, tmp_path)
     for url in urls:
-        lf.fetch_sec_response(url, client)
+        sec.fetch_sec_response(url, client)
     starts = [t for _, _, t in transport.calls]
     gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
     assert min(gaps) == pytest.approx(0.1)
@@ -119,7 +120,7 @@ def test_retry_after_seconds_then_backoff_then_success(tmp_path):
         FakeResponse(503),
         FakeResponse(200, {"ok": 1}),
     ]})
-    response = lf.fetch_sec_response(URL, _client(transport, clock, tmp_path))
+    response = sec.fetch_sec_response(URL, _client(transport, clock, tmp_path))
     assert response.status_code == 200 and len(transport.calls) == 3
     assert clock.sleeps == [2.0, 2.0]  # Retry-After 2 s; then the second backoff step (1, 2, 4 s)
 
@@ -128,7 +129,7 @@ def test_retry_after_as_an_http_date(tmp_path):
     clock = FakeClock()
     when = email.utils.formatdate(EPOCH + 5, usegmt=True)
     transport = FakeTransport(clock, {URL: [FakeResponse(503, headers={"Retry-After": when}), FakeResponse(200, {})]})
-    lf.fetch_sec_response(URL, _client(transport, clock, tmp_path))
+    sec.fetch_sec_response(URL, _client(transport, clock, tmp_path))
     assert clock.sleeps == [5.0]
 
 
@@ -136,7 +137,7 @@ def test_retries_run_out(tmp_path):
     clock = FakeClock()
     transport = FakeTransport(clock, {URL: [FakeResponse(500)]})
     with pytest.raises(RefreshError, match=r"HTTP 500 .* still after 3 retries"):
-        lf.fetch_sec_response(URL, _client(transport, clock, tmp_path))
+        sec.fetch_sec_response(URL, _client(transport, clock, tmp_path))
     assert len(transport.calls) == config.SEC_MAX_RETRIES + 1
     # each retry waited its backoff, and each request still went through the limiter
     assert [s for s in clock.sleeps if s >= 1] == [1.0, 2.0, 4.0]
@@ -146,7 +147,7 @@ def test_a_wait_longer_than_allowed_is_not_waited(tmp_path):
     clock = FakeClock()
     transport = FakeTransport(clock, {URL: [FakeResponse(429, headers={"Retry-After": "600"})]})
     with pytest.raises(RefreshError, match=r"SEC asks to wait 600 s \(more than 60 s\)"):
-        lf.fetch_sec_response(URL, _client(transport, clock, tmp_path))
+        sec.fetch_sec_response(URL, _client(transport, clock, tmp_path))
     assert len(transport.calls) == 1 and clock.sleeps == []
 
 
@@ -154,7 +155,7 @@ def test_a_wait_longer_than_allowed_is_not_waited(tmp_path):
     ("answer", "message", "kind"),
     [
         (FakeResponse(403), r"HTTP 403 .*User-Agent was refused", RefreshError),
-        (FakeResponse(404), r"HTTP 404 .*not found", lf.SecNotFound),
+        (FakeResponse(404), r"HTTP 404 .*not found", sec.SecNotFound),
         (FakeResponse(400), r"HTTP 400", RefreshError),
         (requests.ConnectionError("down"), r"cannot reach .*offline", RefreshError),
         (requests.Timeout("slow"), r"timed out", RefreshError),
@@ -164,7 +165,7 @@ def test_failures_that_are_not_retried(tmp_path, answer, message, kind):
     clock = FakeClock()
     transport = FakeTransport(clock, {URL: [answer]})
     with pytest.raises(kind, match=message):
-        lf.fetch_sec_response(URL, _client(transport, clock, tmp_path))
+        sec.fetch_sec_response(URL, _client(transport, clock, tmp_path))
     assert len(transport.calls) == 1
 
 
@@ -308,7 +309,7 @@ def test_live_gather_one_company_failing_is_a_note_all_failing_an_error(tmp_path
 
 
 def test_retry_wait_defaults():
-    assert lf.retry_wait_seconds(None, 0, now=0) == 1.0
-    assert lf.retry_wait_seconds("", 5, now=0) == 4.0
-    assert lf.retry_wait_seconds("soon", 1, now=0) == 2.0
-    assert lf.retry_wait_seconds(email.utils.formatdate(100, usegmt=True), 0, now=200) == 0.0
+    assert sec.retry_wait_seconds(None, 0, now=0) == 1.0
+    assert sec.retry_wait_seconds("", 5, now=0) == 4.0
+    assert sec.retry_wait_seconds("soon", 1, now=0) == 2.0
+    assert sec.retry_wait_seconds(email.utils.formatdate(100, usegmt=True), 0, now=200) == 0.0

@@ -20,14 +20,10 @@ import requests
 from dashboard import config
 from dashboard.errors import RefreshError
 from dashboard.fiscal_calendar import fiscal_period
-from dashboard.loaders import sec
-from dashboard.loaders.sec import (
-    RateLimiter,
-    fetch_companyfacts_raw,
-    merge_fundamentals,
-    normalize_companyfacts,
-    sec_user_agent,
-)
+from dashboard.loaders import companyfacts, sec
+from dashboard.loaders.companyfacts import normalize_companyfacts
+from dashboard.loaders.fundamentals_merge import merge_fundamentals
+from dashboard.loaders.sec import RateLimiter, SecClient, fetch_companyfacts_raw, sec_user_agent
 
 SAMPLE = Path(__file__).parent / "fixtures" / "refresh" / "amzn_companyfacts_sample.json"
 K22 = "0001018724-23-000004"  # 10-K for FY2022
@@ -40,7 +36,7 @@ def raw() -> dict:
 
 
 @pytest.fixture(scope="module")
-def amzn(raw) -> sec.NormalizedFacts:
+def amzn(raw) -> companyfacts.NormalizedFacts:
     return normalize_companyfacts(raw, fiscal_year_end_month=12, ticker="AMZN")
 
 
@@ -55,7 +51,7 @@ def _quarter(frame: pd.DataFrame, year: int, quarter: int) -> pd.Series:
 
 def test_quarters_placed_by_dates_in_the_schema(amzn):
     q = amzn.quarters
-    assert list(q.columns) == list(sec.FUNDAMENTALS_COLUMNS)
+    assert list(q.columns) == list(companyfacts.FUNDAMENTALS_COLUMNS)
     assert list(zip(q["fiscal_year"], q["fiscal_quarter"])) == [(2022, 1), (2022, 2), (2022, 3), (2022, 4), (2023, 1)]
     assert q["period_end"].dt.strftime("%Y-%m-%d").tolist() == [
         "2022-03-31", "2022-06-30", "2022-09-30", "2022-12-31", "2023-03-31"
@@ -111,7 +107,7 @@ def test_balances_at_quarter_end_instants(amzn):
 
 def test_total_debt_tags_follow_the_basis(raw):
     noncurrent = normalize_companyfacts(
-        raw, fiscal_year_end_month=12, ticker="AMZN", total_debt_tags=sec.NONCURRENT_DEBT_TAGS
+        raw, fiscal_year_end_month=12, ticker="AMZN", total_debt_tags=companyfacts.NONCURRENT_DEBT_TAGS
     ).quarters
     assert _quarter(noncurrent, 2022, 3)["total_debt"] == 57000.0
     assert _quarter(noncurrent, 2022, 4)["total_debt"] == 67150.0
@@ -249,7 +245,7 @@ def test_odd_duration_and_wrong_start_are_dropped_with_reason():
 
 def test_empty_companyfacts_gives_empty_frames():
     facts = normalize_companyfacts({"cik": 1, "facts": {}}, fiscal_year_end_month=12)
-    assert facts.quarters.empty and list(facts.quarters.columns) == list(sec.FUNDAMENTALS_COLUMNS)
+    assert facts.quarters.empty and list(facts.quarters.columns) == list(companyfacts.FUNDAMENTALS_COLUMNS)
     assert facts.restatements.empty and facts.provenance.empty
 
 
@@ -268,7 +264,7 @@ def _curated() -> pd.DataFrame:
         {**values, "ticker": "AMZN", "fiscal_year": 2022, "fiscal_quarter": 4, "period_end": "2022-12-31",
          "capex": 16592.0, "revenue": 149204.0, "source": "curated q4"},
     ]
-    frame = pd.DataFrame(rows)[list(sec.FUNDAMENTALS_COLUMNS)]
+    frame = pd.DataFrame(rows)[list(companyfacts.FUNDAMENTALS_COLUMNS)]
     return frame.astype({"period_end": "datetime64[us]", "ticker": "str", "source": "str"})
 
 
@@ -376,10 +372,15 @@ def _no_wait() -> RateLimiter:
     return RateLimiter(1e9, sleep=lambda s: None)
 
 
+def _client(session: object, cache: Path, waits: list[float] | None = None) -> SecClient:
+    """A client on a fake session: no rate-limit wait, retries recorded in ``waits`` (no sleeping)."""
+    return SecClient(session, "T t@example.com", limiter=_no_wait(), cache_dir=cache,
+                     sleep=(waits if waits is not None else []).append, now=lambda: 0.0)
+
+
 def test_fetch_sends_user_agent_and_caches(raw, tmp_path):
     session = _FakeSession(_FakeResponse(200, raw))
-    got = fetch_companyfacts_raw(1018724, session=session, user_agent="T t@example.com", limiter=_no_wait(),
-                                 cache_dir=tmp_path)
+    got = fetch_companyfacts_raw(1018724, _client(session, tmp_path))
     assert got == raw
     url, headers, timeout = session.calls[0]
     assert url.endswith("/api/xbrl/companyfacts/CIK0001018724.json")
@@ -387,8 +388,7 @@ def test_fetch_sends_user_agent_and_caches(raw, tmp_path):
     assert timeout[0] <= 5  # short connect timeout
     cached = tmp_path / "CIK0001018724.json"
     assert json.loads(cached.read_text(encoding="utf-8")) == raw
-    again = fetch_companyfacts_raw(1018724, session=session, user_agent="T t@example.com", limiter=_no_wait(),
-                                   cache_dir=tmp_path)
+    again = fetch_companyfacts_raw(1018724, _client(session, tmp_path))
     assert again == raw and len(session.calls) == 1  # served from the cache
 
 
@@ -399,13 +399,13 @@ def test_fetch_sends_user_agent_and_caches(raw, tmp_path):
         (requests.ConnectTimeout("timed out"), r"SEC EDGAR: timed out"),
         (_FakeResponse(403), r"SEC EDGAR: HTTP 403.*SEC_USER_AGENT"),
         (_FakeResponse(404), r"SEC EDGAR: HTTP 404.*CIK 1018724"),
-        (_FakeResponse(429), r"SEC EDGAR: HTTP 429.*rate-limited"),
+        (_FakeResponse(429), r"SEC EDGAR: HTTP 429.*rate-limited.*still after 3 retries"),
+        (_FakeResponse(503), r"SEC EDGAR: HTTP 503.*server error.*still after 3 retries"),
         (_FakeResponse(200, ValueError("no json")), r"SEC EDGAR: .*did not return JSON"),
     ],
 )
 def test_fetch_failures_name_the_source(outcome, pattern, tmp_path):
     session = _FakeSession(outcome)
     with pytest.raises(RefreshError, match=pattern):
-        fetch_companyfacts_raw(1018724, session=session, user_agent="T t@example.com", limiter=_no_wait(),
-                               cache_dir=tmp_path, max_cache_age_seconds=0)
+        fetch_companyfacts_raw(1018724, _client(session, tmp_path), max_cache_age_seconds=0)
     assert not (tmp_path / "CIK0001018724.json").exists()

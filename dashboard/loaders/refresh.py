@@ -11,8 +11,10 @@ were, or the complete new ones.
   refreshed tickers' rows replace the old ones whole (adjusted closes move with every dividend,
   so appending would mix two adjustment bases); tickers that came back empty keep their old rows
   and are reported.
+  Non-US listings are downloaded with yfinance's price repair; the rows it repaired are reported.
 - Fundamentals (SEC EDGAR company facts): the curated table's gaps are filled, disagreements and
-  restatements are reported, nothing curated is overwritten.
+  restatements are reported, nothing curated is overwritten. Commercial-paper lines are reported
+  apart, never added to debt issued or repaid.
 
 Offline, each source fails within seconds: a short DNS + TCP probe of the source's host runs
 before any download, and the error names the source.
@@ -37,7 +39,9 @@ import requests
 from dashboard import config
 from dashboard.errors import RefreshError, RefreshInProgress
 from dashboard.loaders import sec, snapshot, yahoo
+from dashboard.loaders.companyfacts import NONCURRENT_DEBT_TAGS, TOTAL_DEBT_TAGS, normalize_companyfacts
 from dashboard.loaders.curated import load_companies, load_instruments, validate_fundamentals, validate_prices
+from dashboard.loaders.fundamentals_merge import merge_fundamentals
 
 ProgressCallback = Callable[[float, str], None]
 
@@ -53,6 +57,9 @@ class RefreshResult:
     written: dict[str, dict] = field(default_factory=dict)  # dataset -> manifest entry
     missing_tickers: list[str] = field(default_factory=list)
     dividend_moves: pd.DataFrame = field(default_factory=pd.DataFrame)
+    repaired_tickers: list[str] = field(default_factory=list)  # downloaded with yfinance's price repair
+    price_repairs: pd.DataFrame = field(default_factory=pd.DataFrame)  # rows it repaired, with previous_close
+    commercial_paper: pd.DataFrame = field(default_factory=pd.DataFrame)  # SEC lines kept apart from debt
     disagreements: pd.DataFrame = field(default_factory=pd.DataFrame)
     restatements: pd.DataFrame = field(default_factory=pd.DataFrame)
     filled_values: int = 0
@@ -70,16 +77,37 @@ class RefreshResult:
                 f"{yahoo.DIVIDEND_MOVE_THRESHOLD:.0%} (more than dividends explain)"
                 + (": " + ", ".join(f"{r.ticker} {r.max_relative_change:.1%}" for r in flagged.itertuples()) if len(flagged) else "")
             )
+            if self.repaired_tickers:
+                out.append(self._repairs_line())
         if "fundamentals" in self.written:
             out.append(
                 f"fundamentals: {self.filled_values} empty value(s) filled and {self.added_quarters} quarter(s) added "
                 f"from SEC; {len(self.disagreements)} disagreement(s) with curated figures kept as curated; "
                 f"{len(self.restatements)} restated fact(s)"
             )
+            if not self.commercial_paper.empty:
+                paper = self.commercial_paper
+                out.append(
+                    f"fundamentals: {len(paper)} commercial-paper figure(s) kept apart from debt issued/repaid "
+                    f"({', '.join(sorted(set(paper['tag'])))}) for {', '.join(sorted(set(paper['ticker'])))}"
+                )
         out += [f"warning: {w}" for w in self.warnings]
         if self.reports_dir is not None:
             out.append(f"reports: {self.reports_dir}")
         return out
+
+    def _repairs_line(self, most: int = 5) -> str:
+        """What yfinance's price repair changed, naming up to ``most`` rows."""
+        head = f"prices: downloaded with yfinance's price repair: {', '.join(self.repaired_tickers)}"
+        if self.price_repairs.empty:
+            return f"{head}; no row repaired"
+        rows = [
+            f"{r.ticker} {pd.Timestamp(r.date).date()} close {r.close:,.2f}"
+            + (f" (was {r.previous_close:,.2f})" if pd.notna(r.previous_close) else "")
+            for r in self.price_repairs.head(most).itertuples()
+        ]
+        more = f" and {len(self.price_repairs) - most} more" if len(self.price_repairs) > most else ""
+        return f"{head}; {len(self.price_repairs)} row(s) repaired (100x unit errors, bad splits, zeros): {', '.join(rows)}{more}"
 
     def headline(self) -> str:
         """The outcome in one readable line (for the app): what was written, and how many
@@ -89,6 +117,8 @@ class RefreshResult:
             parts.append(f"{self.filled_values} empty value(s) filled and {self.added_quarters} quarter(s) added from SEC")
         if self.missing_tickers:
             parts.append(f"no new prices for {', '.join(self.missing_tickers)} (previous rows kept)")
+        if not self.price_repairs.empty:
+            parts.append(f"{len(self.price_repairs)} price row(s) repaired by yfinance")
         if self.warnings:
             parts.append(f"{len(self.warnings)} warning(s)")
         return "Refresh finished: " + ("; ".join(parts) if parts else "nothing written") + "."
@@ -133,6 +163,13 @@ def probe_source(url: str, *, source: str, timeout: float = PROBE_TIMEOUT_SECOND
     raise RefreshError(f"{source}: {reason} (offline?); previous snapshot kept")
 
 
+def non_us_symbols(companies: pd.DataFrame, instruments: pd.DataFrame) -> set[str]:
+    """The Yahoo symbols of listings outside the US (an exchange calendar not in
+    ``config.US_EXCHANGE_CALENDARS``): their prices are downloaded with yfinance's price repair."""
+    listings = pd.concat([companies[["yahoo_symbol", "calendar"]], instruments[["yahoo_symbol", "calendar"]]])
+    return set(listings.loc[~listings["calendar"].isin(config.US_EXCHANGE_CALENDARS), "yahoo_symbol"])
+
+
 def _selected(tickers: Sequence[str] | None, known: Sequence[str]) -> list[str]:
     if tickers is None:
         return list(known)
@@ -151,9 +188,16 @@ class _Staged:
     source: str
 
 
+def _price_repairs(raw: pd.DataFrame, symbols: dict[str, str], new: pd.DataFrame, old: pd.DataFrame) -> pd.DataFrame:
+    """The rows yfinance repaired that the refresh keeps, each with the snapshot's previous close."""
+    repaired = yahoo.repaired_rows(raw, symbols).merge(new[["ticker", "date"]], on=["ticker", "date"])
+    previous = old[["ticker", "date", "close"]].rename(columns={"close": "previous_close"})
+    return repaired.merge(previous, on=["ticker", "date"], how="left")
+
+
 def _stage_prices(
-    data_dir: Path, staging: Path, selected: list[str], symbol_to_ticker: dict[str, str], result: RefreshResult,
-    progress: ProgressCallback, low: float, high: float,
+    data_dir: Path, staging: Path, selected: list[str], symbol_to_ticker: dict[str, str], repair_symbols: set[str],
+    result: RefreshResult, progress: ProgressCallback, low: float, high: float,
 ) -> _Staged:
     target = data_dir / config.PRICES_FILE
     old = pd.read_parquet(target) if target.exists() else pd.DataFrame(columns=["ticker", "date", *config.PRICE_COLUMNS])
@@ -166,7 +210,9 @@ def _stage_prices(
     end = pd.Timestamp(dt.date.today())  # exclusive: only complete sessions before today
     progress(low, f"prices: downloading {len(symbols)} symbol(s) from Yahoo Finance, {start.date()} to {end.date()}")
     try:
-        raw = yahoo.fetch_prices_raw(list(symbols), start, end, timeout=config.YFINANCE_TIMEOUT_SECONDS)
+        raw = yahoo.fetch_prices_raw(
+            list(symbols), start, end, repair_symbols=repair_symbols, timeout=config.YFINANCE_TIMEOUT_SECONDS
+        )
     except RefreshError:
         raise
     except Exception as exc:  # a transport error that escaped the extract step still names its source
@@ -185,6 +231,8 @@ def _stage_prices(
             f"{yahoo.SOURCE}: no prices came back for {', '.join(missing)}; their previous rows are kept"
         )
     result.dividend_moves = yahoo.dividend_moves(old, new)
+    result.repaired_tickers = [t for s, t in symbols.items() if s in repair_symbols]
+    result.price_repairs = _price_repairs(raw, symbols, new, old)
     kept = old[~old["ticker"].isin(set(new["ticker"]))]
     combined = pd.concat([kept, new], ignore_index=True) if not kept.empty else new
     combined = combined.astype({"ticker": "str", "date": "datetime64[us]", **{c: float for c in config.PRICE_COLUMNS}})
@@ -208,8 +256,8 @@ def _stage_prices(
 
 
 def _stage_fundamentals(
-    data_dir: Path, staging: Path, selected: list[str], companies: pd.DataFrame, user_agent: str,
-    session: requests.Session, result: RefreshResult, progress: ProgressCallback, low: float, high: float,
+    data_dir: Path, staging: Path, selected: list[str], companies: pd.DataFrame, client: sec.SecClient,
+    result: RefreshResult, progress: ProgressCallback, low: float, high: float,
 ) -> _Staged:
     target = data_dir / config.FUNDAMENTALS_FILE
     curated, report = validate_fundamentals(target, data_dir=data_dir)
@@ -223,12 +271,12 @@ def _stage_fundamentals(
         result.warnings.append(f"{sec.SOURCE}: no SEC filer for {', '.join(skipped)}; their fundamentals are unchanged")
     if chosen.empty:
         raise RefreshError(f"{sec.SOURCE}: none of the selected tickers files with the SEC")
-    quarters, provenance, restatements, failures = [], [], [], []
+    quarters, provenance, restatements, paper, failures = [], [], [], [], []
     for i, company in enumerate(chosen.itertuples(index=False)):
         step = low + (high - low) * 0.9 * i / len(chosen)
         progress(step, f"fundamentals: {company.ticker} company facts from SEC EDGAR (CIK {int(company.sec_cik)})")
         try:
-            raw = sec.fetch_companyfacts_raw(int(company.sec_cik), session=session, user_agent=user_agent)
+            raw = sec.fetch_companyfacts_raw(int(company.sec_cik), client)
         except RefreshError as exc:
             failures.append(str(exc))
             continue
@@ -236,25 +284,27 @@ def _stage_fundamentals(
             failures.append(f"{sec.SOURCE}: {company.ticker}: {type(exc).__name__}: {exc}")
             continue
         basis = str(company.total_debt_basis or "")
-        normalized = sec.normalize_companyfacts(
+        normalized = normalize_companyfacts(
             raw,
             fiscal_year_end_month=int(company.fiscal_year_end_month),
             ticker=company.ticker,
             fiscal_calendar=company.fiscal_calendar,
-            total_debt_tags=sec.NONCURRENT_DEBT_TAGS if basis.startswith("non-current") else sec.TOTAL_DEBT_TAGS,
+            total_debt_tags=NONCURRENT_DEBT_TAGS if basis.startswith("non-current") else TOTAL_DEBT_TAGS,
         )
         quarters.append(normalized.quarters)
         provenance.append(normalized.provenance)
         restatements.append(normalized.restatements.assign(ticker=company.ticker))
+        paper.append(normalized.commercial_paper)
     if not quarters:
         raise RefreshError(failures[0] if failures else f"{sec.SOURCE}: no company facts came back")
     if failures:
         result.warnings += failures
     fetched = pd.concat(quarters, ignore_index=True)
     prov = pd.concat(provenance, ignore_index=True)
-    merged, disagreements = sec.merge_fundamentals(curated, fetched, provenance=prov)
+    merged, disagreements = merge_fundamentals(curated, fetched, provenance=prov)
     result.disagreements = disagreements
     result.restatements = pd.concat(restatements, ignore_index=True)
+    result.commercial_paper = pd.concat(paper, ignore_index=True)
     matched = curated.set_index(["ticker", "fiscal_year", "fiscal_quarter"])
     after = merged.set_index(["ticker", "fiscal_year", "fiscal_quarter"])
     result.added_quarters = len(after) - len(matched)
@@ -300,11 +350,14 @@ def _commit(data_dir: Path, staged: list[_Staged], progress: ProgressCallback) -
 
 
 def _write_reports(result: RefreshResult) -> Path | None:
-    """Disagreements, restatements and dividend moves as CSV under the cache folder (never data/)."""
+    """Disagreements, restatements, commercial paper, dividend moves and price repairs as CSV under
+    the cache folder (never data/)."""
     frames = {
         "fundamentals_disagreements.csv": result.disagreements,
         "fundamentals_restatements.csv": result.restatements,
         "price_dividend_moves.csv": result.dividend_moves,
+        "price_repairs.csv": result.price_repairs,
+        "fundamentals_commercial_paper.csv": result.commercial_paper,
     }
     if all(f.empty for f in frames.values()):
         return None
@@ -330,7 +383,9 @@ def refresh(
     ``tickers`` limits the refresh to those project tickers (default: every company, benchmark and
     reference series; fundamentals only for SEC filers). ``progress(fraction 0..1, message)`` is
     called as work advances. ``session`` and ``user_agent`` are for SEC (defaults: a new
-    ``requests.Session`` and ``SEC_USER_AGENT`` from the environment or ``.streamlit/secrets.toml``).
+    ``requests.Session`` and ``SEC_USER_AGENT`` from the environment or ``.streamlit/secrets.toml``);
+    SEC answers 429 or 5xx are retried, honouring ``Retry-After`` (``sec.fetch_sec_response``).
+    Non-US listings' prices come with yfinance's price repair (``non_us_symbols``).
 
     One refresh at a time: a lock file ``config.CACHE_DIR / refresh.lock`` is taken without
     waiting, else ``RefreshInProgress``. Every requested dataset is fetched, normalized, staged and
@@ -381,18 +436,21 @@ def _refresh_locked(
     symbol_to_ticker = dict(zip(companies["yahoo_symbol"], companies["ticker"])) | dict(
         zip(instruments["yahoo_symbol"], instruments["ticker"])
     )
+    repair_symbols = non_us_symbols(companies, instruments)
     config.CACHE_DIR.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="refresh-staging-", dir=config.CACHE_DIR) as folder:
         staging = Path(folder)
         staged: list[_Staged] = []
         split = 0.5 if prices and fundamentals else 0.95
         if prices:
-            staged.append(_stage_prices(data_dir, staging, selected, symbol_to_ticker, result, progress, 0.05, split))
+            staged.append(
+                _stage_prices(data_dir, staging, selected, symbol_to_ticker, repair_symbols, result, progress, 0.05, split)
+            )
         if fundamentals:
             staged.append(
                 _stage_fundamentals(
-                    data_dir, staging, selected, companies, agent, session or requests.Session(), result, progress,
-                    split if prices else 0.05, 0.95,
+                    data_dir, staging, selected, companies, sec.SecClient(session or requests.Session(), agent), result,
+                    progress, split if prices else 0.05, 0.95,
                 )
             )
         result.written = _commit(data_dir, staged, progress)

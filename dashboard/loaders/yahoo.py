@@ -1,12 +1,16 @@
-"""Daily prices from Yahoo Finance through yfinance: extract (the one network call), normalize, compare.
+"""Daily prices from Yahoo Finance through yfinance: extract (the only network calls), normalize, compare.
 
 Query -> extract -> normalize, as every live source here:
-- ``fetch_prices_raw`` is the only function that touches the network: one batched
+- ``fetch_prices_raw`` is the only function that touches the network: a batched
   ``yfinance.download`` for every symbol, split- and dividend-adjusted (``auto_adjust=True``),
-  with an explicit timeout. yfinance returns an *empty* frame instead of raising when it is
-  offline or every symbol is bad, so an empty frame is a failure here.
+  with an explicit timeout. Symbols listed outside the US (``repair_symbols``: SoftBank on Tokyo,
+  the Nikkei 225) come in a second batch with yfinance's price repair (``repair=True``), which
+  fixes Yahoo's known 100x currency-unit mix-ups, bad split adjustments and zero prices in non-US
+  data and marks each row it changed in a ``Repaired?`` column. yfinance returns an *empty* frame
+  instead of raising when it is offline or every symbol is bad, so an empty frame is a failure here.
 - ``normalize_prices`` is pure: yfinance's two-level columns ``(Price, Ticker)`` become the
-  project's long table ``ticker,date,open,high,low,close,volume``.
+  project's long table ``ticker,date,open,high,low,close,volume``; ``repaired_rows`` lists the
+  rows yfinance repaired, for the refresh to report.
 - ``dividend_moves`` compares two snapshots: adjusted closes shift with every dividend, which is
   why a refresh replaces the snapshot whole rather than appending to it.
 
@@ -18,7 +22,7 @@ import logging
 import os
 import time
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -40,6 +44,10 @@ RATE_LIMIT_BACKOFF_SECONDS = 5.0  # doubled after each rate-limited attempt: 5 s
 DIVIDEND_MOVE_THRESHOLD = 0.02
 
 _sleep = time.sleep  # module-level so that tests can make the backoff instant
+# yfinance 1.7 adds this Price column, one bool per row, to each symbol downloaded with repair=True
+# (yfinance/scrapers/history.py: ``df["Repaired?"] = False`` before its fixes, True on the rows
+# they change); auto_adjust and the batch assembly keep it.
+REPAIRED_COLUMN = "Repaired?"
 _PRICE_FIELDS = {"Open": "open", "High": "high", "Low": "low", "Close": "close", "Volume": "volume"}
 _RATE_LIMIT_MARKERS = ("rate limit", "too many requests", "yfratelimiterror", "429")
 
@@ -97,8 +105,11 @@ def _first_reason(messages: Sequence[str]) -> str:
     return reason if len(reason) <= 240 else reason[:237] + "..."
 
 
-def _download(symbols: list[str], start: str | pd.Timestamp, end: str | pd.Timestamp, timeout: float) -> pd.DataFrame | None:
-    """The one network call: a batched, adjusted daily download."""
+def _download(
+    symbols: list[str], start: str | pd.Timestamp, end: str | pd.Timestamp, timeout: float, repair: bool
+) -> pd.DataFrame | None:
+    """One network call: a batched, adjusted daily download (with yfinance's price repair when
+    ``repair``; the repair makes requests of its own)."""
     with warnings.catch_warnings():
         # yfinance 1.7 still passes inplace= to pandas 3.1, which warns on every call.
         warnings.filterwarnings("ignore", message=".*inplace keyword.*")
@@ -108,6 +119,7 @@ def _download(symbols: list[str], start: str | pd.Timestamp, end: str | pd.Times
             end=pd.Timestamp(end).strftime("%Y-%m-%d"),
             group_by="column",
             auto_adjust=True,
+            repair=repair,
             actions=False,
             threads=min(len(symbols), 4),
             timeout=timeout,
@@ -116,41 +128,28 @@ def _download(symbols: list[str], start: str | pd.Timestamp, end: str | pd.Times
         )
 
 
-def fetch_prices_raw(
-    symbols: Sequence[str],
-    start: str | pd.Timestamp,
-    end: str | pd.Timestamp,
-    *,
-    timeout: float = config.YFINANCE_TIMEOUT_SECONDS,
-    retries: int = RATE_LIMIT_RETRIES,
-    backoff_seconds: float | None = None,
-    sleep: Callable[[float], None] | None = None,
-) -> pd.DataFrame:
-    """Download daily adjusted OHLCV for ``symbols`` (Yahoo symbols, e.g. ``^N225``) in one batch.
+class _Batch(NamedTuple):
+    """One batch's outcome: its frame (None when rate-limited before any came), whether Yahoo
+    was still rate-limiting it after the last attempt, the errors yfinance logged, the attempts."""
 
-    ``start`` is inclusive and ``end`` exclusive (yfinance's convention); ``timeout`` is in seconds
-    per request. Returns yfinance's frame as is: DatetimeIndex ``Date`` and two-level columns
-    ``(Price, Ticker)`` with Price in ``Close, High, Low, Open, Volume``; prices are split- and
-    dividend-adjusted (``auto_adjust=True``) in each symbol's own currency.
+    frame: pd.DataFrame | None
+    rate_limited: bool
+    messages: list[str]
+    attempts: int
 
-    Raises ``RefreshError`` naming yfinance when the frame is empty (offline, or every symbol bad:
-    yfinance returns an empty frame rather than raising) and when Yahoo rate-limits the request
-    (HTTP 429) on every one of ``1 + retries`` attempts, waiting ``backoff_seconds`` (default
-    ``RATE_LIMIT_BACKOFF_SECONDS``) and then twice as long again between attempts. A frame with some symbols empty is returned: partial coverage
-    is for the caller (``normalize_prices``) to report.
-    """
-    symbols = list(dict.fromkeys(symbols))
-    if not symbols:
-        raise RefreshError(f"{SOURCE}: no symbols to download")
-    place_yfinance_cache()
+
+def _fetch_batch(
+    symbols: list[str], start: str | pd.Timestamp, end: str | pd.Timestamp, *, timeout: float, repair: bool,
+    retries: int, wait: float, sleep: Callable[[float], None],
+) -> _Batch:
+    """Download one batch, again after a rate limit (at most ``retries`` more times, waiting
+    ``wait`` seconds and then twice as long each time)."""
     logger = logging.getLogger("yfinance")
-    wait = RATE_LIMIT_BACKOFF_SECONDS if backoff_seconds is None else backoff_seconds
-    sleep = sleep or _sleep
     for attempt in range(retries + 1):
         collector = _ErrorCollector()
         logger.addHandler(collector)
         try:
-            frame = _download(symbols, start, end, timeout)
+            frame = _download(symbols, start, end, timeout, repair)
             rate_limited = _is_rate_limited(collector.messages)
         except yf.exceptions.YFRateLimitError:
             frame, rate_limited = None, True
@@ -158,25 +157,71 @@ def fetch_prices_raw(
             raise RefreshError(f"{SOURCE}: download failed: {type(exc).__name__}: {exc}") from exc
         finally:
             logger.removeHandler(collector)
-        complete = _has_rows(frame) and not rate_limited
-        if complete:
-            return frame  # type: ignore[return-value]
         if rate_limited and attempt < retries:
             sleep(wait)
             wait *= 2
             continue
-        if rate_limited and not _has_rows(frame):
+        return _Batch(frame, rate_limited, collector.messages, attempt + 1)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def fetch_prices_raw(
+    symbols: Sequence[str],
+    start: str | pd.Timestamp,
+    end: str | pd.Timestamp,
+    *,
+    repair_symbols: Collection[str] = (),
+    timeout: float = config.YFINANCE_TIMEOUT_SECONDS,
+    retries: int = RATE_LIMIT_RETRIES,
+    backoff_seconds: float | None = None,
+    sleep: Callable[[float], None] | None = None,
+) -> pd.DataFrame:
+    """Download daily adjusted OHLCV for ``symbols`` (Yahoo symbols, e.g. ``^N225``).
+
+    ``start`` is inclusive and ``end`` exclusive (yfinance's convention); ``timeout`` is in seconds
+    per request. Symbols in ``repair_symbols`` (the non-US listings) are downloaded in their own
+    batch with ``repair=True``; the others in one batch without. Returns yfinance's frame (both
+    batches side by side): DatetimeIndex ``Date`` and two-level columns ``(Price, Ticker)`` with
+    Price in ``Close, High, Low, Open, Volume``, plus ``Repaired?`` (bool per row; missing where
+    the symbol has no session) for the repaired batch; prices are split- and dividend-adjusted
+    (``auto_adjust=True``) in each symbol's own currency.
+
+    Raises ``RefreshError`` naming yfinance when no batch brings a row (offline, or every symbol
+    bad: yfinance returns an empty frame rather than raising) and when Yahoo rate-limits a batch
+    (HTTP 429) on every one of ``1 + retries`` attempts, waiting ``backoff_seconds`` (default
+    ``RATE_LIMIT_BACKOFF_SECONDS``) and then twice as long again between attempts. A frame with
+    some symbols empty is returned: partial coverage is for the caller (``normalize_prices``) to
+    report.
+    """
+    symbols = list(dict.fromkeys(symbols))
+    if not symbols:
+        raise RefreshError(f"{SOURCE}: no symbols to download")
+    place_yfinance_cache()
+    repaired = [s for s in symbols if s in set(repair_symbols)]
+    batches = [(batch, repair) for batch, repair in (([s for s in symbols if s not in repaired], False), (repaired, True)) if batch]
+    wait = RATE_LIMIT_BACKOFF_SECONDS if backoff_seconds is None else backoff_seconds
+    frames: list[pd.DataFrame] = []
+    messages: list[str] = []
+    for batch, repair in batches:
+        outcome = _fetch_batch(batch, start, end, timeout=timeout, repair=repair, retries=retries, wait=wait, sleep=sleep or _sleep)
+        if outcome.rate_limited and not _has_rows(outcome.frame):
             raise RefreshError(
                 f"{SOURCE}: rate-limited by Yahoo Finance (HTTP 429 Too Many Requests) after "
-                f"{attempt + 1} attempt(s); wait a few minutes and run the refresh again"
+                f"{outcome.attempts} attempt(s); wait a few minutes and run the refresh again"
             )
-        if not _has_rows(frame):
-            raise RefreshError(
-                f"{SOURCE}: empty price frame for {len(symbols)} symbol(s) "
-                f"(offline, or every symbol unknown): {_first_reason(collector.messages)}"
-            )
-        return frame  # type: ignore[return-value]  # rate-limited for some symbols only: partial
-    raise AssertionError("unreachable")  # pragma: no cover
+        messages += outcome.messages
+        if _has_rows(outcome.frame):
+            frames.append(outcome.frame)  # type: ignore[arg-type]  # rate-limited for some symbols only: partial
+    if not frames:
+        raise RefreshError(
+            f"{SOURCE}: empty price frame for {len(symbols)} symbol(s) "
+            f"(offline, or every symbol unknown): {_first_reason(messages)}"
+        )
+    if len(frames) == 1:
+        return frames[0]
+    # Side by side, as one yfinance batch would have assembled them: the union of the sessions,
+    # columns sorted by Price then Ticker.
+    return pd.concat(frames, axis=1, sort=True).sort_index(axis=1, level=0, sort_remaining=True)
 
 
 class NormalizedPrices(NamedTuple):
@@ -251,6 +296,30 @@ def normalize_prices(raw: pd.DataFrame, symbol_to_ticker: Mapping[str, str]) -> 
     prices["ticker"] = prices["ticker"].astype("str")
     prices = prices[columns].sort_values(["ticker", "date"], kind="stable").reset_index(drop=True)
     return NormalizedPrices(prices, missing)
+
+
+def repaired_rows(raw: pd.DataFrame, symbol_to_ticker: Mapping[str, str]) -> pd.DataFrame:
+    """The rows yfinance's price repair changed (``Repaired?`` true), as the long table
+    ``ticker,date,open,high,low,close,volume`` holding the repaired values (pure).
+
+    Symbols not in ``symbol_to_ticker``, symbols downloaded without repair (no ``Repaired?``
+    column) and rows without a close are left out; dates become tz-naive midnight. Sorted by
+    ticker and date; empty when nothing was repaired. Does not modify ``raw``.
+    """
+    columns = ["ticker", "date", *config.PRICE_COLUMNS]
+    ordered = _price_ticker_columns(raw) if not raw.columns.empty else raw
+    if REPAIRED_COLUMN not in set(ordered.columns.get_level_values(0)):
+        return normalize_prices(raw.iloc[:0, :0], {}).prices[columns]
+    flags = ordered[REPAIRED_COLUMN]
+    mapping = {symbol: ticker for symbol, ticker in symbol_to_ticker.items() if symbol in flags.columns}
+    index = pd.DatetimeIndex(ordered.index)
+    dates = (index.tz_localize(None) if index.tz is not None else index).normalize().astype("datetime64[us]")
+    marked = pd.DataFrame(
+        [(ticker, date) for symbol, ticker in mapping.items() for date in dates[flags[symbol].eq(True).to_numpy()]],
+        columns=["ticker", "date"],
+    ).astype({"ticker": "str", "date": "datetime64[us]"})
+    prices = normalize_prices(raw, mapping).prices
+    return prices.merge(marked, on=["ticker", "date"])[columns].sort_values(["ticker", "date"], kind="stable").reset_index(drop=True)
 
 
 def dividend_moves(
