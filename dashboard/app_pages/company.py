@@ -19,7 +19,7 @@ windows = settings["windows"]
 companies = cached.cached_companies(version).set_index("ticker")
 company = companies.loc[ticker]
 params = {"page": "company", "company": ticker, "capex": basis, "model": model,
-          "windows": ",".join(widgets.encode_window(w) for w in windows), "v": version}
+          "windows": widgets.WINDOWS_SEPARATOR.join(widgets.encode_window(w) for w in windows), "v": version}
 
 st.title(f"{company['name']} ({ticker})")
 coverage = cached.cached_price_coverage(version)

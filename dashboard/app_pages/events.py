@@ -31,10 +31,9 @@ with st.expander("Filters", expanded=True):
     confidence = widgets.multi_choice("confidence", "Confidence", list(config.CONFIDENCES), list(config.CONFIDENCES), container=f3)
     low, high = events["event_date"].min().date(), events["event_date"].max().date()
     start, end = widgets.date_range(("from", "to"), ("From", "To"), low=low, high=high)
-    window_names = [widgets.encode_window(w) for w in windows]
-    window = widgets.parse_window(widgets.choice("window", "Window for the charts", window_names, window_names[0],
-                                                 format_func=lambda n: "[{}, {}]".format(*n.split(":"))))
-params = {"page": "events", "model": model, "windows": ",".join(window_names), "companies": ",".join(tickers),
+    window = widgets.window_choice("window", "Window for the charts", windows)
+params = {"page": "events", "model": model, "windows": widgets.WINDOWS_SEPARATOR.join(map(widgets.encode_window, windows)),
+          "companies": ",".join(tickers),
           "types": ",".join(types), "confidence": ",".join(confidence), "from": start.isoformat(), "to": end.isoformat(),
           "window": widgets.encode_window(window), "v": version}
 

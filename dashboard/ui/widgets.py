@@ -10,8 +10,9 @@ keeps its meaning even if a default changes later. The page itself is in the URL
 (``st.navigation``); the data version is the ``v`` parameter (see :func:`data_version_notice`).
 
 Encodings (all plain ASCII): a choice is its option's name (``company=META``); a multi-choice is a
-comma list (``types=earnings,debt_issuance``); an event window is ``start:end`` and several are a
-comma list (``windows=-1:1,0:20``); a date is ISO (``from=2025-01-01``); a number is a plain
+comma list (``types=earnings,debt_issuance``); an event window is the command line's ``start,end``
+and several are a ``;`` list (``windows=-1,1;0,20``; links made before, with ``-1:1,0:20``, still
+open); a date is ISO (``from=2025-01-01``); a number is a plain
 decimal (``ocf_growth=0.1``).
 
 Functions here never raise on a bad link: an invalid value falls back to the default.
@@ -21,11 +22,16 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 import streamlit as st
 
+from dashboard.config import MODELS as config_models
+from dashboard.config import OLD_WINDOW_SEPARATOR, CapexBasis, format_window
+from dashboard.config import parse_window as config_parse_window
 from dashboard.ui.text import escape_markdown
+
+WINDOWS_SEPARATOR = ";"  # between windows in a link: windows=-1,1;0,20
 
 T = TypeVar("T")
 
@@ -80,20 +86,34 @@ def parse_multi(raw: str, options: Sequence[str]) -> list[str]:
 
 
 def encode_window(window: tuple[int, int]) -> str:
-    return f"{window[0]}:{window[1]}"
+    """A window in a link: the command line's ``A,B`` (``config.format_window``)."""
+    return format_window(window)
 
 
 def parse_window(text: str) -> tuple[int, int]:
-    parts = text.split(":")
-    if len(parts) != 2:
-        raise InvalidParam(f"{text!r} is not start:end")
+    """A window from a link: ``A,B``, or the old ``A:B`` of links shared before (``config.parse_window``)."""
     try:
-        start, end = int(parts[0]), int(parts[1])
+        return config_parse_window(text)
     except ValueError as exc:
-        raise InvalidParam(f"{text!r} is not two whole numbers") from exc
-    if start > end:
-        raise InvalidParam(f"{text!r} starts after it ends")
-    return start, end
+        raise InvalidParam(str(exc)) from exc
+
+
+def parse_windows(raw: str, options: Sequence[str]) -> list[str]:
+    """Several windows from a link: ``A,B;C,D``, or the old ``A:B,C:D``; returned as option names
+    (``A,B``) in the options' order. Unknown windows are an error."""
+    parts = raw.split(",") if OLD_WINDOW_SEPARATOR in raw else raw.split(WINDOWS_SEPARATOR)
+    names = [encode_window(parse_window(part)) for part in parts if part.strip()]
+    if not names:
+        raise InvalidParam("no window given")
+    unknown = [name for name in names if name not in options]
+    if unknown:
+        raise InvalidParam(f"unknown window(s) {', '.join(unknown)}")
+    return [option for option in options if option in names]
+
+
+def window_label(name: str) -> str:
+    """``[A, B]`` for an option name ``A,B``."""
+    return "[{}, {}]".format(*parse_window(name))
 
 
 def parse_number(raw: str, low: float, high: float) -> float:
@@ -244,18 +264,45 @@ def windows_choice(
     *,
     container: Any = None,
 ) -> tuple[tuple[int, int], ...]:
-    """Event windows (trading days around day 0) bound to ``?windows=-1:1,0:20``."""
+    """Event windows (trading days around day 0) bound to ``?windows=-1,1;0,20`` (old links'
+    ``-1:1,0:20`` still open)."""
     names = [encode_window(window) for window in options]
-    picked = multi_choice(
+    where = container if container is not None else st
+    fallback = [encode_window(window) for window in default]
+
+    def render(widget_key: str) -> list[str]:
+        picked = where.multiselect(
+            label, names, key=widget_key, format_func=window_label,
+            help="Trading days relative to day 0; CAR sums abnormal returns over the window.",
+        )  # fmt: skip
+        return [name for name in names if name in picked] or fallback
+
+    picked = _bind(
         key,
-        label,
-        names,
-        [encode_window(window) for window in default],
-        format_func=lambda name: "[{}, {}]".format(*name.split(":")),
-        container=container,
-        help="Trading days relative to day 0; CAR sums abnormal returns over the window.",
+        label=label,
+        default=fallback,
+        parse=lambda raw: parse_windows(raw, names),
+        encode=lambda values: WINDOWS_SEPARATOR.join(values),
+        render=render,
+        valid=lambda value: isinstance(value, list) and all(v in names for v in value),
     )
     return tuple(parse_window(name) for name in picked)
+
+
+def window_choice(key: str, label: str, options: Sequence[tuple[int, int]], *, container: Any = None) -> tuple[int, int]:
+    """One of ``options`` bound to ``?key=A,B`` (an old link's ``A:B`` still opens)."""
+    names = [encode_window(window) for window in options]
+    where = container if container is not None else st
+    name = _bind(
+        key,
+        label=label,
+        default=names[0],
+        parse=lambda raw: parse_choice(encode_window(parse_window(raw)), names),
+        encode=str,
+        render=lambda widget_key: where.selectbox(label, names, key=widget_key, format_func=window_label),
+        valid=lambda value: value in names,
+    )
+    return parse_window(name)
 
 
 def number(
@@ -350,9 +397,9 @@ def data_version_notice(current: str) -> str | None:
 
 # --- the shared sidebar controls ---------------------------------------------------------------------
 
-CAPEX_BASES: tuple[str, ...] = ("reported", "economic")
+CAPEX_BASES: tuple[str, ...] = get_args(CapexBasis)
 CAPEX_BASIS_LABELS = {"reported": "Reported capex", "economic": "Economic (incl. finance-lease principal)"}
-MODELS: tuple[str, ...] = ("market", "market_adjusted", "constant_mean", "peer")
+MODELS: tuple[str, ...] = config_models
 MODEL_LABELS = {
     "market": "Market model (OLS α, β)",
     "market_adjusted": "Market-adjusted (R − Rm)",
