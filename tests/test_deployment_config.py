@@ -75,6 +75,12 @@ def test_data_export_only_through_the_app(config: dict) -> None:
     assert config["client"]["disableDataExport"] is True
 
 
+def test_toolbar_lets_viewers_switch_the_theme_without_developer_options(config: dict) -> None:
+    # "viewer" hides rerun, clear cache and deploy but keeps Settings (the theme switcher);
+    # "minimal" would hide the switcher as well, "developer"/"auto" would show developer options.
+    assert config["client"]["toolbarMode"] == "viewer"
+
+
 def test_no_static_serving_and_no_telemetry(config: dict) -> None:
     assert config["server"].get("enableStaticServing", False) is False
     assert config["browser"]["gatherUsageStats"] is False

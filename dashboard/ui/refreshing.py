@@ -1,11 +1,20 @@
-"""The optional live refresh from the methodology page: allowed only when the server says so."""
+"""The optional live refresh from the methodology page: allowed only when the server says so.
+
+Each outcome goes to the server log (Streamlit's logger: its format and ``logger.level``), the
+full summary on success and the reason on failure; the viewer sees one readable line, and a
+toast on success.
+"""
 from __future__ import annotations
 
 import os
 
 import streamlit as st
+from streamlit.logger import get_logger
 
 ALLOW_ENV = "DASHBOARD_ALLOW_REFRESH"
+SUCCESS_ICON = "✅"
+
+logger = get_logger(__name__)
 
 
 def refresh_allowed() -> bool:
@@ -30,8 +39,9 @@ def refresh_allowed() -> bool:
 def run_refresh(*, prices: bool, fundamentals: bool) -> str:
     """Run ``dashboard.loaders.refresh.refresh`` with a progress bar; clear the caches after it
     (the data version changes anyway). Returns the outcome in one readable line
-    (``RefreshResult.headline``), with paths relative to the repository; errors are returned, not
-    raised."""
+    (``RefreshResult.headline``), with paths relative to the repository, and shows it as a toast
+    on success; errors are returned, not raised. The outcome is logged for the server: every
+    summary line on success (INFO), the reason on failure (WARNING)."""
     from dashboard.errors import DashboardError
     from dashboard.loaders import refresh
     from dashboard.loaders.snapshot import relative_paths_in
@@ -41,11 +51,18 @@ def run_refresh(*, prices: bool, fundamentals: bool) -> str:
     def progress(fraction: float, message: str) -> None:
         bar.progress(min(max(float(fraction), 0.0), 1.0), text=relative_paths_in(str(message))[:200])
 
+    asked = ", ".join(name for name, wanted in (("prices", prices), ("fundamentals", fundamentals)) if wanted)
+    logger.info("in-app refresh started: %s", asked)
     try:
         result = refresh.refresh(prices=prices, fundamentals=fundamentals, progress=progress)
     except DashboardError as exc:
         st.cache_data.clear()
-        return f"Refresh failed, the data is unchanged: {relative_paths_in(str(exc))}"
+        reason = relative_paths_in(str(exc))
+        logger.warning("in-app refresh failed, the data is unchanged: %s", reason)
+        return f"Refresh failed, the data is unchanged: {reason}"
     st.cache_data.clear()
     bar.progress(1.0, text="Done")
-    return relative_paths_in(result.headline())
+    logger.info("in-app refresh finished: %s", " | ".join(relative_paths_in(line) for line in result.lines()))
+    headline = relative_paths_in(result.headline())
+    st.toast(headline, icon=SUCCESS_ICON)
+    return headline
