@@ -20,7 +20,7 @@ import requests
 from dashboard import config
 from dashboard.errors import RefreshError
 from dashboard.fiscal_calendar import fiscal_period
-from dashboard.loaders import companyfacts, sec
+from dashboard.loaders import companyfacts
 from dashboard.loaders.companyfacts import normalize_companyfacts
 from dashboard.loaders.fundamentals_merge import merge_fundamentals
 from dashboard.loaders.sec import RateLimiter, SecClient, fetch_companyfacts_raw, sec_user_agent
