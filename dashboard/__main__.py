@@ -2,8 +2,8 @@
 
 Exit codes (``config.EXIT_*``): 0 success; 1 the data or the inputs failed validation (a report
 is printed); 2 any other failure, reported in one line without a traceback. Usage errors (an
-unknown option, two outputs naming the same file, options that contradict each other) exit 2
-before anything is read or written.
+unknown option, two outputs naming the same file, an output that is neither .csv nor .xlsx,
+options that contradict each other) exit 2 before anything is read or written.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import sys
 
 from dashboard import config
 from dashboard.commands import COMMANDS
-from dashboard.commands.output import option_paths, same_file_problem
+from dashboard.commands.output import format_problem, option_paths, same_file_problem
 from dashboard.errors import CurationError, DashboardError, SnapshotDamaged
 
 
@@ -36,6 +36,8 @@ def usage_problem(args: argparse.Namespace) -> str | None:
     command = args.command_module
     outputs = option_paths(args, getattr(command, "OUTPUTS", ()))
     problem = same_file_problem(outputs, option_paths(args, getattr(command, "INPUTS", ())))
+    formats = [format_problem(path) for path in outputs.values() if path is not None]
+    problem = problem or next((f for f in formats if f), None)
     check = getattr(command, "check_arguments", None)
     return problem or (check(args) if check else None)
 

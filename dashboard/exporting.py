@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterator, Mapping
 
 import numpy as np
@@ -53,6 +54,19 @@ LIST_SEPARATOR = ";"
 def neutralize_text(value: str) -> str:
     """``value`` with a leading single quote when it starts with an OWASP formula prefix."""
     return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+
+
+# A metadata value made only of these characters cannot call anything in a spreadsheet: event
+# windows such as "-1,1;0,20" are written as they are, not as "'-1,1;0,20".
+_INERT_VALUE = re.compile(r"^[-0-9.,;: ]+$")
+
+
+def _metadata_value(value: object) -> object:
+    """A metadata row's value: numbers as numbers, inert number lists as they are, other text
+    neutralized like any cell."""
+    if isinstance(value, str) and _INERT_VALUE.match(value):
+        return value
+    return _cell(value)
 
 
 def _cell(value: object) -> object:
@@ -252,7 +266,7 @@ def export_csv(
             writer.writerow(["# data_version", neutralize_text(str(data_version))])
         writer.writerows(_as_of_rows(as_of))
         for key, value in (params or {}).items():
-            writer.writerow([f"# param {neutralize_text(str(key))}", _cell(value)])
+            writer.writerow([f"# param {neutralize_text(str(key))}", _metadata_value(value)])
     writer.writerow([_cell(str(column)) for column in frame.columns])
     return (buffer.getvalue() + _body_text(frame)).encode("utf-8")
 
@@ -287,3 +301,110 @@ def read_export(data: bytes) -> tuple[pd.DataFrame, dict[str, str]]:
             break
     frame = pd.read_csv(io.BytesIO(data), skiprows=skip, keep_default_na=True, encoding="utf-8")
     return frame, metadata
+
+
+# --- Excel ------------------------------------------------------------------------------------------
+
+EXCEL_MAX_ROWS = 1_048_576  # a worksheet's rows, the header included
+DATA_SHEET, METADATA_SHEET = "data", "metadata"
+
+
+def _excel_cell(value: object) -> object:
+    """One cell as Excel should store it: numbers, booleans and dates as themselves, text
+    neutralized like the CSV's (so no string is ever a formula), lists joined with ``;``."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return None if not np.isfinite(value) else float(value)
+    if isinstance(value, pd.Timestamp):
+        return value.tz_localize(None).to_pydatetime() if value.tzinfo else value.to_pydatetime()
+    if isinstance(value, (list, tuple)):
+        value = LIST_SEPARATOR.join(str(item) for item in value)
+    return neutralize_text(str(value))
+
+
+def export_xlsx(
+    frame: pd.DataFrame,
+    *,
+    params: Mapping[str, object] | None = None,
+    as_of: Mapping[str, str] | str | None = None,
+    name: str = "table",
+    data_version: str | None = None,
+) -> bytes:
+    """``frame`` as an Excel workbook (bytes): the ``data`` sheet first (header, then the rows),
+    then a ``metadata`` sheet with the export's name, data version, as-of dates and parameters,
+    the same as the CSV's metadata rows. Cells are converted by the CSV's rules: numbers stay
+    numbers, text and headers are neutralized (a leading ``'`` before ``= + - @``, a tab or a
+    carriage return) and stored as text, never as formulas; lists are joined with ``;``.
+    ``ValueError`` when the table has more rows than a worksheet holds (use CSV then). The input
+    frame is not modified."""
+    from openpyxl import Workbook  # imported here: only Excel exports pay for it
+    from openpyxl.cell import WriteOnlyCell
+
+    if len(frame) + 1 > EXCEL_MAX_ROWS:
+        raise ValueError(f"{len(frame):,} rows do not fit an Excel worksheet ({EXCEL_MAX_ROWS:,} rows); write a .csv instead")
+    workbook = Workbook(write_only=True)
+    data = workbook.create_sheet(DATA_SHEET)
+
+    def row_of(values: list[object]) -> list[object]:
+        cells = []
+        for value in values:
+            cell = WriteOnlyCell(data, value=_excel_cell(value))
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # text, even when it looks like a formula or a number
+            cells.append(cell)
+        return cells
+
+    data.append(row_of([str(column) for column in frame.columns]))
+    for values in frame.itertuples(index=False, name=None):
+        data.append(row_of(list(values)))
+    metadata = workbook.create_sheet(METADATA_SHEET)
+    rows: list[list[object]] = [["dashboard export", name]]
+    if data_version is not None:
+        rows.append(["data_version", data_version])
+    rows += [[key.lstrip("# "), value] for key, value in _as_of_rows(as_of)]
+    rows += [[f"param {key}", LIST_SEPARATOR.join(map(str, value)) if isinstance(value, (list, tuple)) else value]
+             for key, value in (params or {}).items()]  # fmt: skip
+    for key, value in rows:
+        cells = [WriteOnlyCell(metadata, value=_excel_cell(key)), WriteOnlyCell(metadata, value=_metadata_value(value))]
+        for cell in cells:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
+        metadata.append(cells)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+EXPORT_SUFFIXES: tuple[str, ...] = (".csv", ".xlsx")
+
+
+def export_format_problem(path: object) -> str | None:
+    """A usage error when ``path`` names neither a ``.csv`` nor an ``.xlsx`` file, else None."""
+    suffix = str(path).lower().rsplit(".", 1)[-1] if "." in str(path) else ""
+    return None if f".{suffix}" in EXPORT_SUFFIXES else f"{path}: the output format is chosen by the suffix: .csv or .xlsx"
+
+
+def export_file(
+    frame: pd.DataFrame,
+    path: object,
+    *,
+    params: Mapping[str, object] | None = None,
+    as_of: Mapping[str, str] | str | None = None,
+    name: str = "table",
+    data_version: str | None = None,
+    with_metadata: bool = True,
+) -> Iterator[bytes]:
+    """The bytes of ``frame`` in the format ``path``'s suffix names (``.xlsx``: :func:`export_xlsx`,
+    always with its metadata sheet; otherwise CSV: :func:`export_csv`, in pieces when it has no
+    metadata rows)."""
+    if str(path).lower().endswith(".xlsx"):
+        yield export_xlsx(frame, params=params, as_of=as_of, name=name, data_version=data_version)
+    elif with_metadata:
+        yield export_csv(frame, params=params, as_of=as_of, name=name, data_version=data_version)
+    else:
+        yield from export_csv_chunks(frame)

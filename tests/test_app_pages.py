@@ -81,8 +81,9 @@ def test_every_page_renders_with_title_tables_and_exports(page):
     at = open_page(page, section="reactions") if page == "company" else open_page(page)
     assert at.title, "page has a title"
     assert len(at.dataframe) >= 1
-    # every table shown has its export button (ui.tables.table)
-    assert len(at.get("download_button")) == len(at.dataframe)
+    # every table shown has its two export buttons, CSV and Excel (ui.tables.table)
+    buttons = [b.label for b in at.get("download_button")]
+    assert buttons.count("Download CSV") == buttons.count("Download Excel") == len(at.dataframe)
     assert at.query_params["v"] == [curated.load_manifest()["data_version"]] or at.query_params["v"] == curated.load_manifest()["data_version"]
 
 
@@ -464,3 +465,23 @@ def test_without_filings_the_app_says_how_to_fetch_them():
     assert len(at.get("plotly_chart")) == 1  # the timeline of curated events, saying no filings
     softbank = open_page("company", company="9984.T", section="filings")
     assert any("does not file with the SEC" in i.value for i in softbank.info)
+
+
+def test_the_excel_download_is_the_one_export_and_opens():
+    """The Excel button's file is exporting.export_xlsx of the table: a data sheet then a metadata
+    sheet, and a formula-like headline arrives as text."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from dashboard.exporting import export_xlsx
+
+    at = open_page("overview")
+    assert any(b.key == "download_xlsx_overview_latest_events" for b in at.get("download_button"))
+    frame = pd.DataFrame({"headline": ["=HYPERLINK(\"http://x\")"], "amount_usd_bn": [2.5]})
+    workbook = load_workbook(io.BytesIO(export_xlsx(frame, params={"page": "overview"}, name="t", data_version="v1")))
+    assert workbook.sheetnames == ["data", "metadata"]
+    cell = workbook["data"]["A2"]
+    assert cell.data_type == "s" and cell.value == "'=HYPERLINK(\"http://x\")"
+    assert workbook["data"]["B2"].value == 2.5
+    assert dict(workbook["metadata"].iter_rows(values_only=True))["data_version"] == "v1"

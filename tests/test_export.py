@@ -69,7 +69,9 @@ def test_metadata_rows_record_parameters_version_and_as_of():
     assert meta["data_version"] == "4beb07cf17"
     assert meta["as_of events"] == "2026-09-10" and meta["as_of prices"] == "2026-09-25"
     assert meta["param company"] == "META"
-    assert meta["param windows"] == "'-1:1,0:20"  # parameter values go through the same neutralizer
+    assert meta["param windows"] == "-1:1,0:20"  # a list of numbers cannot call anything: written as it is
+    _, formula = read_export(export_csv(frame, params={"upload": "=HYPERLINK(1)"}, as_of=AS_OF))
+    assert formula["param upload"] == "'=HYPERLINK(1)"  # any other parameter text is neutralized
     # pandas can skip the metadata rows by count, and a '#' inside a URL survives (no comment=)
     frame = pd.DataFrame({"source_url": ["https://example.com/page#section"]})
     raw = export_csv(frame, params={}, as_of=AS_OF)

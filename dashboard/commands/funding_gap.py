@@ -65,7 +65,7 @@ def _requested_tickers(args: argparse.Namespace, known: list[str], with_data: li
 
 
 def run(args: argparse.Namespace) -> int:
-    from dashboard.exporting import export_csv
+    from dashboard.exporting import export_file
     from dashboard.loaders import curated
     from dashboard.metrics.forward import forward_view
     from dashboard.metrics.funding import funding_table
@@ -91,8 +91,13 @@ def run(args: argparse.Namespace) -> int:
             chosen, curated.load_events(), companies=companies, flags=flags, period=period, capex_basis=capex
         )
         what = f"{len(table)} rows (period={period}, capex={capex}, USD millions)"
-    # Plain CSV (header first) as other tools read it; text cells still cannot start a formula.
-    write_outputs({args.out: [export_csv(table, with_metadata=False)]})
+    # Plain CSV (header first) as other tools read it, or Excel with a metadata sheet; text cells
+    # never start a formula.
+    manifest = curated.load_manifest()
+    params = {"period": period, "capex": capex, "forward": bool(args.forward), "ticker": ",".join(requested)}
+    as_of = {name: entry["as_of"] for name, entry in manifest["datasets"].items()}
+    write_outputs({args.out: export_file(table, args.out, params=params, as_of=as_of, name="funding_gap",
+                                         data_version=manifest["data_version"], with_metadata=False)})
     tickers = ", ".join(sorted(set(table["ticker"])))
     skipped_text = f"; skipped (no fundamentals): {', '.join(skipped)}" if skipped else ""
     print(f"funding-gap: wrote {what} for {tickers} to {args.out}{skipped_text}; {as_of_text('fundamentals', 'events', 'guidance')}")

@@ -47,6 +47,17 @@ def same_file_problem(outputs: Mapping[str, Path | None], inputs: Mapping[str, P
     return None
 
 
+EXPORT_SUFFIXES: tuple[str, ...] = (".csv", ".xlsx")  # dashboard.exporting.export_file's formats
+
+
+def format_problem(path: Path | str) -> str | None:
+    """A usage error when an output names neither a ``.csv`` nor an ``.xlsx`` file (the suffix
+    chooses the format), else None."""
+    if Path(path).suffix.lower() in EXPORT_SUFFIXES:
+        return None
+    return f"{path}: the suffix chooses the format: {' or '.join(EXPORT_SUFFIXES)}"
+
+
 def option_paths(args: argparse.Namespace, names: Iterable[str]) -> dict[str, Path | None]:
     """``{"--name": args.name}`` for the options ``names``."""
     return {f"--{name.replace('_', '-')}": getattr(args, name, None) for name in names}

@@ -138,20 +138,27 @@ def _user_events(path: Path, extra_tickers: set[str]) -> pd.DataFrame | None:
 
 
 def _tables(args: argparse.Namespace, result: EventStudyResult) -> dict[Path, Iterable[bytes]]:
-    """Each output file with its CSV pieces (produced as the file is written)."""
-    from dashboard.exporting import export_csv, export_csv_chunks
+    """Each output file with its pieces (CSV produced as the file is written; Excel, by suffix,
+    as one workbook with a metadata sheet)."""
+    from dashboard.exporting import export_file
     from dashboard.metrics.caar import group_statistics
     from dashboard.metrics.event_study import EVENTS_FILE_COLUMNS
 
-    tables: dict[Path, Iterable[bytes]] = {args.out: export_csv_chunks(result.events[list(EVENTS_FILE_COLUMNS)])}
+    params = {"model": args.model, "estimation": ",".join(map(str, args.estimation)), "group_by": args.group_by,
+              "return_type": args.return_type}  # fmt: skip
+
+    def written(frame: pd.DataFrame, path: Path, name: str) -> Iterable[bytes]:
+        return export_file(frame, path, params=params, name=name, with_metadata=False)
+
+    tables: dict[Path, Iterable[bytes]] = {args.out: written(result.events[list(EVENTS_FILE_COLUMNS)], args.out, "events")}
     if args.summary or args.daily:
         summary, daily = group_statistics(result, group_by=args.group_by)
         if args.summary:
-            tables[args.summary] = [export_csv(summary, with_metadata=False)]
+            tables[args.summary] = written(summary, args.summary, "summary")
         if args.daily:
-            tables[args.daily] = [export_csv(daily, with_metadata=False)]
+            tables[args.daily] = written(daily, args.daily, "daily")
     if args.ar:
-        tables[args.ar] = export_csv_chunks(result.abnormal)
+        tables[args.ar] = written(result.abnormal, args.ar, "abnormal_returns")
     return tables
 
 

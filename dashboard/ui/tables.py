@@ -14,28 +14,35 @@ from dashboard.exporting import export_csv
 
 
 def download_button(frame: pd.DataFrame, name: str, params: Mapping[str, object]) -> None:
-    """A "Download CSV" button for ``frame`` whose file comes from :func:`export_csv`, with the
-    data version and every dataset's as-of date from the manifest. (The CSV's first rows hold the
-    parameters and as-of dates; text a spreadsheet would run as a formula gets a quote prefix.)"""
+    """"Download CSV" and "Download Excel" buttons for ``frame``; each file is built when its
+    button is clicked (not on every rerun) by the one export (``exporting.export_csv`` and
+    ``export_xlsx``), with the data version and every dataset's as-of date from the manifest. The
+    CSV's first rows hold the parameters and as-of dates, the workbook's second sheet; text a
+    spreadsheet would run as a formula gets a quote prefix and is stored as text."""
     import streamlit as st
 
+    from dashboard.exporting import export_xlsx
     from dashboard.ui import cached
 
     version = cached.data_version()
     as_of = cached.read_as_of_dates(version)
+    metadata = {"params": params, "as_of": as_of, "name": name, "data_version": version}
 
-    def build() -> bytes:  # built when the button is clicked, not on every rerun
-        return export_csv(frame, params=params, as_of=as_of, name=name, data_version=version)
+    def csv_file() -> bytes:
+        return export_csv(frame, **metadata)
 
-    st.download_button(
-        "Download CSV",
-        data=build,
-        file_name=f"{name}_{version}.csv",
-        mime="text/csv",
-        key=f"download_{name}",
-        on_click="ignore",
-        icon=":material/download:",
-    )
+    def excel_file() -> bytes:
+        return export_xlsx(frame, **metadata)
+
+    row = st.container(horizontal=True)
+    row.download_button(
+        "Download CSV", data=csv_file, file_name=f"{name}_{version}.csv", mime="text/csv", key=f"download_{name}",
+        on_click="ignore", icon=":material/download:",
+    )  # fmt: skip
+    row.download_button(
+        "Download Excel", data=excel_file, file_name=f"{name}_{version}.xlsx", key=f"download_xlsx_{name}",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", on_click="ignore", icon=":material/table_view:",
+    )  # fmt: skip
 
 
 def table(
