@@ -29,53 +29,18 @@ from dashboard.loaders.refresh import RefreshResult, non_us_symbols, refresh
 from dashboard.loaders.sec import RateLimiter, SecClient, fetch_companyfacts_raw
 from dashboard.ui import refreshing
 from tests.fixtures.refresh.yahoo_frames import symbol_history, yfinance_download_frame
+from tests.test_filings_fetch import EPOCH, FakeClock, FakeResponse, FakeTransport
 from tests.test_refresh_failures import CLOSED, SAMPLE, offline, reachable  # noqa: F401  (fixtures: offline is autouse)
 
-EPOCH = 1_767_000_000.0  # the fake wall clock's start (POSIX seconds)
-FACTS_URL = f"{CLOSED}/api/xbrl/companyfacts/CIK0001018724.json"
+FACTS_URL = f"{CLOSED}/api/xbrl/companyfacts/CIK0001018724.json"  # the ``offline`` fixture's closed address
 
 
-class Clock:
-    """The limiter's monotonic clock and the retries' wall clock; sleeping advances both."""
-
-    def __init__(self) -> None:
-        self.now, self.sleeps = 0.0, []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def wall(self) -> float:
-        return EPOCH + self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(round(seconds, 6))
-        self.now += seconds
+def transport(answers: list[FakeResponse], clock: FakeClock) -> FakeTransport:
+    """SEC answering the company-facts address with ``answers`` in turn (the last repeats)."""
+    return FakeTransport(clock, {FACTS_URL: answers})
 
 
-class Response:
-    """What ``requests`` returns, as far as the SEC client reads it."""
-
-    def __init__(self, status: int, payload: object = None, headers: dict | None = None) -> None:
-        self.status_code, self._payload, self.headers = status, payload, headers or {}
-
-    def json(self) -> object:
-        if self._payload is None:
-            raise ValueError("not JSON")
-        return self._payload
-
-
-class Transport:
-    """Answers from a list (the last repeats) and records when each request was made."""
-
-    def __init__(self, answers: list[Response], clock: Clock | None = None) -> None:
-        self.answers, self.clock, self.calls = list(answers), clock, []
-
-    def get(self, url: str, headers: dict | None = None, timeout: object = None) -> Response:
-        self.calls.append((url, self.clock.now if self.clock else None))
-        return self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
-
-
-def client(transport: Transport, clock: Clock, cache: Path, **kwargs) -> SecClient:
+def client(transport: FakeTransport, clock: FakeClock, cache: Path, **kwargs) -> SecClient:
     limiter = RateLimiter(config.SEC_MAX_REQUESTS_PER_SECOND, clock=clock.monotonic, sleep=clock.sleep)
     return SecClient(transport, "Hardening Tests tests@example.com", limiter=limiter, cache_dir=cache,
                      sleep=clock.sleep, now=clock.wall, **kwargs)
@@ -90,52 +55,52 @@ def amzn_facts() -> dict:
 
 
 def test_company_facts_retry_after_seconds_then_http_date_then_success(amzn_facts, tmp_path):
-    clock = Clock()
-    transport = Transport([
-        Response(429, headers={"Retry-After": "7"}),
-        Response(503, headers={"Retry-After": email.utils.formatdate(EPOCH + 7 + 12, usegmt=True)}),
-        Response(200, amzn_facts),
+    clock = FakeClock()
+    sec_answers = transport([
+        FakeResponse(429, headers={"Retry-After": "7"}),
+        FakeResponse(503, headers={"Retry-After": email.utils.formatdate(EPOCH + 7 + 12, usegmt=True)}),
+        FakeResponse(200, amzn_facts),
     ], clock)  # fmt: skip
-    got = fetch_companyfacts_raw(1018724, client(transport, clock, tmp_path))
-    assert got == amzn_facts and len(transport.calls) == 3
+    got = fetch_companyfacts_raw(1018724, client(sec_answers, clock, tmp_path))
+    assert got == amzn_facts and len(sec_answers.calls) == 3
     # 7 s as asked, then until the HTTP date 12 s later; the limiter never had to wait on top.
     assert clock.sleeps == [7.0, 12.0]
-    assert [t for _, t in transport.calls] == [0.0, 7.0, 19.0]
+    assert [t for _, _, t in sec_answers.calls] == [0.0, 7.0, 19.0]
     assert (tmp_path / "CIK0001018724.json").exists()  # cached once it came
 
 
 def test_company_facts_backoff_without_retry_after_and_at_most_n_retries(tmp_path):
-    clock = Clock()
-    transport = Transport([Response(502)], clock)
+    clock = FakeClock()
+    sec_answers = transport([FakeResponse(502)], clock)
     with pytest.raises(RefreshError, match=r"^SEC EDGAR: HTTP 502 .*server error.*still after 3 retries"):
-        fetch_companyfacts_raw(1018724, client(transport, clock, tmp_path), max_cache_age_seconds=0)
-    assert len(transport.calls) == 1 + config.SEC_MAX_RETRIES
+        fetch_companyfacts_raw(1018724, client(sec_answers, clock, tmp_path), max_cache_age_seconds=0)
+    assert len(sec_answers.calls) == 1 + config.SEC_MAX_RETRIES
     assert clock.sleeps == list(config.SEC_RETRY_BACKOFF_SECONDS)  # 1, 2, 4 s
     assert not (tmp_path / "CIK0001018724.json").exists()
 
 
 def test_company_facts_retry_count_is_a_setting(tmp_path):
-    clock = Clock()
-    transport = Transport([Response(429)], clock)
+    clock = FakeClock()
+    sec_answers = transport([FakeResponse(429)], clock)
     with pytest.raises(RefreshError, match="still after 1 retries"):
-        fetch_companyfacts_raw(1018724, client(transport, clock, tmp_path, max_retries=1), max_cache_age_seconds=0)
-    assert len(transport.calls) == 2 and clock.sleeps == [1.0]
+        fetch_companyfacts_raw(1018724, client(sec_answers, clock, tmp_path, max_retries=1), max_cache_age_seconds=0)
+    assert len(sec_answers.calls) == 2 and clock.sleeps == [1.0]
 
 
 def test_company_facts_will_not_wait_longer_than_allowed(tmp_path):
-    clock = Clock()
-    transport = Transport([Response(429, headers={"Retry-After": "3600"})], clock)
+    clock = FakeClock()
+    sec_answers = transport([FakeResponse(429, headers={"Retry-After": "3600"})], clock)
     with pytest.raises(RefreshError, match=r"SEC asks to wait 3600 s \(more than 60 s\)"):
-        fetch_companyfacts_raw(1018724, client(transport, clock, tmp_path))
-    assert len(transport.calls) == 1 and clock.sleeps == []
+        fetch_companyfacts_raw(1018724, client(sec_answers, clock, tmp_path))
+    assert len(sec_answers.calls) == 1 and clock.sleeps == []
 
 
 def test_company_facts_unknown_cik_is_not_retried(tmp_path):
-    clock = Clock()
-    transport = Transport([Response(404)], clock)
+    clock = FakeClock()
+    sec_answers = transport([FakeResponse(404)], clock)
     with pytest.raises(sec.SecNotFound, match="no company facts for CIK 1018724"):
-        fetch_companyfacts_raw(1018724, client(transport, clock, tmp_path))
-    assert len(transport.calls) == 1
+        fetch_companyfacts_raw(1018724, client(sec_answers, clock, tmp_path))
+    assert len(sec_answers.calls) == 1
 
 
 class RateLimitedOnceSession:
@@ -147,7 +112,7 @@ class RateLimitedOnceSession:
     def get(self, url, *, headers, timeout):
         status = 429 if not self.statuses else 200
         self.statuses.append(status)
-        return Response(status, self.payload, headers={"Retry-After": "0"})
+        return FakeResponse(status, self.payload, headers={"Retry-After": "0"})
 
 
 def with_commercial_paper(raw: dict) -> dict:
