@@ -320,9 +320,13 @@ def normalize_companyfacts(
     flow_tags = _tags_of(FLOW_TAGS) + _tags_of(COMMERCIAL_PAPER_TAGS)
     instant_tags = [*CASH_TAGS, *SECURITIES_TAGS, *total_debt_tags]
     facts, restatements = deduplicate_facts(_facts_frame(raw, list(dict.fromkeys(flow_tags + instant_tags))))
-    placing = {"fiscal_year_end_month": fiscal_year_end_month, "fiscal_calendar": fiscal_calendar}
-    flows, dropped = _quarterly_flows(facts[facts["tag"].isin(flow_tags) & facts["start"].notna()], **placing)
-    instants = _quarter_instants(facts[facts["tag"].isin(instant_tags)], **placing)
+    flows, dropped = _quarterly_flows(
+        facts[facts["tag"].isin(flow_tags) & facts["start"].notna()], fiscal_year_end_month=fiscal_year_end_month,
+        fiscal_calendar=fiscal_calendar,
+    )
+    instants = _quarter_instants(
+        facts[facts["tag"].isin(instant_tags)], fiscal_year_end_month=fiscal_year_end_month, fiscal_calendar=fiscal_calendar
+    )
     answers = [_first_tag_answers(flows, tags, column) for column, tags in FLOW_TAGS.items()]
     answers += [_first_tag_answers(instants, total_debt_tags, "total_debt"), _cash_and_securities(instants)]
     long = _long_answers(answers, since)

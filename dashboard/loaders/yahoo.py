@@ -211,7 +211,7 @@ def fetch_prices_raw(
             )
         messages += outcome.messages
         if _has_rows(outcome.frame):
-            frames.append(outcome.frame)  # type: ignore[arg-type]  # rate-limited for some symbols only: partial
+            frames.append(outcome.frame)  # rate-limited for some symbols only: partial coverage
     if not frames:
         raise RefreshError(
             f"{SOURCE}: empty price frame for {len(symbols)} symbol(s) "
