@@ -37,7 +37,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:  # run as `python benchmarks/app_startup_bench.py` from the repo root
     sys.path.insert(0, str(REPO))
 
-from tests.streamlit_server import CHROMIUM, CHROMIUM_ARGS, running_streamlit
+from tests.streamlit_server import CHROMIUM, CHROMIUM_ARGS, running_streamlit  # noqa: E402 - needs the sys.path entry above
 
 BARE_APP = '''
 import streamlit as st

@@ -33,7 +33,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:  # run as `python benchmarks/load_check.py` from the repo root
     sys.path.insert(0, str(REPO_ROOT))
 
-from tests.streamlit_server import CHROMIUM, CHROMIUM_ARGS, running_streamlit
+from tests.streamlit_server import CHROMIUM, CHROMIUM_ARGS, running_streamlit  # noqa: E402 - needs the sys.path entry above
 
 CHART_SELECTOR = '[data-testid="stPlotlyChart"], .js-plotly-plot'
 MAX_SESSIONS = 8

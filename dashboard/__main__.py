@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import NoReturn
 
 from dashboard import config
 from dashboard.commands import COMMANDS
@@ -17,7 +18,7 @@ from dashboard.errors import CurationError, DashboardError, SnapshotDamaged
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse's own errors exit 2 with one line as well
+    def error(self, message: str) -> NoReturn:  # argparse's own errors exit 2 with one line as well
         self.exit(config.EXIT_FAILURE, f"{self.prog}: error: {message}\n")
 
 

@@ -71,7 +71,7 @@ DEFAULT_CAPEX_BASIS: CapexBasis = "reported"
 FUNDING_EVENT_TYPES: tuple[str, ...] = ("divestment", "asset_sale", "jv_spv_financing", "debt_issuance", "equity_issuance")
 
 EVENT_TIMES: tuple[str, ...] = get_args(EventTime)
-EVENT_TYPES: tuple[str, ...] = get_args(EventType)
+EVENT_TYPES: tuple[EventType, ...] = get_args(EventType)
 STAGES: tuple[str, ...] = get_args(Stage)
 FUNDING_KINDS: tuple[str, ...] = get_args(FundingKind)
 CONFIDENCES: tuple[str, ...] = get_args(Confidence)
@@ -129,7 +129,7 @@ SEC_USER_AGENT_ENV = "SEC_USER_AGENT"
 Model = Literal["market", "market_adjusted", "constant_mean", "peer"]
 ReturnType = Literal["simple", "log"]
 GroupBy = Literal["event_type", "ticker", "all"]
-MODELS: tuple[str, ...] = get_args(Model)
+MODELS: tuple[Model, ...] = get_args(Model)
 RETURN_TYPES: tuple[str, ...] = get_args(ReturnType)
 GROUP_BYS: tuple[str, ...] = get_args(GroupBy)
 DEFAULT_MODEL: Model = "market"

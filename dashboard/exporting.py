@@ -137,9 +137,12 @@ def _text_cells(values: np.ndarray) -> list[str] | None:
         codes, distinct = pd.factorize(values, use_na_sentinel=False)
     except TypeError:  # lists cannot be hashed: each cell is its own
         codes, distinct = np.arange(len(values)), values
-    texts = [_text_of(value) for value in distinct]
-    if None in texts:
-        return None
+    texts: list[str] = []
+    for value in distinct:
+        text = _text_of(value)
+        if text is None:
+            return None
+        texts.append(text)
     return np.asarray(_neutralized(texts), dtype=object)[codes].tolist()
 
 
@@ -209,7 +212,7 @@ def _column_cells(column: pd.Series) -> list[str]:
             return _date_cells(column)
     if isinstance(dtype, pd.StringDtype):
         return _string_cells(column)
-    if dtype == object or isinstance(dtype, pd.CategoricalDtype):
+    if dtype == np.dtype(object) or isinstance(dtype, pd.CategoricalDtype):
         cells = _text_cells(column.to_numpy(dtype=object))
         if cells is not None:
             return _csv_quoted(cells)
@@ -228,7 +231,7 @@ def _body_text(frame: pd.DataFrame) -> str:
     return "\r\n".join(map(",".join, zip(*columns, strict=True))) + "\r\n"
 
 
-def _as_of_rows(as_of: Mapping[str, str] | str | None) -> list[list[object]]:
+def _as_of_rows(as_of: Mapping[str, str] | str | None) -> list[list[str]]:
     if as_of is None:
         return []
     if isinstance(as_of, str):

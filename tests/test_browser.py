@@ -22,8 +22,8 @@ import pandas as pd
 import pytest
 
 from dashboard import config
-from dashboard.loaders.snapshot import dataset_entry, update_manifest
 from dashboard.exporting import read_export
+from dashboard.loaders.snapshot import dataset_entry, update_manifest
 from tests.streamlit_server import CHROMIUM, CHROMIUM_ARGS, running_streamlit
 
 SCREENSHOTS = config.REPO_ROOT / "tests" / "artifacts" / "screenshots"

@@ -12,15 +12,15 @@ from dashboard import config
 from dashboard.commands import COMMANDS
 
 HEAVY = ("pandas", "numpy", "scipy", "pyarrow", "yfinance", "streamlit", "requests", "pandera", "exchange_calendars")
-PROBE = """
+PROBE = f"""
 import json, sys
 from dashboard.__main__ import main
 try:
     main(sys.argv[1:])
 except SystemExit as exc:
     code = exc.code
-print(json.dumps({"code": code, "loaded": sorted(m for m in %r if m in sys.modules)}))
-""" % (HEAVY,)
+print(json.dumps({{"code": code, "loaded": sorted(m for m in {HEAVY!r} if m in sys.modules)}}))
+"""
 
 
 def _help(*arguments: str) -> dict:

@@ -15,11 +15,10 @@ import statsmodels.api as sm
 from scipy import stats
 
 from dashboard.__main__ import main
-from dashboard.metrics.guidance_events import events_with_guidance
-from dashboard.loaders.curated import load_guidance
-from dashboard.loaders.curated import close_prices, load_companies, load_events, load_prices
+from dashboard.loaders.curated import close_prices, load_companies, load_events, load_guidance, load_prices
 from dashboard.metrics.caar import DAILY_COLUMNS, SUMMARY_COLUMNS, group_statistics
 from dashboard.metrics.event_study import AR_COLUMNS, EVENT_COLUMNS, STATUSES, car_paths, run_event_study
+from dashboard.metrics.guidance_events import events_with_guidance
 from dashboard.metrics.returns import returns_from_closes
 
 # --- a worked example, computed by hand ---------------------------------------------------------

@@ -18,6 +18,7 @@ from dashboard.loaders.curated import (
     load_fundamentals_flags,
     load_guidance,
 )
+from dashboard.metrics.bridge import funding_bridge
 from dashboard.metrics.forward import forward_view
 from dashboard.metrics.funding import (
     EXTRA_COLUMNS,
@@ -28,7 +29,6 @@ from dashboard.metrics.funding import (
     funding_table,
     internal_funding,
 )
-from dashboard.metrics.bridge import funding_bridge
 from dashboard.metrics.memo_lines import MEMO_LINES, MEMO_STATUSES, funding_memo_lines
 from dashboard.metrics.trading_calendar import map_day0
 

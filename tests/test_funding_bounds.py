@@ -21,6 +21,7 @@ from dashboard.loaders.curated import (
     load_fundamentals_flags,
     load_guidance,
 )
+from dashboard.metrics.bridge import funding_bridge
 from dashboard.metrics.forward import current_guidance, forward_view, guided_period_end
 from dashboard.metrics.funding import (
     FLOW_INPUTS,
@@ -29,7 +30,6 @@ from dashboard.metrics.funding import (
     funding_table,
     internal_funding_upper_bound,
 )
-from dashboard.metrics.bridge import funding_bridge
 from dashboard.metrics.quality_flags import funding_flag_notes
 
 SNAPSHOT = Path(__file__).resolve().parent / "fixtures" / "snapshot"

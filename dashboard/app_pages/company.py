@@ -39,7 +39,7 @@ if ticker in coverage.index:
         )
 
 view = sections.CompanyView(version, ticker, company, basis, model, windows, params)
-section = widgets.choice("section", "Section", list(sections.SECTIONS), "funding", format_func=sections.SECTIONS.get,
+section = widgets.choice("section", "Section", list(sections.SECTIONS), "funding", format_func=sections.SECTIONS.__getitem__,
                          kind="radio")
 draw = {"funding": sections.funding_section, "forward": sections.forward_section, "reactions": sections.reactions_section,
         "filings": sections.filings_section}

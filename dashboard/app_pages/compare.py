@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard import config
 from dashboard.charts.funding import compare_figure
 from dashboard.ui import cached, views, widgets
-from dashboard.ui.columns import FUNDING_KEY_COLUMNS
 from dashboard.ui.charts import show_chart
+from dashboard.ui.columns import FUNDING_KEY_COLUMNS
 from dashboard.ui.tables import table
 
 version = cached.data_version()
@@ -20,9 +21,9 @@ st.caption(
     "Oracle's in May, Intel's quarters end on 52/53-week Saturdays), so companies line up. "
     f"Capex basis: **{widgets.CAPEX_BASIS_LABELS[basis]}**. {views.without_fundamentals_note(version)}"
 )
-PERIODS = {"calendar_quarter": "Calendar quarter", "calendar_year": "Calendar year"}
+PERIODS: dict[config.Period, str] = {"calendar_quarter": "Calendar quarter", "calendar_year": "Calendar year"}
 c1, c2 = st.columns([1, 3])
-period = widgets.choice("period", "Period", list(PERIODS), "calendar_quarter", format_func=PERIODS.get, container=c1, kind="radio")
+period = widgets.choice("period", "Period", list(PERIODS), "calendar_quarter", format_func=PERIODS.__getitem__, container=c1, kind="radio")
 rows = cached.cached_funding_table(version, period, basis)
 with_data = [t for t in companies["ticker"] if t in set(rows["ticker"])]
 chosen = widgets.multi_choice("tickers", "Companies", with_data, with_data, format_func=lambda t: names.get(t, t), container=c2)

@@ -9,8 +9,8 @@ import streamlit as st
 from dashboard import config
 from dashboard.charts.reactions import caar_by_type_figure, car_vs_size_figure
 from dashboard.ui import cached, uploads, views, widgets
-from dashboard.ui.columns import REACTION_KEY_COLUMNS
 from dashboard.ui.charts import show_chart
+from dashboard.ui.columns import REACTION_KEY_COLUMNS
 from dashboard.ui.tables import table
 from dashboard.ui.text import escape_markdown
 
@@ -109,6 +109,7 @@ st.caption(
     "the price snapshot. Nothing is stored."
 )
 uploaded = st.file_uploader("Events CSV", type=["csv"], key="events_file")
+payload: tuple[str, bytes] | None
 if uploaded is not None:  # the uploader holds the file; the session keeps only the study's table
     payload = (uploaded.name, uploaded.getvalue())
     st.session_state["_upload_seen"] = True

@@ -11,21 +11,21 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboard.config import USD_MILLIONS_PER_BILLION
 from dashboard.charts.theme import (
     ACCENT,
     GAP,
     INK,
-    SURPLUS,
     MEMO,
     NEGATIVE,
     NEUTRAL,
     POSITIVE,
+    SURPLUS,
     company_color,
     empty_figure,
     plain,
     styled,
 )
+from dashboard.config import USD_MILLIONS_PER_BILLION
 
 BN = USD_MILLIONS_PER_BILLION  # USD millions per billion: figures show billions
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.config import USD_MILLIONS_PER_BILLION
 from dashboard.charts.theme import ACCENT, company_color, empty_figure, plain, styled
+from dashboard.config import USD_MILLIONS_PER_BILLION
 
 BN = USD_MILLIONS_PER_BILLION  # USD millions per billion: figures show billions
 

@@ -229,11 +229,11 @@ def run(args: argparse.Namespace) -> int:
         return config.EXIT_FAILURE
     import pandas as pd
 
+    from dashboard.commands.output import write_outputs
     from dashboard.exporting import export_csv
     from dashboard.loaders import filings as loader
     from dashboard.loaders import sec
     from dashboard.loaders.curated import load_companies, load_events, load_manifest
-    from dashboard.commands.output import write_outputs
     from dashboard.metrics.filings import filing_candidates
 
     companies = load_companies()

@@ -38,7 +38,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from dashboard import config
 from dashboard.commands.common import as_of_text
@@ -109,13 +109,14 @@ def check_arguments(args: argparse.Namespace) -> str | None:
     return None
 
 
-def _returns(args: argparse.Namespace) -> tuple[pd.DataFrame, str]:
+def _returns(args: argparse.Namespace) -> tuple[pd.DataFrame, Literal["exchange", "rows"]]:
     """The returns the study runs on: the user's file (its rows are the sessions), or the price
     snapshot's returns on each company's exchange calendar."""
     from dashboard.loaders.curated import close_prices, load_prices
     from dashboard.loaders.returns_file import read_returns_file, select_tickers
     from dashboard.metrics.returns import returns_from_closes
 
+    sessions: Literal["exchange", "rows"]
     if args.returns is not None:
         returns, sessions = read_returns_file(args.returns), "rows"
     else:

@@ -3,6 +3,7 @@ gap and what covered it. Pure (no I/O); USD millions; the input row is not chang
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import SupportsFloat, cast
 
 import numpy as np
 import pandas as pd
@@ -42,7 +43,8 @@ def funding_bridge(row: pd.Series | Mapping[str, object]) -> pd.DataFrame:
     """
     def get(key: str) -> float:
         value = row[key] if key in row else np.nan
-        return float(value) if pd.notna(value) else np.nan
+        # the row mixes text and tuples with numbers; the keys asked for here are numeric columns
+        return float(cast(SupportsFloat, value)) if pd.notna(value) else np.nan
 
     flags = set(row["quality_flags"]) if "quality_flags" in row and isinstance(row["quality_flags"], tuple) else set()
     basis = row["capex_basis"] if "capex_basis" in row else "reported"

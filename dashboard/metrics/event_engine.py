@@ -127,6 +127,8 @@ def car_variance(
     """
     with np.errstate(invalid="ignore", divide="ignore"):
         if model == "market":
+            if market_sum is None or market_mean is None or market_sxx is None:
+                raise TypeError("car_variance of the market model needs market_sum, market_mean and market_sxx")
             return sigma**2 * (length + length**2 / n_estimation + (market_sum - length * market_mean) ** 2 / market_sxx)
         if model == "constant_mean":
             return sigma**2 * (length + length**2 / n_estimation)

@@ -21,10 +21,10 @@ from dashboard.metrics.funding import (
 from dashboard.metrics.periods import (
     QUARTERS_PER_YEAR,
     calendar_quarter_label,
+    calendar_ttm_label,
     calendar_year_label,
     fiscal_quarter_label,
     fiscal_year_label,
-    calendar_ttm_label,
     quarter_calendar,
     ttm_label,
 )
@@ -181,14 +181,14 @@ def forward_view(
     values = fundamentals[list(_RUN_RATE_INPUTS)].astype(float)
     basis = basis_columns(guidance["ticker"], companies)
     period_ends = guided_period_end(guidance, companies)
-    what_if = {"capex": capex, "capex_change": capex_change, "ocf_growth": ocf_growth, "buyback_pace": buyback_pace,
-               "dividends": dividends, "dividend_pace": dividend_pace, "divestment_proceeds": divestment_proceeds}  # fmt: skip
     rows = []
     for position, (_, statement) in enumerate(guidance.iterrows()):
         calendar_basis = statement["period_basis"] == "calendar_year"
         as_of = pd.Timestamp(statement["statement_date"])
         trailing = _run_rate(calendar, values, statement["ticker"], as_of, calendar_basis)
-        row = _forward_row(statement, trailing, calendar, **what_if)
+        row = _forward_row(statement, trailing, calendar, capex=capex, capex_change=capex_change, ocf_growth=ocf_growth,
+                           buyback_pace=buyback_pace, dividends=dividends, dividend_pace=dividend_pace,
+                           divestment_proceeds=divestment_proceeds)  # fmt: skip
         year = int(statement["fiscal_year"])
         row["guided_period"] = calendar_year_label(year) if calendar_basis else fiscal_year_label(year)
         row["guided_period_end"] = period_ends.iat[position]

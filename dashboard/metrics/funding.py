@@ -31,8 +31,7 @@ Definitions (formulas):
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import get_args
+from typing import TypeAlias, cast, get_args
 
 import numpy as np
 import pandas as pd
@@ -88,7 +87,7 @@ FUNDAMENTAL_INPUTS: tuple[str, ...] = (
     "ticker", "fiscal_year", "fiscal_quarter", "period_end", *FLOW_INPUTS, "cash_and_securities", "source",
 )
 
-Number = float | pd.Series
+Number: TypeAlias = float | pd.Series
 
 
 def _missing_as_zero(value: Number) -> Number:
@@ -320,7 +319,8 @@ def funding_table(
     closing_cash = last_member.map(lambda m: cash[m] if m is not None else np.nan)
     opening_cash = windows["opening"].map(lambda m: cash[m] if pd.notna(m) else np.nan)
 
-    drawdown = cash_drawdown(opening_cash.astype(float), closing_cash.astype(float)).where(complete)
+    # Series in, Series out: the Number alias cannot say so.
+    drawdown = cast(pd.Series, cash_drawdown(opening_cash.astype(float), closing_cash.astype(float))).where(complete)
     result = _figures(windows, sums, drawdown, capex_basis)
     result["missing"] = _missing_inputs(windows, any_missing, closing_cash, opening_cash, capex_basis)
     result["source"] = _source_text(windows, fundamentals, calendar)

@@ -51,7 +51,7 @@ def _sessions(calendar_name: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.
             # deprecates; the sessions it returns are unaffected.
             warnings.simplefilter("ignore", getattr(pd.errors, "Pandas4Warning", FutureWarning))
             factory = xcals.get_calendar(calendar_name, start=start, end=end)
-    except xcals.errors.InvalidCalendarName as exc:  # type: ignore[attr-defined]
+    except xcals.errors.InvalidCalendarName as exc:
         raise ValueError(f"unknown exchange calendar {calendar_name!r}") from exc
     sessions = pd.DatetimeIndex(factory.sessions)
     if sessions.tz is not None:

@@ -182,7 +182,7 @@ def require_sign_in() -> None:
         st.error(error)
         st.stop()
     auth_configured = auth_section is not None
-    if auth_configured:
+    if auth_section is not None:
         missing = missing_auth_keys(auth_section)
         if missing:
             st.error(
@@ -197,6 +197,7 @@ def require_sign_in() -> None:
     if decision in ("open", "allowed"):
         return
     if decision == "sign_in":
+        assert auth_section is not None  # access_decision asks for a sign-in only when [auth] is configured
         st.title("Sign in required")
         st.write("This dashboard is private. Sign in with your organization's account to continue.")
         for provider in auth_providers(auth_section):

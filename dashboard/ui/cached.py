@@ -139,7 +139,7 @@ def cached_validation_reports(version: str) -> list[DatasetReport]:
 
 
 @st.cache_data(show_spinner="Computing the funding tables…", max_entries=_METRIC_ENTRIES)
-def cached_funding_table(version: str, period: str, capex_basis: str) -> pd.DataFrame:
+def cached_funding_table(version: str, period: config.Period, capex_basis: config.CapexBasis) -> pd.DataFrame:
     """``metrics.funding.funding_table`` for every company (USD millions; one row per ticker x
     period). Pages select their tickers' rows from it."""
     from dashboard.metrics import funding
@@ -155,7 +155,7 @@ def cached_funding_table(version: str, period: str, capex_basis: str) -> pd.Data
 
 
 @st.cache_data(show_spinner="Collecting the quality flags…", max_entries=_METRIC_ENTRIES)
-def cached_funding_flag_notes(version: str, period: str, capex_basis: str) -> pd.DataFrame:
+def cached_funding_flag_notes(version: str, period: config.Period, capex_basis: config.CapexBasis) -> pd.DataFrame:
     """``metrics.quality_flags.funding_flag_notes``: the quality flags behind each funding-table
     row, with the curators' notes (one row per table row, cell and flag)."""
     from dashboard.metrics import quality_flags
@@ -166,7 +166,9 @@ def cached_funding_flag_notes(version: str, period: str, capex_basis: str) -> pd
 
 
 @st.cache_data(show_spinner=False, max_entries=_METRIC_ENTRIES)
-def cached_funding_bridge(version: str, period: str, capex_basis: str, ticker: str, period_label: str) -> pd.DataFrame:
+def cached_funding_bridge(
+    version: str, period: config.Period, capex_basis: config.CapexBasis, ticker: str, period_label: str
+) -> pd.DataFrame:
     """``metrics.bridge.funding_bridge`` of one funding-table row (waterfall steps)."""
     from dashboard.metrics import bridge
 
@@ -224,7 +226,7 @@ def cached_returns(version: str) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner="Running the event study…", max_entries=_METRIC_ENTRIES)
-def cached_event_study(version: str, model: str, windows: tuple[tuple[int, int], ...]):
+def cached_event_study(version: str, model: config.Model, windows: tuple[tuple[int, int], ...]):
     """``metrics.event_study.run_event_study`` over all study events (curated and guidance, so
     confounding and estimation masking see every event of a company), default estimation window,
     each company's own market benchmark from the companies table."""
@@ -242,9 +244,9 @@ def cached_event_study(version: str, model: str, windows: tuple[tuple[int, int],
 @st.cache_data(show_spinner="Computing the group tests…", max_entries=_METRIC_ENTRIES)
 def cached_group_statistics(
     version: str,
-    model: str,
+    model: config.Model,
     windows: tuple[tuple[int, int], ...],
-    group_by: str,
+    group_by: config.GroupBy,
     event_ids: tuple[str, ...] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``metrics.caar.group_statistics`` -> (summary with ``caar_intervals``' 95% bounds,
@@ -260,7 +262,7 @@ def cached_group_statistics(
 
 
 @st.cache_data(show_spinner="Computing CAR paths…", max_entries=_METRIC_ENTRIES)
-def cached_car_paths(version: str, model: str, windows: tuple[tuple[int, int], ...]) -> pd.DataFrame:
+def cached_car_paths(version: str, model: config.Model, windows: tuple[tuple[int, int], ...]) -> pd.DataFrame:
     """``metrics.event_study.car_paths`` of the cached study (one row per event x relative day,
     with the 95% band)."""
     from dashboard.metrics import event_study
@@ -269,7 +271,7 @@ def cached_car_paths(version: str, model: str, windows: tuple[tuple[int, int], .
 
 
 def session_event_study(
-    version: str, events: pd.DataFrame, *, model: str, windows: tuple[tuple[int, int], ...]
+    version: str, events: pd.DataFrame, *, model: config.Model, windows: tuple[tuple[int, int], ...]
 ):
     """The event study of a user's uploaded events, against the snapshot's returns: not cached
     across sessions and never written to disk (the caller keeps it in its session only).

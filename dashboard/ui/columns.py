@@ -3,10 +3,14 @@ key columns first. Exports keep the machine-readable names and units (see ``ui.t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from dashboard.config import USD_MILLIONS_PER_BILLION
+
+if TYPE_CHECKING:  # what st.column_config.* return; streamlit itself is imported where used
+    from streamlit.elements.lib.column_types import ColumnConfig
 
 # Columns in USD millions (fundamentals, funding tables, forward views): shown in USD bn.
 _USD_MILLIONS = (
@@ -76,7 +80,7 @@ def _is_list_column(values: pd.Series) -> bool:
     return values.dtype == object and values.map(lambda v: isinstance(v, (tuple, list))).any()
 
 
-def display_frame(frame: pd.DataFrame, *, key_columns: Sequence[str] = ()) -> tuple[pd.DataFrame, dict[str, object]]:
+def display_frame(frame: pd.DataFrame, *, key_columns: Sequence[str] = ()) -> tuple[pd.DataFrame, dict[str, ColumnConfig | str]]:
     """``frame`` as it reads on screen, and the Streamlit column configuration that labels it.
 
     Key columns that are present come first, in the order given. USD-million columns become USD
@@ -88,7 +92,7 @@ def display_frame(frame: pd.DataFrame, *, key_columns: Sequence[str] = ()) -> tu
 
     present = [c for c in key_columns if c in frame.columns]
     shown = frame[[*present, *[c for c in frame.columns if c not in present]]].copy()
-    config: dict[str, object] = {}
+    config: dict[str, ColumnConfig | str] = {}
     for column in shown.columns:
         values = shown[column]
         label = _label(column)

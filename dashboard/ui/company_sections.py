@@ -15,7 +15,7 @@ from dashboard.charts.funding import funding_bridge_figure, memo_lines_figure
 from dashboard.charts.guidance import capex_guidance_figure
 from dashboard.charts.prices import price_vs_benchmark_figure
 from dashboard.charts.reactions import car_paths_figure
-from dashboard.config import USD_MILLIONS_PER_BILLION
+from dashboard.config import USD_MILLIONS_PER_BILLION, CapexBasis, Model, Period
 from dashboard.ui import cached, views, widgets
 from dashboard.ui.charts import show_chart
 from dashboard.ui.columns import FUNDING_KEY_COLUMNS, REACTION_KEY_COLUMNS
@@ -35,7 +35,7 @@ SECTIONS: dict[str, str] = {
     "reactions": "Market reactions",
     "filings": "SEC filings",
 }
-PERIOD_LABELS = {"quarter": "Fiscal quarter", "ttm": "Trailing 12 months", "fiscal_year": "Fiscal year"}
+PERIOD_LABELS: dict[Period, str] = {"quarter": "Fiscal quarter", "ttm": "Trailing 12 months", "fiscal_year": "Fiscal year"}
 PRICE_SCALES = {"linear": "Linear", "log": "Log"}
 PRICE_RANGES = {"1y": "1 year", "2y": "2 years", "3y": "3 years", "all": "All"}
 
@@ -48,8 +48,8 @@ class CompanyView:
     version: str
     ticker: str
     company: pd.Series
-    basis: str
-    model: str
+    basis: CapexBasis
+    model: Model
     windows: tuple[tuple[int, int], ...]
     params: dict
 
@@ -83,7 +83,8 @@ def funding_section(view: CompanyView) -> None:
 
     # --- 2. funding-gap bridge ------------------------------------------------------------------------
     st.header("Funding-gap bridge")
-    period = widgets.choice("bridge_period", "Period type", list(PERIOD_LABELS), "quarter", format_func=PERIOD_LABELS.get, kind="radio")
+    period = widgets.choice("bridge_period", "Period type", list(PERIOD_LABELS), "quarter", format_func=PERIOD_LABELS.__getitem__,
+                            kind="radio")
     rows = cached.cached_funding_table(version, period, basis)
     rows = rows[rows["ticker"] == ticker].sort_values("period_end")
     if rows.empty:
@@ -260,9 +261,9 @@ def reactions_section(view: CompanyView) -> None:
     # benchmark, and under the peer model it is an equal-weighted index with no price series.
     benchmark = company["market_benchmark"]
     p1, p2 = st.columns(2)
-    price_scale = widgets.choice("price_scale", "Price scale", list(PRICE_SCALES), "linear", format_func=PRICE_SCALES.get,
+    price_scale = widgets.choice("price_scale", "Price scale", list(PRICE_SCALES), "linear", format_func=PRICE_SCALES.__getitem__,
                                  kind="radio", container=p1)
-    price_range = widgets.choice("price_range", "Range", list(PRICE_RANGES), "all", format_func=PRICE_RANGES.get, kind="radio",
+    price_range = widgets.choice("price_range", "Range", list(PRICE_RANGES), "all", format_func=PRICE_RANGES.__getitem__, kind="radio",
                                  container=p2)
     closes = cached.cached_closes(version)
     range_start = None
@@ -322,7 +323,7 @@ def reactions_section(view: CompanyView) -> None:
                   help=str(first["day0_reason"]) if first is not None else None)
         d4.metric("Confounded", "yes" if not detail.empty and bool(detail["confounded"].any()) else "no",
                   help="Another curated event of the same company has its day 0 inside one of the windows.")
-        if not detail.empty:
+        if first is not None:  # the event has study rows
             st.caption(f"Day-0 reason: {escape_markdown(first['day0_reason'])}; type {escape_markdown(event['event_type'])}; "
                        f"stage {escape_markdown(event['stage'])}.")
             for line in views.car_lines(detail):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
 from dashboard.exporting import export_csv
 
+if TYPE_CHECKING:  # what st.column_config.* return; streamlit itself is imported where used
+    from streamlit.elements.lib.column_types import ColumnConfig
 
 # --- Streamlit helpers: every table shown gets its download through export_csv ---------------------
 
@@ -26,13 +28,12 @@ def download_button(frame: pd.DataFrame, name: str, params: Mapping[str, object]
 
     version = cached.data_version()
     as_of = cached.read_as_of_dates(version)
-    metadata = {"params": params, "as_of": as_of, "name": name, "data_version": version}
 
     def csv_file() -> bytes:
-        return export_csv(frame, **metadata)
+        return export_csv(frame, params=params, as_of=as_of, name=name, data_version=version)
 
     def excel_file() -> bytes:
-        return export_xlsx(frame, **metadata)
+        return export_xlsx(frame, params=params, as_of=as_of, name=name, data_version=version)
 
     row = st.container(horizontal=True)
     row.download_button(
@@ -50,8 +51,8 @@ def table(
     name: str,
     params: Mapping[str, object],
     *,
-    column_config: Mapping[str, object] | None = None,
-    height: int | str = "auto",
+    column_config: Mapping[str, ColumnConfig | str] | None = None,
+    height: int | Literal["auto", "stretch", "content"] = "auto",
     export: pd.DataFrame | None = None,
     key_columns: Sequence[str] = (),
     links: Mapping[str, str] | None = None,

@@ -8,6 +8,7 @@ for ``http``/``https`` URLs (:func:`http_url`).
 from __future__ import annotations
 
 import re
+from typing import SupportsFloat
 from urllib.parse import urlsplit
 
 import pandas as pd
@@ -74,7 +75,7 @@ def show_link(label: str, url: object) -> None:
     st.markdown(f"[{escape_markdown(label)}]({target})")
 
 
-def usd_bn(value: object, *, digits: int = 1) -> str:
+def usd_bn(value: SupportsFloat | None, *, digits: int = 1) -> str:
     """USD millions shown as ``$12.3 bn``; missing as ``n/a``."""
     if value is None or pd.isna(value):
         return "n/a"

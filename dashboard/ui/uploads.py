@@ -23,11 +23,11 @@ The upload handling takes bytes (not a Streamlit upload object) so it can be tes
 from __future__ import annotations
 
 import csv
+import ctypes
 import hashlib
 import io
 import logging
 import multiprocessing
-import ctypes
 import threading
 import time
 import weakref
@@ -165,7 +165,7 @@ def upload_event_table(
     returns: pd.DataFrame,
     companies: pd.DataFrame,
     confounders: pd.DataFrame,
-    model: str,
+    model: config.Model,
     windows: tuple[tuple[int, int], ...],
     max_links: int = config.UPLOAD_MAX_CONFOUNDER_LINKS,
 ) -> pd.DataFrame:
@@ -239,7 +239,7 @@ def study_uploaded_events(
     companies: pd.DataFrame,
     confounders: pd.DataFrame,
     *,
-    model: str,
+    model: config.Model,
     windows: tuple[tuple[int, int], ...],
     in_process_limit: int = config.UPLOAD_IN_PROCESS_EVENTS,
     time_budget: float = config.UPLOAD_TIME_BUDGET_SECONDS,
@@ -278,7 +278,8 @@ def release_freed_memory() -> None:
         pass
 
 
-def session_result(version: str, check: UploadCheck, data: bytes, *, model: str, windows: tuple[tuple[int, int], ...]) -> UploadStudy:
+def session_result(version: str, check: UploadCheck, data: bytes, *, model: config.Model,
+                   windows: tuple[tuple[int, int], ...]) -> UploadStudy:
     """The event study of an upload's valid rows for this session: kept in its session state
     (keyed by the file's hash, the data version and the settings) so reruns do not recompute it,
     and nothing else is kept; never cached across sessions. A new file or new settings replace

@@ -5,8 +5,11 @@ them with the curated tables for display.
 """
 from __future__ import annotations
 
+from typing import SupportsFloat
+
 import pandas as pd
 
+from dashboard import config
 from dashboard.ui import cached
 from dashboard.ui.text import escape_markdown, missing_reason, usd_bn
 
@@ -93,7 +96,7 @@ def bound_reason(row: pd.Series | dict) -> str:
     return f"a bound: {', '.join(names)} not reported, counted as 0 (they can only add to the gap)"
 
 
-def cohort_summary(version: str, capex_basis: str) -> pd.DataFrame:
+def cohort_summary(version: str, capex_basis: config.CapexBasis) -> pd.DataFrame:
     """One row per company for the overview, every figure of a row from one period: the latest
     TTM whose gap is known or bounded (``funding_table(period="ttm")``), named in ``period`` and
     ``period_end``. Also the current capex guidance (the latest statement for a year that has not
@@ -150,7 +153,7 @@ def window_label(window: tuple[int, int]) -> str:
     return f"[{window[0]}, {window[1]}]"
 
 
-def event_cars(version: str, model: str, windows: tuple[tuple[int, int], ...], window: tuple[int, int]) -> pd.DataFrame:
+def event_cars(version: str, model: config.Model, windows: tuple[tuple[int, int], ...], window: tuple[int, int]) -> pd.DataFrame:
     """The study's rows for one window, joined with each event's headline, amount and source."""
     result = cached.cached_event_study(version, model, windows)
     rows = result.events[(result.events["window_start"] == window[0]) & (result.events["window_end"] == window[1])]
@@ -192,7 +195,7 @@ def figure_help(definition: str, notes: pd.DataFrame, columns: tuple[str, ...], 
     return "  \n".join(parts)
 
 
-def _percent(value: object) -> str:
+def _percent(value: SupportsFloat | None) -> str:
     return "n/a" if value is None or pd.isna(value) else f"{float(value):+.2%}"
 
 
@@ -212,7 +215,7 @@ def car_lines(detail: pd.DataFrame) -> list[str]:
     return lines
 
 
-def confounder_lines(version: str, model: str, windows: tuple[tuple[int, int], ...], detail: pd.DataFrame) -> list[str]:
+def confounder_lines(version: str, model: config.Model, windows: tuple[tuple[int, int], ...], detail: pd.DataFrame) -> list[str]:
     """Markdown lines naming the events that confound ``detail``'s rows, with their headlines.
 
     An event that shares day 0 with another gets a plain statement that its CAR cannot be
@@ -261,7 +264,7 @@ def alternative_day0_lines(detail: pd.DataFrame) -> list[str]:
 
 def group_confounding_lines(
     version: str,
-    model: str,
+    model: config.Model,
     windows: tuple[tuple[int, int], ...],
     window: tuple[int, int],
     summary: pd.DataFrame,

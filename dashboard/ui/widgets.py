@@ -22,18 +22,20 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar, get_args
+from typing import Any, TypedDict, TypeVar, cast, get_args
 
 import streamlit as st
 
 from dashboard.config import MODELS as config_models
-from dashboard.config import OLD_WINDOW_SEPARATOR, CapexBasis, format_window
+from dashboard.config import OLD_WINDOW_SEPARATOR, CapexBasis, Model, format_window
 from dashboard.config import parse_window as config_parse_window
 from dashboard.ui.text import escape_markdown
 
 WINDOWS_SEPARATOR = ";"  # between windows in a link: windows=-1,1;0,20
 
 T = TypeVar("T")
+# An option of a choice: a str, or a Literal of the config vocabularies (a Period, a Model, ...).
+OptionT = TypeVar("OptionT", bound=str)
 
 VERSION_PARAM = "v"
 _TOUCHED = "_touched_params"
@@ -69,10 +71,10 @@ def notice(message: str) -> None:
 # --- codecs --------------------------------------------------------------------------------------------
 
 
-def parse_choice(raw: str, options: Sequence[str]) -> str:
+def parse_choice(raw: str, options: Sequence[OptionT]) -> OptionT:
     if raw not in options:
         raise InvalidParam(f"not one of {', '.join(options)}")
-    return raw
+    return cast(OptionT, raw)  # checked just above: the link's text is one of the options
 
 
 def parse_multi(raw: str, options: Sequence[str]) -> list[str]:
@@ -198,20 +200,20 @@ def _bind(
 def choice(
     key: str,
     label: str,
-    options: Sequence[str],
-    default: str,
+    options: Sequence[OptionT],
+    default: OptionT,
     *,
-    format_func: Callable[[str], str] = str,
+    format_func: Callable[[OptionT], str] = str,
     container: Any = None,
     kind: str = "selectbox",
     help: str | None = None,
-) -> str:
+) -> OptionT:
     """One option of ``options`` (a selectbox, or radio buttons with ``kind="radio"``), bound to
     ``?key=<option>``."""
     options = list(options)
     where = container if container is not None else st
 
-    def render(widget_key: str) -> str:
+    def render(widget_key: str) -> OptionT:
         if kind == "radio":
             return where.radio(label, options, key=widget_key, format_func=format_func, horizontal=True, help=help)
         return where.selectbox(label, options, key=widget_key, format_func=format_func, help=help)
@@ -397,9 +399,9 @@ def data_version_notice(current: str) -> str | None:
 
 # --- the shared sidebar controls ---------------------------------------------------------------------
 
-CAPEX_BASES: tuple[str, ...] = get_args(CapexBasis)
+CAPEX_BASES: tuple[CapexBasis, ...] = get_args(CapexBasis)
 CAPEX_BASIS_LABELS = {"reported": "Reported capex", "economic": "Economic (incl. finance-lease principal)"}
-MODELS: tuple[str, ...] = config_models
+MODELS: tuple[Model, ...] = config_models
 MODEL_LABELS = {
     "market": "Market model (OLS α, β)",
     "market_adjusted": "Market-adjusted (R − Rm)",
@@ -419,9 +421,14 @@ PAGE_CONTROLS: dict[str, tuple[str, ...]] = {
 }
 
 
-class Shared(dict):
+class Shared(TypedDict, total=False):
     """The shared settings of this run: company, capex basis, model, windows (keys present only
     when the page uses them)."""
+
+    company: str
+    capex_basis: CapexBasis
+    model: Model
+    windows: tuple[tuple[int, int], ...]
 
 
 def sidebar_controls(page: str, companies: Sequence[str], company_names: dict[str, str]) -> Shared:
@@ -440,13 +447,13 @@ def sidebar_controls(page: str, companies: Sequence[str], company_names: dict[st
     if "capex" in wanted:
         values["capex_basis"] = choice(
             "capex", "Capex basis", list(CAPEX_BASES), "reported",
-            format_func=CAPEX_BASIS_LABELS.get, container=bar, kind="radio",
+            format_func=CAPEX_BASIS_LABELS.__getitem__, container=bar, kind="radio",
             help="Economic capex = reported purchases of property and equipment + principal "
             "payments on finance leases.",
         )
     if "model" in wanted:
         values["model"] = choice(
-            "model", "Abnormal-return model", list(MODELS), "market", format_func=MODEL_LABELS.get, container=bar
+            "model", "Abnormal-return model", list(MODELS), "market", format_func=MODEL_LABELS.__getitem__, container=bar
         )
     if "windows" in wanted:
         values["windows"] = windows_choice(
