@@ -37,10 +37,10 @@ def usage_problem(args: argparse.Namespace) -> str | None:
     command = args.command_module
     outputs = option_paths(args, getattr(command, "OUTPUTS", ()))
     problem = same_file_problem(outputs, option_paths(args, getattr(command, "INPUTS", ())))
-    formats = [format_problem(path) for path in outputs.values() if path is not None]
-    problem = problem or next((f for f in formats if f), None)
     check = getattr(command, "check_arguments", None)
-    return problem or (check(args) if check else None)
+    problem = problem or (check(args) if check else None)
+    formats = (format_problem(path) for path in outputs.values() if path is not None)
+    return problem or next((f for f in formats if f), None)
 
 
 def _invalid_data(exc: Exception) -> int | None:
