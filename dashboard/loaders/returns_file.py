@@ -174,9 +174,10 @@ def _dates(cells: pd.Series, lines: list[int], issues: list[tuple[int, str, str]
         text = cells.astype(str).str.strip()
         dates = pd.to_datetime(text, format=DATE_FORMAT, errors="coerce")
         unreadable = dates.isna()
-    for position in np.flatnonzero(unreadable.to_numpy()):
-        issues.append((int(position), DATE_COLUMN, f"{cells.iloc[position]!r} is not a date (YYYY-MM-DD)"))
-    first_of = {}
+    for found in np.flatnonzero(unreadable.to_numpy()):
+        position = int(found)
+        issues.append((position, DATE_COLUMN, f"{cells.iloc[position]!r} is not a date (YYYY-MM-DD)"))
+    first_of: dict[object, int] = {}
     for position, date in enumerate(dates.to_numpy()):
         if unreadable.iloc[position]:
             continue

@@ -95,12 +95,16 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
         raise
 
 
+def _discard(_: object) -> None:
+    """Drop a writer's return value (the count of what it wrote): ``atomic_write`` wants None."""
+
+
 def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    atomic_write(path, lambda tmp: _discard(tmp.write_text(text, encoding="utf-8")))
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    atomic_write(path, lambda tmp: tmp.write_bytes(data))
+    atomic_write(path, lambda tmp: _discard(tmp.write_bytes(data)))
 
 
 def atomic_write_csv(path: Path, frame: pd.DataFrame) -> None:
@@ -180,7 +184,7 @@ def data_version(manifest: dict) -> str:
 
 def write_manifest(data_dir: Path, datasets: dict[str, dict]) -> dict:
     """Write ``manifest.json`` atomically and return it, with its ``data_version``."""
-    manifest = {"datasets": dict(sorted(datasets.items()))}
+    manifest: dict[str, object] = {"datasets": dict(sorted(datasets.items()))}
     manifest["data_version"] = data_version(manifest)
     atomic_write_text(Path(data_dir) / config.MANIFEST_FILE, json.dumps(manifest, indent=2) + "\n")
     return manifest
@@ -261,8 +265,8 @@ def snapshot_mismatches(data_dir: Path | None = None, datasets: Iterable[str] | 
     _recover_interrupted_swap(data_dir)
     shown = display_path(data_dir / config.MANIFEST_FILE)
     manifest, problem = _read_manifest(data_dir, shown)
-    if problem is not None:
-        return [problem]
+    if problem is not None or manifest is None:
+        return [problem] if problem is not None else []
     names = list(config.DATASET_FILES) if datasets is None else list(datasets)
     found = [m for name in names for m in _dataset_mismatches(data_dir, name, manifest["datasets"].get(name), shown)]
     if datasets is None and not found:

@@ -67,7 +67,7 @@ class SubmissionsRaw:
     @property
     def cik(self) -> int | None:
         try:
-            return int(self.main.get("cik"))
+            return int(self.main.get("cik"))  # type: ignore[arg-type]  # None and junk raise, as intended
         except (TypeError, ValueError):
             return None
 
@@ -217,16 +217,17 @@ def normalize_submissions(raw: SubmissionsRaw, *, ticker: str) -> NormalizedSubm
         issues += block_issues
         problems, parsed = _row_issues(frame, file)
         across = parsed["accessionNumber"].isin(seen) & ~pd.Series([p in problems for p in range(len(frame))], dtype=bool)
-        for position in np.flatnonzero(across.to_numpy()):
-            problems.setdefault(int(position), []).append(
+        for found in np.flatnonzero(across.to_numpy()):
+            position = int(found)
+            problems.setdefault(position, []).append(
                 ("accessionNumber", f"{parsed['accessionNumber'].iloc[position]!r} duplicates a filing read from an earlier file")
             )
         for position in sorted(problems):
             issues += [RowIssue(file, position, name, reason) for name, reason in problems[position]]
         good = ~pd.Series([p in problems for p in range(len(frame))], index=parsed.index, dtype=bool)
         missing_document = good & (parsed["primaryDocument"].isna() | (parsed["primaryDocument"] == ""))
-        for position in np.flatnonzero(missing_document.to_numpy()):
-            issues.append(RowIssue(file, int(position), "primaryDocument", "is missing; the filing's index page is linked instead (row kept)"))
+        for found in np.flatnonzero(missing_document.to_numpy()):
+            issues.append(RowIssue(file, int(found), "primaryDocument", "is missing; the filing's index page is linked instead (row kept)"))
         rows = parsed[good]
         seen.update(rows["accessionNumber"])
         frames.append(

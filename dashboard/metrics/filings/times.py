@@ -227,7 +227,7 @@ def _exchange_hours(calendar_name: str, start: pd.Timestamp, end: pd.Timestamp) 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", getattr(pd.errors, "Pandas4Warning", FutureWarning))
             calendar = xcals.get_calendar(calendar_name, start=start, end=end)
-    except xcals.errors.InvalidCalendarName as exc:  # type: ignore[attr-defined]
+    except xcals.errors.InvalidCalendarName as exc:
         raise ValueError(f"unknown exchange calendar {calendar_name!r}") from exc
     schedule = calendar.schedule
     sessions = pd.DatetimeIndex(schedule.index)
