@@ -23,6 +23,7 @@ a selectbox, a title and one Plotly line of 1,187 points.
 Reports the median over rounds of each time and the ratio dashboard / bare app measured in the
 same round. No assertion: numbers only (CONVENTIONS: performance lives here, not in tests).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,7 +40,7 @@ if str(REPO) not in sys.path:  # run as `python benchmarks/app_startup_bench.py`
 
 from tests.streamlit_server import CHROMIUM, CHROMIUM_ARGS, running_streamlit  # noqa: E402 - needs the sys.path entry above
 
-BARE_APP = '''
+BARE_APP = """
 import streamlit as st
 import numpy as np
 import plotly.graph_objects as go
@@ -49,7 +50,7 @@ st.title(f"Bare {choice}")
 seed = {"Alpha": 1, "Beta": 2, "Gamma": 3}[choice]
 y = 100 * np.cumprod(1 + np.random.default_rng(seed).normal(0, 0.01, 1187))
 st.plotly_chart(go.Figure(go.Scatter(y=y, mode="lines")), key="line")
-'''
+"""
 
 
 # The run is over when the app root says so; the running indicator alone is not enough, since
@@ -91,7 +92,10 @@ def one_round(browser) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as folder:
         bare = Path(folder) / "bare_app.py"
         bare.write_text(BARE_APP, encoding="utf-8")
-        for name, app, heading in (("bare", bare, "Bare Alpha"), ("dashboard", REPO / "dashboard" / "app.py", "AI capex against internal funding")):
+        for name, app, heading in (
+            ("bare", bare, "Bare Alpha"),
+            ("dashboard", REPO / "dashboard" / "app.py", "AI capex against internal funding"),
+        ):
             began = time.perf_counter()
             with running_streamlit(app, cwd=REPO) as url:
                 times[f"{name}_health"] = time.perf_counter() - began
@@ -142,11 +146,21 @@ def main() -> int:
     print(f"\nmedian of {len(rounds)} rounds (load average {load:.1f}, {os.cpu_count()} cores)")
     print("| measure | dashboard | bare app | ratio |")
     print("|---|---|---|---|")
-    print(f"| server start to /_stcore/health | {median('dashboard_health'):.2f} s | {median('bare_health'):.2f} s | {ratio('dashboard_health', 'bare_health'):.2f}x |")
-    print(f"| server start to first page ready | {median('dashboard_first_page'):.2f} s | {median('bare_first_page'):.2f} s | {ratio('dashboard_first_page', 'bare_first_page'):.2f}x |")
-    print(f"| Company page load to every chart drawn (warm server) | {median('dashboard_company_first_chart'):.2f} s | {median('bare_company_first_chart'):.2f} s | {ratio('dashboard_company_first_chart', 'bare_company_first_chart'):.2f}x |")
-    print(f"| switch company (first time) | {median('dashboard_switch'):.2f} s | {median('bare_switch'):.2f} s | {ratio('dashboard_switch', 'bare_switch'):.2f}x |")
-    print(f"| switch back (cached) | {median('dashboard_switch_back'):.2f} s | {median('bare_switch_back'):.2f} s | {ratio('dashboard_switch_back', 'bare_switch_back'):.2f}x |")
+    print(
+        f"| server start to /_stcore/health | {median('dashboard_health'):.2f} s | {median('bare_health'):.2f} s | {ratio('dashboard_health', 'bare_health'):.2f}x |"
+    )
+    print(
+        f"| server start to first page ready | {median('dashboard_first_page'):.2f} s | {median('bare_first_page'):.2f} s | {ratio('dashboard_first_page', 'bare_first_page'):.2f}x |"
+    )
+    print(
+        f"| Company page load to every chart drawn (warm server) | {median('dashboard_company_first_chart'):.2f} s | {median('bare_company_first_chart'):.2f} s | {ratio('dashboard_company_first_chart', 'bare_company_first_chart'):.2f}x |"
+    )
+    print(
+        f"| switch company (first time) | {median('dashboard_switch'):.2f} s | {median('bare_switch'):.2f} s | {ratio('dashboard_switch', 'bare_switch'):.2f}x |"
+    )
+    print(
+        f"| switch back (cached) | {median('dashboard_switch_back'):.2f} s | {median('bare_switch_back'):.2f} s | {ratio('dashboard_switch_back', 'bare_switch_back'):.2f}x |"
+    )
     return 0
 
 

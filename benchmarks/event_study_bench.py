@@ -19,6 +19,7 @@ Run from the repo root:  python benchmarks/event_study_bench.py [--sizes 1000 10
 - ``--repo DIR`` imports ``dashboard`` from another checkout (e.g. a worktree of an older
   commit, for the figures before a change).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -83,11 +84,11 @@ def numpy_loop(events: pd.DataFrame, returns: pd.DataFrame) -> np.ndarray:
     cars = np.empty((len(events), len(WINDOWS)))
     for k in range(len(events)):
         p0, c = day0[k], stocks[k]
-        x, y = benchmark[p0 + ESTIMATION[0]: p0 + ESTIMATION[1] + 1], matrix[p0 + ESTIMATION[0]: p0 + ESTIMATION[1] + 1, c]
+        x, y = benchmark[p0 + ESTIMATION[0] : p0 + ESTIMATION[1] + 1], matrix[p0 + ESTIMATION[0] : p0 + ESTIMATION[1] + 1, c]
         (alpha, beta), *_ = np.linalg.lstsq(np.column_stack([np.ones_like(x), x]), y, rcond=None)
-        ar = matrix[p0 + first: p0 + last + 1, c] - alpha - beta * benchmark[p0 + first: p0 + last + 1]
+        ar = matrix[p0 + first : p0 + last + 1, c] - alpha - beta * benchmark[p0 + first : p0 + last + 1]
         for w, (a, b) in enumerate(WINDOWS):
-            cars[k, w] = ar[a - first: b - first + 1].sum()
+            cars[k, w] = ar[a - first : b - first + 1].sum()
     return cars
 
 
@@ -98,13 +99,13 @@ def statsmodels_loop(events: pd.DataFrame, returns: pd.DataFrame) -> pd.DataFram
     rows = []
     for event in events.itertuples(index=False):
         p0 = returns.index.get_loc(event.event_date)
-        est = returns.iloc[p0 + ESTIMATION[0]: p0 + ESTIMATION[1] + 1][[event.ticker, "MKT"]].dropna()
+        est = returns.iloc[p0 + ESTIMATION[0] : p0 + ESTIMATION[1] + 1][[event.ticker, "MKT"]].dropna()
         fit = sm.OLS(est[event.ticker], sm.add_constant(est["MKT"])).fit()
         alpha, beta = fit.params["const"], fit.params["MKT"]
         sigma2, n = fit.scale, len(est)
         x_mean, sxx = est["MKT"].mean(), ((est["MKT"] - est["MKT"].mean()) ** 2).sum()
         for a, b in WINDOWS:
-            window = returns.iloc[p0 + a: p0 + b + 1]
+            window = returns.iloc[p0 + a : p0 + b + 1]
             ar = window[event.ticker] - alpha - beta * window["MKT"]
             length = b - a + 1
             var = sigma2 * (length + length**2 / n + (window["MKT"].sum() - length * x_mean) ** 2 / sxx)
@@ -115,8 +116,9 @@ def statsmodels_loop(events: pd.DataFrame, returns: pd.DataFrame) -> pd.DataFram
 def study(events: pd.DataFrame, returns: pd.DataFrame, **options):
     from dashboard.metrics.event_study import run_event_study
 
-    return run_event_study(events, returns, companies=None, benchmark="MKT", sessions="rows", windows=WINDOWS,
-                           estimation=ESTIMATION, **options)
+    return run_event_study(
+        events, returns, companies=None, benchmark="MKT", sessions="rows", windows=WINDOWS, estimation=ESTIMATION, **options
+    )
 
 
 def curated() -> None:
@@ -130,8 +132,10 @@ def curated() -> None:
     run_event_study(events, returns, companies=companies)  # warm the calendar cache
     engine, result = best_of(3, lambda: run_event_study(events, returns, companies=companies))
     groups, _ = best_of(3, lambda: group_statistics(result, group_by="event_type"))
-    print(f"curated: {len(events)} events x {len(result.windows)} windows: engine {engine * 1000:.0f} ms, "
-          f"group statistics (event_type) {groups * 1000:.0f} ms")
+    print(
+        f"curated: {len(events)} events x {len(result.windows)} windows: engine {engine * 1000:.0f} ms, "
+        f"group statistics (event_type) {groups * 1000:.0f} ms"
+    )
 
 
 def synthetic(sizes: list[int], repeats: int) -> dict[int, float]:
@@ -150,8 +154,10 @@ def synthetic(sizes: list[int], repeats: int) -> dict[int, float]:
         groups, _ = best_of(runs, lambda result=result: group_statistics(result, group_by="event_type"))
         loop, _ = best_of(runs, lambda events=events: numpy_loop(events, returns))
         times[size] = engine
-        print(f"  {size:>7,} events: engine {engine:6.2f} s ({engine / size * 1e6:5.1f} us/event; + group statistics "
-              f"{groups:5.2f} s); numpy loop {loop:6.2f} s: RATIO loop/engine {loop / engine:4.2f}x{growth(previous, size, engine)}")
+        print(
+            f"  {size:>7,} events: engine {engine:6.2f} s ({engine / size * 1e6:5.1f} us/event; + group statistics "
+            f"{groups:5.2f} s); numpy loop {loop:6.2f} s: RATIO loop/engine {loop / engine:4.2f}x{growth(previous, size, engine)}"
+        )
         previous = (size, engine)
     if 10_000 in sizes:
         unknown = all_events.iloc[:10_000].assign(event_time="unknown")
@@ -172,8 +178,10 @@ def older_loop(loop_events: int, full_loop: bool, engine_10k: float) -> None:
     np.testing.assert_allclose(ours["car_se"].to_numpy(), baseline["car_se"].to_numpy(), rtol=1e-8)
     loop_10k = seconds / n_loop * 10_000
     how = "measured" if full_loop else f"measured on {n_loop:,} events, extrapolated linearly"
-    print(f"  pandas + statsmodels loop: {seconds / n_loop * 1e3:.2f} ms/event, 10,000 events {loop_10k:.1f} s ({how}); "
-          f"same CARs and SEs as the engine (masking off); RATIO at 10,000 events {loop_10k / engine_10k:.0f}x")
+    print(
+        f"  pandas + statsmodels loop: {seconds / n_loop * 1e3:.2f} ms/event, 10,000 events {loop_10k:.1f} s ({how}); "
+        f"same CARs and SEs as the engine (masking off); RATIO at 10,000 events {loop_10k / engine_10k:.0f}x"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,6 +13,7 @@ The baseline is the old loop, kept only as the yardstick (``tests/test_export_ve
 holds it as the test oracle): one ``_cell`` call per cell over ``itertuples``, one ``writerow``
 per row. Both outputs are checked byte-identical before timing.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -72,8 +73,10 @@ def main(argv: list[str] | None = None) -> int:
             assert export_csv(table, with_metadata=False) == per_cell_export(table), "outputs differ"
             new, _ = best_of(args.repeats, lambda table=table: export_csv(table, with_metadata=False))
             old, _ = best_of(args.repeats, lambda table=table: per_cell_export(table))
-            print(f"  {kind:6} {len(table):>7,} rows x {len(table.columns)} columns: per-cell loop {old:7.3f} s, "
-                  f"export_csv {new:7.3f} s: RATIO {old / new:5.1f}x (same bytes){growth(previous, rows, new, 'rows')}")
+            print(
+                f"  {kind:6} {len(table):>7,} rows x {len(table.columns)} columns: per-cell loop {old:7.3f} s, "
+                f"export_csv {new:7.3f} s: RATIO {old / new:5.1f}x (same bytes){growth(previous, rows, new, 'rows')}"
+            )
             previous = (rows, new)
     return 0
 

@@ -96,9 +96,7 @@ async def run_check(url: str, sessions: list[int], rounds: int, timeout_s: float
     machine_cpu: dict[int, float] = {}
     started = time.monotonic()
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
+        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         try:
             cold = await one_session(browser, url, timeout_s)
             print(f"cold first load (fills the server's caches, not counted): {cold:.2f} s")
@@ -110,9 +108,7 @@ async def run_check(url: str, sessions: list[int], rounds: int, timeout_s: float
                     if time.monotonic() - started > budget_s:
                         print(f"budget of {budget_s:.0f} s used up; stopping early")
                         return cold, results, {"server": server_cpu, "machine": machine_cpu}
-                    times = await asyncio.gather(
-                        *(one_session(browser, url, timeout_s) for _ in range(n))
-                    )
+                    times = await asyncio.gather(*(one_session(browser, url, timeout_s) for _ in range(n)))
                     results[n].extend(times)
                     shown = " ".join(f"{t:.2f}" for t in times)
                     print(f"  N={n} round {round_number + 1}: {shown} s")
@@ -128,7 +124,9 @@ def report(cold: float, results: dict[int, list[float]], cpu_use: dict[str, dict
     base = percentile(results.get(1, []), 50)
     print()
     print("time to first chart, seconds (steady state, caches warm)")
-    print(f"{'N':>3} {'samples':>8} {'failed':>7} {'p50':>7} {'p95':>7} {'p50/base':>9} {'p95/base':>9} {'cpu/session server':>19} {'machine':>8}")
+    print(
+        f"{'N':>3} {'samples':>8} {'failed':>7} {'p50':>7} {'p95':>7} {'p50/base':>9} {'p95/base':>9} {'cpu/session server':>19} {'machine':>8}"
+    )
     for n, times in results.items():
         p50, p95 = percentile(times, 50), percentile(times, 95)
         failed = sum(1 for t in times if math.isnan(t))
@@ -184,9 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {os.cpu_count()} CPU cores, load average {os.getloadavg()[0]:.1f} before the run; Chromium {CHROMIUM}")
     with running_streamlit(app, cwd=REPO_ROOT) as url:
         print(f"server: {shown_app} on {url}/; sessions {sessions}; {rounds} rounds each")
-        cold, results, cpu_use = asyncio.run(
-            run_check(f"{url}/{args.path}", sessions, rounds, args.session_timeout, args.budget, url.pid)
-        )
+        cold, results, cpu_use = asyncio.run(run_check(f"{url}/{args.path}", sessions, rounds, args.session_timeout, args.budget, url.pid))
     if not results.get(1):
         print("no single-session baseline measured", file=sys.stderr)
         return 1

@@ -26,6 +26,7 @@ dates (``event_study_bench``), 3 windows (-1,1 0,1 -5,5), market model, ``--benc
 Prints, per size, the ratio loop / net CLI time, and how net time and peak memory per event grow
 from 1,000 to 100,000 events.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -52,8 +53,7 @@ WINDOW_BOUNDS = ((-1, 1), (0, 1), (-5, 5))
 def run_cli(arguments: list[str], repo: Path = ROOT) -> tuple[float, int]:
     """(wall seconds, peak resident KiB) of one ``python -m dashboard`` run in ``repo``."""
     start = time.perf_counter()
-    child = subprocess.Popen([sys.executable, "-m", "dashboard", *arguments], cwd=repo,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    child = subprocess.Popen([sys.executable, "-m", "dashboard", *arguments], cwd=repo, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
@@ -63,8 +63,15 @@ def run_cli(arguments: list[str], repo: Path = ROOT) -> tuple[float, int]:
 
 
 def reactions_arguments(returns: Path, events: Path, folder: Path, with_ar: bool) -> list[str]:
-    outputs = ["--out", str(folder / "events_out.csv"), "--summary", str(folder / "summary.csv"),
-               "--daily", str(folder / "daily.csv"), *(["--ar", str(folder / "ar.csv")] if with_ar else [])]
+    outputs = [
+        "--out",
+        str(folder / "events_out.csv"),
+        "--summary",
+        str(folder / "summary.csv"),
+        "--daily",
+        str(folder / "daily.csv"),
+        *(["--ar", str(folder / "ar.csv")] if with_ar else []),
+    ]
     return ["reactions", "--returns", str(returns), "--events", str(events), "--benchmark", "MKT", *WINDOWS, *outputs]
 
 
@@ -80,18 +87,17 @@ def pandas_loop(returns_path: Path, events: pd.DataFrame, out: Path) -> None:
     rows = []
     for event in events.itertuples(index=False):
         p0 = returns.index.get_loc(pd.Timestamp(event.event_date))
-        estimation = returns.iloc[p0 - 250: p0 - 10][[event.ticker, "MKT"]].dropna()
+        estimation = returns.iloc[p0 - 250 : p0 - 10][[event.ticker, "MKT"]].dropna()
         stock, market = estimation[event.ticker], estimation["MKT"]
         beta = stock.cov(market) / market.var()
         alpha, n = stock.mean() - beta * market.mean(), len(estimation)
         sigma2 = ((stock - alpha - beta * market) ** 2).sum() / (n - 2)
         mean, sxx = market.mean(), ((market - market.mean()) ** 2).sum()
         for a, b in WINDOW_BOUNDS:
-            window = returns.iloc[p0 + a: p0 + b + 1]
+            window = returns.iloc[p0 + a : p0 + b + 1]
             length = b - a + 1
             variance = sigma2 * (length + length**2 / n + (window["MKT"].sum() - length * mean) ** 2 / sxx)
-            rows.append((event.event_id, a, b, (window[event.ticker] - alpha - beta * window["MKT"]).sum(),
-                         math.sqrt(variance)))
+            rows.append((event.event_id, a, b, (window[event.ticker] - alpha - beta * window["MKT"]).sum(), math.sqrt(variance)))
     pd.DataFrame(rows, columns=["event_id", "window_start", "window_end", "car", "car_se"]).to_csv(out, index=False)
 
 
@@ -138,15 +144,18 @@ def main(argv: list[str] | None = None) -> int:
         folder = Path(tmp)
         returns_path, one_ticker, paths, one_path, events = write_inputs(folder, args.events)
         startup, startup_memory = best_cli(reactions_arguments(one_ticker, one_path, folder, args.ar), args.repeats, args.repo)
-        print(f"reactions CLI of {args.repo} (SYNTHETIC: 500 tickers x 2,520 days, {len(WINDOWS)} windows, market "
-              f"model{', AR.csv too' if args.ar else ''}); best of {args.repeats}")
+        print(
+            f"reactions CLI of {args.repo} (SYNTHETIC: 500 tickers x 2,520 days, {len(WINDOWS)} windows, market "
+            f"model{', AR.csv too' if args.ar else ''}); best of {args.repeats}"
+        )
         print(f"  start-up (one event, one-ticker returns file): {startup:.2f} s, peak {startup_memory / 1024:.0f} MiB")
-        read, per_event = loop_seconds(returns_path, events.iloc[:args.loop_events], folder)
+        read, per_event = loop_seconds(returns_path, events.iloc[: args.loop_events], folder)
         print(f"  pandas loop: read {read:.2f} s + {per_event * 1e3:.2f} ms/event (measured on {args.loop_events:,} events)")
         previous = None
         for size in args.events:
-            seconds, memory = best_cli(reactions_arguments(returns_path, paths[size], folder, args.ar),
-                                       1 if size >= 100_000 else args.repeats, args.repo)
+            seconds, memory = best_cli(
+                reactions_arguments(returns_path, paths[size], folder, args.ar), 1 if size >= 100_000 else args.repeats, args.repo
+            )
             net = seconds - startup
             if args.full_loop:
                 start = time.perf_counter()
@@ -154,9 +163,11 @@ def main(argv: list[str] | None = None) -> int:
                 loop, how = time.perf_counter() - start, "measured"
             else:
                 loop, how = read + per_event * size, "extrapolated"
-            print(f"  {size:>7,} events: CLI {seconds:6.2f} s (net {net:6.2f} s), peak {memory / 1024:5.0f} MiB "
-                  f"= {memory / size:6.1f} KiB/event; loop {loop:7.1f} s ({how}); RATIO loop/net {loop / net:5.1f}x"
-                  f"{growth(previous, size, net)}")
+            print(
+                f"  {size:>7,} events: CLI {seconds:6.2f} s (net {net:6.2f} s), peak {memory / 1024:5.0f} MiB "
+                f"= {memory / size:6.1f} KiB/event; loop {loop:7.1f} s ({how}); RATIO loop/net {loop / net:5.1f}x"
+                f"{growth(previous, size, net)}"
+            )
             previous = (size, net)
     return 0
 

@@ -9,6 +9,7 @@ with a bad cell gets, to report every issue), and the old reader (every cell as 
 ``pandas.to_numeric`` per column), re-stated here only as the yardstick. All return the same
 floats (checked).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,8 +31,7 @@ from dashboard.loaders import returns_file  # noqa: E402
 def synthetic_file(folder: Path, tickers: int) -> Path:
     rng = np.random.default_rng(tickers)
     index = pd.bdate_range("2014-01-01", periods=2520, name="date")
-    frame = pd.DataFrame(rng.normal(0, 0.015, (len(index), tickers)), index=index,
-                         columns=[f"T{k:03d}" for k in range(tickers)])
+    frame = pd.DataFrame(rng.normal(0, 0.015, (len(index), tickers)), index=index, columns=[f"T{k:03d}" for k in range(tickers)])
     frame.iloc[:300, 0] = np.nan
     path = folder / f"returns_{tickers}.csv"
     frame.to_csv(path)
@@ -43,8 +43,11 @@ def text_then_to_numeric(path: Path) -> pd.DataFrame:
     """The old reader: text cells, stripped, then ``to_numeric`` column by column."""
     raw = pd.read_csv(io.StringIO(path.read_text(encoding="utf-8-sig")), dtype=str, keep_default_na=False)
     raw = raw.apply(lambda s: s.str.strip())
-    values = {c: pd.to_numeric(raw[c].replace({"": None, "NA": None, "NaN": None, "nan": None}), errors="coerce")
-              for c in raw.columns if c != "date"}
+    values = {
+        c: pd.to_numeric(raw[c].replace({"": None, "NA": None, "NaN": None, "nan": None}), errors="coerce")
+        for c in raw.columns
+        if c != "date"
+    }
     frame = pd.DataFrame(values)
     frame.index = pd.DatetimeIndex(pd.to_datetime(raw["date"], format="%Y-%m-%d"), name="date")
     return frame.sort_index().astype(float)
@@ -71,9 +74,11 @@ def main(argv: list[str] | None = None) -> int:
             old, before = best_of(args.repeats, lambda path=path: text_then_to_numeric(path))
             for other in (checked, before, from_parquet):
                 np.testing.assert_array_equal(frame.to_numpy(), other.to_numpy())
-            print(f"  {tickers:>4} tickers: fast CSV {fast:6.3f} s, Parquet {parquet:6.3f} s, cell by cell {slow:6.3f} s, "
-                  f"old text+to_numeric {old:6.3f} s: RATIO old/fast {old / fast:5.1f}x, cell-by-cell/fast "
-                  f"{slow / fast:5.1f}x{growth(previous, tickers, fast, 'tickers')}")
+            print(
+                f"  {tickers:>4} tickers: fast CSV {fast:6.3f} s, Parquet {parquet:6.3f} s, cell by cell {slow:6.3f} s, "
+                f"old text+to_numeric {old:6.3f} s: RATIO old/fast {old / fast:5.1f}x, cell-by-cell/fast "
+                f"{slow / fast:5.1f}x{growth(previous, tickers, fast, 'tickers')}"
+            )
             previous = (tickers, fast)
     return 0
 

@@ -7,6 +7,7 @@ A bare start-up is ``python -c pass``; the goal is that ``--help`` costs about t
 no pandas, numpy, scipy, pyarrow, yfinance or streamlit: tests/test_cli_help.py checks it).
 Peak memory is each child's maximum resident set (``wait4``).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,8 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"start-up of {args.repo}, best of {args.repeats}: bare python {bare * 1000:.0f} ms, {bare_memory / 1024:.0f} MiB")
     for command in ("", *COMMANDS):
         seconds, memory = best(["-m", "dashboard", *([command] if command else []), "--help"], args.repo, args.repeats)
-        print(f"  {('dashboard ' + command).strip():>22} --help: {seconds * 1000:5.0f} ms, {memory / 1024:4.0f} MiB: "
-              f"RATIO to bare python {seconds / bare:4.1f}x")
+        print(
+            f"  {('dashboard ' + command).strip():>22} --help: {seconds * 1000:5.0f} ms, {memory / 1024:4.0f} MiB: "
+            f"RATIO to bare python {seconds / bare:4.1f}x"
+        )
     seconds, memory = best(["-m", "dashboard", "validate"], args.repo, max(args.repeats // 2, 1))
     print(f"  {'dashboard validate':>22}:        {seconds * 1000:5.0f} ms, {memory / 1024:4.0f} MiB (reads and checks every dataset)")
     return 0

@@ -1,4 +1,5 @@
 """What every benchmark here shares: best-of timing and the growth line between sizes."""
+
 from __future__ import annotations
 
 import math

@@ -29,6 +29,7 @@ after the upload, settled RSS, and p50/p95 time to first chart. No assertion: nu
 Bounded: at most 8 sessions, 180 s per session or upload, ``--budget`` seconds in all; the server
 is always stopped.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -189,7 +190,8 @@ async def upload(browser, url: str, path: Path, pid: int) -> tuple[float, str, f
         text = await page.evaluate("() => document.body.innerText")
         shown = next(
             (
-                line for line in text.splitlines()
+                line
+                for line in text.splitlines()
                 if any(words in line for words in ("Event study of the", "did not run", "could not be read", "or smaller"))
             ),
             "?",
@@ -215,9 +217,7 @@ async def run(url: str, pid: int, sessions: int, file: Path, ttl: float) -> dict
             print(f"cold first load {cold:.2f} s; server RSS after it {baseline:.0f} MiB", flush=True)
             sampler = Sampler(pid)
             sampler.start()
-            results = await asyncio.gather(
-                upload(browser, url, file, pid), *(first_chart(browser, url + "/") for _ in range(sessions))
-            )
+            results = await asyncio.gather(upload(browser, url, file, pid), *(first_chart(browser, url + "/") for _ in range(sessions)))
             (upload_seconds, upload_shown, after_upload), times = results[0], list(results[1:])
             for context in browser.contexts:
                 await context.close()
@@ -273,9 +273,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"| peak RSS of server + worker together | {outcome['peak_tree']:.0f} MiB |")
     print(f"| server RSS with the upload's result shown | {outcome['after_upload']:.0f} MiB |")
     print(f"| server RSS {args.ttl + 5:.0f} s after every browser closed (sessions kept for a reconnect) | {outcome['held']:.0f} MiB |")
-    print(f"| settled server RSS, after one later visitor ({outcome['settled_after']:.0f} s after closing) | {outcome['settled']:.0f} MiB |")
+    print(
+        f"| settled server RSS, after one later visitor ({outcome['settled_after']:.0f} s after closing) | {outcome['settled']:.0f} MiB |"
+    )
     print(f"| upload: file chosen to table shown | {outcome['upload_seconds']:.1f} s ({outcome['upload_shown']}) |")
-    print(f"| time to first chart, {sessions} sessions at once: p50 / p95 | {percentile(times, 50):.2f} / {percentile(times, 95):.2f} s ({failed} failed) |")
+    print(
+        f"| time to first chart, {sessions} sessions at once: p50 / p95 | {percentile(times, 50):.2f} / {percentile(times, 95):.2f} s ({failed} failed) |"
+    )
     print(f"| cold first load (not counted) | {outcome['cold']:.2f} s |")
     print(f"\nload average at the end: {os.getloadavg()[0]:.1f}")
     return 0

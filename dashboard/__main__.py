@@ -5,6 +5,7 @@ is printed); 2 any other failure, reported in one line without a traceback. Usag
 unknown option, two outputs naming the same file, an output that is neither .csv nor .xlsx,
 options that contradict each other) exit 2 before anything is read or written.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -8,6 +8,7 @@ at ``/`` and at ``/overview``.
 Damaged or unreadable embedded data (a file missing, truncated or edited without its manifest
 entry) gives an error page naming the file and what to do, never a raw exception.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -2,6 +2,7 @@
 
 Importing this module has no side effects: it creates no folder and reads no file.
 """
+
 from __future__ import annotations
 
 import os
@@ -105,9 +106,7 @@ FUNDING_FLOW_INPUTS: tuple[str, ...] = (
 
 # Lines that are flows that can only be zero or positive in this schema.
 # Operating cash flow and revenue may be negative (Amazon's Q1 2022 OCF was).
-NON_NEGATIVE_FUNDAMENTALS: tuple[str, ...] = tuple(
-    c for c in FUNDAMENTAL_VALUE_COLUMNS if c not in ("operating_cash_flow", "revenue")
-)
+NON_NEGATIVE_FUNDAMENTALS: tuple[str, ...] = tuple(c for c in FUNDAMENTAL_VALUE_COLUMNS if c not in ("operating_cash_flow", "revenue"))
 
 PRICE_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "volume")
 
@@ -164,6 +163,7 @@ def parse_window(text: str) -> tuple[int, int]:
 def format_window(window: tuple[int, int]) -> str:
     """``(A, B)`` as ``"A,B"``, the text ``parse_window`` reads back."""
     return f"{int(window[0])}{WINDOW_SEPARATOR}{int(window[1])}"
+
 
 # SEC EDGAR filings as candidate events (issue 14). The filings dataset exists only after a live
 # fetch (`python -m dashboard filings`): data/ may lack it, and once written the manifest lists it.

@@ -1,4 +1,5 @@
 """The few named exceptions the package raises, so callers can tell failures apart."""
+
 from __future__ import annotations
 
 

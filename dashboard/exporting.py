@@ -36,6 +36,7 @@ The command line's metric tables (``funding-gap``, ``reactions``) are written wi
 ``with_metadata=False``: the same neutralized cells, with the header as the first row, so scripts
 read them with a plain ``pd.read_csv``; the run prints their parameters and as-of dates instead.
 """
+
 from __future__ import annotations
 
 import csv
@@ -106,9 +107,7 @@ def _csv_quoted(texts: list[str]) -> list[str]:
     joined = _JOIN.join(texts)
     if not any(character in joined for character in QUOTED_CHARACTERS):
         return texts
-    return [
-        '"' + text.replace('"', '""') + '"' if any(c in text for c in QUOTED_CHARACTERS) else text for text in texts
-    ]
+    return ['"' + text.replace('"', '""') + '"' if any(c in text for c in QUOTED_CHARACTERS) else text for text in texts]
 
 
 def _is_missing_marker(value: object) -> bool:
@@ -283,7 +282,7 @@ def export_csv_chunks(frame: pd.DataFrame, *, rows_per_chunk: int = 50_000) -> I
         writer = _writer(buffer)
         if start == 0:
             writer.writerow([_cell(str(column)) for column in frame.columns])
-        yield (buffer.getvalue() + _body_text(frame.iloc[start:start + rows_per_chunk])).encode("utf-8")
+        yield (buffer.getvalue() + _body_text(frame.iloc[start : start + rows_per_chunk])).encode("utf-8")
 
 
 def read_export(data: bytes) -> tuple[pd.DataFrame, dict[str, str]]:

@@ -7,6 +7,7 @@ year it ends in (Microsoft's FY2026 runs July 2025 - June 2026, and ``Period("20
 "Q-JUN")`` is ``2026Q1``). Intel's 52/53-week quarters end on a Saturday near the month-end; they
 are mapped to the nearest month-end first, within six days. Pure: no I/O, no clock.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -61,9 +62,7 @@ def fiscal_period(
     quarter = pd.Series(pd.NA, index=period_end.index, dtype="Int64")
     year[known] = np.where(closes, periods.qyear, -1)
     quarter[known] = np.where(closes, periods.quarter, -1)
-    return pd.DataFrame(
-        {"fiscal_year": year.where(year >= 0), "fiscal_quarter": quarter.where(quarter >= 0)}, index=period_end.index
-    )
+    return pd.DataFrame({"fiscal_year": year.where(year >= 0), "fiscal_quarter": quarter.where(quarter >= 0)}, index=period_end.index)
 
 
 def nominal_quarter_end(fiscal_year: pd.Series, fiscal_quarter: pd.Series, fiscal_year_end_month: pd.Series) -> pd.Series:

@@ -8,6 +8,7 @@ into ``file:line: column: reason`` lines with it.
 Derived key columns (prefixed ``_``) let a column-level check see a rule that spans columns,
 such as a duplicate company-quarter; ``KEY_COLUMN_BLAME`` says which real column to name.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -156,9 +157,7 @@ def events_schema(known_tickers: list[str], today: pd.Timestamp, *, curated: boo
 def fundamentals_schema(known_tickers: list[str], today: pd.Timestamp) -> pa.DataFrameSchema:
     """Quarterly cash-flow and balance figures in USD millions; outflows are positive numbers."""
     values = {
-        column: _number(
-            checks=[_non_negative(column)] if column in config.NON_NEGATIVE_FUNDAMENTALS else []
-        )
+        column: _number(checks=[_non_negative(column)] if column in config.NON_NEGATIVE_FUNDAMENTALS else [])
         for column in config.FUNDAMENTAL_VALUE_COLUMNS
     }
     return pa.DataFrameSchema(
@@ -170,9 +169,7 @@ def fundamentals_schema(known_tickers: list[str], today: pd.Timestamp) -> pa.Dat
             **values,
             "source": _text(),
             "_company_quarter": pa.Column(str, _unique("ticker, fiscal_year and fiscal_quarter")),
-            "_period_end_fits": pa.Column(
-                bool, _is_true("period_end does not fit the company's fiscal calendar for this quarter")
-            ),
+            "_period_end_fits": pa.Column(bool, _is_true("period_end does not fit the company's fiscal calendar for this quarter")),
         },
         strict=True,
     )
@@ -188,9 +185,7 @@ def fundamentals_flags_schema(known_tickers: list[str]) -> pa.DataFrameSchema:
             "column": _text(checks=[_one_of(config.FUNDAMENTAL_VALUE_COLUMNS, "column")]),
             "flag": _text(checks=[_one_of(config.QUALITY_FLAGS, "flag")]),
             "note": _text(nullable=True),
-            "_flag_cell_known": pa.Column(
-                bool, _is_true("points at no non-empty cell of fundamentals.csv (ticker, period_end, column)")
-            ),
+            "_flag_cell_known": pa.Column(bool, _is_true("points at no non-empty cell of fundamentals.csv (ticker, period_end, column)")),
             "_flag_unique": pa.Column(str, _unique("ticker, period_end, column and flag")),
         },
         strict=True,

@@ -4,6 +4,7 @@ Value tests read a frozen snapshot (``tests/fixtures/snapshot``), not the live `
 data never breaks them. The variable is set before ``dashboard.config`` is imported, and
 subprocesses (the command line, Streamlit servers, notebooks) inherit it.
 """
+
 from __future__ import annotations
 
 import os

@@ -15,6 +15,7 @@ daily tables and ``car_paths`` under tests/golden/event_study/<case>__<table>.cs
 (only when a change of numbers is intended, and say why in the commit) with
 ``python -m tests.event_study_golden``.
 """
+
 from __future__ import annotations
 
 import io
@@ -107,9 +108,9 @@ def _synthetic(model: str, **settings) -> Callable[[], tuple[object, str]]:
         from dashboard.metrics.event_study import run_event_study
 
         returns = synthetic_returns()
-        result = run_event_study(synthetic_events(returns), returns, companies=synthetic_companies(), model=model,
-                                 **settings)
+        result = run_event_study(synthetic_events(returns), returns, companies=synthetic_companies(), model=model, **settings)
         return result, "event_type"
+
     return run
 
 
@@ -121,9 +122,18 @@ def _synthetic_rows() -> tuple[object, str]:
     events = synthetic_events(returns)
     studied = events[events["ticker"].isin(["AAA", "CCC", "JJJ"])]
     result = run_event_study(
-        studied.drop(columns="event_type"), returns, companies=None, model="market", benchmark="MKT",
-        estimation=(-120, -6), windows=((-2, 2), (0, 0), (-1, 3)), min_estimation=30, return_type="log",
-        sessions="rows", mask_days=(-2, 2), confounders=events,
+        studied.drop(columns="event_type"),
+        returns,
+        companies=None,
+        model="market",
+        benchmark="MKT",
+        estimation=(-120, -6),
+        windows=((-2, 2), (0, 0), (-1, 3)),
+        min_estimation=30,
+        return_type="log",
+        sessions="rows",
+        mask_days=(-2, 2),
+        confounders=events,
     )
     return result, "ticker"
 
@@ -134,8 +144,16 @@ def _estudy2() -> tuple[object, str]:
 
     returns = read_returns_file(FIXTURES / "returns_log.csv").drop(columns="rel_day")
     events = pd.read_csv(FIXTURES / "events_covid.csv", parse_dates=["event_date"])
-    result = run_event_study(events, returns, companies=None, model="market", benchmark="GSPC",
-                             windows=((-1, 1), (0, 0), (-5, 5), (0, 20)), return_type="log", sessions="rows")
+    result = run_event_study(
+        events,
+        returns,
+        companies=None,
+        model="market",
+        benchmark="GSPC",
+        windows=((-1, 1), (0, 0), (-5, 5), (0, 20)),
+        return_type="log",
+        sessions="rows",
+    )
     return result, "all"
 
 
@@ -171,8 +189,12 @@ def golden_tables(case: str) -> dict[str, pd.DataFrame]:
     result, group_by = CASES[case]()
     summary, daily = group_statistics(result, group_by=group_by)
     return {
-        "events": result.events, "abnormal": result.abnormal, "parameters": result.parameters,
-        "summary": summary, "daily": daily, "car_paths": event_study.car_paths(result),
+        "events": result.events,
+        "abnormal": result.abnormal,
+        "parameters": result.parameters,
+        "summary": summary,
+        "daily": daily,
+        "car_paths": event_study.car_paths(result),
     }
 
 

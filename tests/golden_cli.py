@@ -10,6 +10,7 @@
 Regenerate (only when a change of output is intended, and say why in the commit) with
 ``python -m tests.golden_cli``.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -91,19 +92,54 @@ def cli_cases(folder: Path) -> dict[str, list[str]]:
     """Case name -> command-line arguments, reading the inputs ``write_inputs`` puts in ``folder``."""
     return {
         "reactions_curated_default": ["reactions"],
-        "reactions_curated_peer_log": ["reactions", "--model", "peer", "--return-type", "log", "--window=-1,1",
-                                       "--window=0,5", "--estimation=-200,-11", "--group-by", "ticker"],
-        "reactions_curated_user_events": ["reactions", "--events", str(folder / "mine.csv"), "--model",
-                                          "market_adjusted", "--group-by", "all"],
-        "reactions_synthetic_market": ["reactions", "--returns", str(folder / "returns.csv"), "--events",
-                                       str(folder / "events.csv"), "--benchmark", "MKT"],
-        "reactions_synthetic_constant_mean": ["reactions", "--returns", str(folder / "returns.csv"), "--events",
-                                              str(folder / "events.csv"), "--model", "constant_mean",
-                                              "--window=0,0", "--window=-2,2", "--group-by", "ticker",
-                                              "--min-estimation", "60", "--estimation=-120,-3"],
+        "reactions_curated_peer_log": [
+            "reactions",
+            "--model",
+            "peer",
+            "--return-type",
+            "log",
+            "--window=-1,1",
+            "--window=0,5",
+            "--estimation=-200,-11",
+            "--group-by",
+            "ticker",
+        ],
+        "reactions_curated_user_events": [
+            "reactions",
+            "--events",
+            str(folder / "mine.csv"),
+            "--model",
+            "market_adjusted",
+            "--group-by",
+            "all",
+        ],
+        "reactions_synthetic_market": [
+            "reactions",
+            "--returns",
+            str(folder / "returns.csv"),
+            "--events",
+            str(folder / "events.csv"),
+            "--benchmark",
+            "MKT",
+        ],
+        "reactions_synthetic_constant_mean": [
+            "reactions",
+            "--returns",
+            str(folder / "returns.csv"),
+            "--events",
+            str(folder / "events.csv"),
+            "--model",
+            "constant_mean",
+            "--window=0,0",
+            "--window=-2,2",
+            "--group-by",
+            "ticker",
+            "--min-estimation",
+            "60",
+            "--estimation=-120,-3",
+        ],
         "funding_gap_quarter": ["funding-gap"],
-        "funding_gap_ttm_economic": ["funding-gap", "--period", "ttm", "--capex", "economic", "--ticker", "META",
-                                     "--ticker", "orcl"],
+        "funding_gap_ttm_economic": ["funding-gap", "--period", "ttm", "--capex", "economic", "--ticker", "META", "--ticker", "orcl"],
         "funding_gap_forward": ["funding-gap", "--forward"],
         "export_events_meta": ["export", "events", "--ticker", "META"],
         "export_fundamentals": ["export", "fundamentals"],
@@ -135,8 +171,10 @@ def export_frames() -> dict[str, tuple[pd.DataFrame, dict]]:
     """Name -> (frame, export_csv keywords): the kinds of cells the export must write exactly."""
     rng = np.random.default_rng(5)
     n = 400
-    payloads = np.array(["=1+1", "+cmd", "-2", "@SUM(A1)", "\tx", "\rx", "plain", 'say "hi", ok', "two\nlines",
-                         "a=b", "", "é ü 漢", "#hash", " lead", "-"], dtype=object)
+    payloads = np.array(
+        ["=1+1", "+cmd", "-2", "@SUM(A1)", "\tx", "\rx", "plain", 'say "hi", ok', "two\nlines", "a=b", "", "é ü 漢", "#hash", " lead", "-"],
+        dtype=object,
+    )
     floats = rng.normal(0, 1, n) * 10.0 ** rng.integers(-8, 18, n)
     floats[::17] = np.nan
     floats[5], floats[6], floats[7], floats[8] = -0.0, 1e16, 1e-5, 123456789.125
@@ -148,13 +186,12 @@ def export_frames() -> dict[str, tuple[pd.DataFrame, dict]]:
             "text_missing": pd.Series(rng.choice(payloads, n)).where(rng.random(n) > 0.2),
             "string_dtype": pd.array(rng.choice(payloads, n), dtype="string"),
             "number": floats,
-            "integer": rng.integers(-10**12, 10**12, n),
+            "integer": rng.integers(-(10**12), 10**12, n),
             "nullable_int": pd.array(np.where(rng.random(n) > 0.3, rng.integers(-5, 5, n), None), dtype="Int64"),
             "flag": rng.random(n) > 0.5,
             "nullable_flag": pd.array(np.where(rng.random(n) > 0.3, rng.random(n) > 0.5, None), dtype="boolean"),
             "date": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 900, n), unit="D"),
-            "date_missing": (pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 900, n), unit="D")).where(
-                rng.random(n) > 0.25),
+            "date_missing": (pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 900, n), unit="D")).where(rng.random(n) > 0.25),
             "moment": pd.Timestamp("2024-01-01 09:30") + pd.to_timedelta(rng.integers(0, 10**6, n), unit="min"),
             "ids": [tuple(f"EV{k:03d}" for k in range(m)) for m in rng.integers(0, 3, n)],
             "category": pd.Categorical(rng.choice(np.array(["a", "=b", "c"]), n)),
@@ -166,9 +203,15 @@ def export_frames() -> dict[str, tuple[pd.DataFrame, dict]]:
     headers = pd.DataFrame({"=cmd": ["x"], "+b": [1.0], "plain": [pd.NA], 7: [np.nan]})
     return {
         "table_plain": (table, {"with_metadata": False}),
-        "table_metadata": (table.iloc[:50], {"params": {"company": "META", "windows": "-1:1,0:20", "n": 3, "x": np.nan},
-                                             "as_of": {"prices": "2026-09-25", "events": "=2026"}, "name": "=name",
-                                             "data_version": "4beb07cf17"}),
+        "table_metadata": (
+            table.iloc[:50],
+            {
+                "params": {"company": "META", "windows": "-1:1,0:20", "n": 3, "x": np.nan},
+                "as_of": {"prices": "2026-09-25", "events": "=2026"},
+                "name": "=name",
+                "data_version": "4beb07cf17",
+            },
+        ),
         "headers": (headers, {"params": {}, "as_of": "2026-01-01"}),
         "empty": (table.iloc[:0], {"params": {"p": 1}, "as_of": None}),
         "no_columns": (pd.DataFrame(index=range(3)), {"with_metadata": False}),

@@ -13,6 +13,7 @@ block is entered once ``/_stcore/health`` answers 200, and on exit the process i
 (then killed if it lingers). When the server exits before it is healthy, or is not healthy
 within ``timeout`` seconds, :class:`StreamlitServerError` says so with the tail of its log.
 """
+
 from __future__ import annotations
 
 import os
@@ -96,10 +97,7 @@ def wait_healthy(
     deadline = time.monotonic() + timeout
     while True:
         if process.poll() is not None:
-            raise StreamlitServerError(
-                f"streamlit exited with code {process.returncode} before {health} answered"
-                + _with_log(log_path)
-            )
+            raise StreamlitServerError(f"streamlit exited with code {process.returncode} before {health} answered" + _with_log(log_path))
         try:
             with urllib.request.urlopen(health, timeout=5) as response:
                 if response.status == 200:

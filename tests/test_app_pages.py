@@ -6,6 +6,7 @@ values fall back to the defaults with a visible notice; an uploaded events file 
 reported row by row (AppTest cannot upload, so the upload is put in session state, the path the
 page's file uploader feeds, and the bytes-level function is tested directly too).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -64,7 +65,7 @@ def frame_or_none(at: AppTest, *columns: str) -> pd.DataFrame | None:
 
 def frame_by_columns(at: AppTest, *columns: str, last: bool = False) -> pd.DataFrame:
     """The first (or last) dataframe shown that has all ``columns``."""
-    for element in (reversed(list(at.dataframe)) if last else at.dataframe):
+    for element in reversed(list(at.dataframe)) if last else at.dataframe:
         if set(columns) <= set(element.value.columns):
             return element.value
     raise AssertionError(f"no table with columns {columns}")
@@ -84,12 +85,18 @@ def test_every_page_renders_with_title_tables_and_exports(page):
     # every table shown has its two export buttons, CSV and Excel (ui.tables.table)
     buttons = [b.label for b in at.get("download_button")]
     assert buttons.count("Download CSV") == buttons.count("Download Excel") == len(at.dataframe)
-    assert at.query_params["v"] == [curated.load_manifest()["data_version"]] or at.query_params["v"] == curated.load_manifest()["data_version"]
+    assert (
+        at.query_params["v"] == [curated.load_manifest()["data_version"]] or at.query_params["v"] == curated.load_manifest()["data_version"]
+    )
 
 
 def ttm_table(data, capex_basis="reported"):
     return funding.funding_table(
-        data["fundamentals"], data["events"], companies=data["companies"], flags=data["flags"], period="ttm",
+        data["fundamentals"],
+        data["events"],
+        companies=data["companies"],
+        flags=data["flags"],
+        period="ttm",
         capex_basis=capex_basis,
     )
 
@@ -139,7 +146,11 @@ def test_overview_economic_basis_changes_capex_as_the_metrics_do(data):
 
 def quarter_row(data, ticker, period):
     quarters = funding.funding_table(
-        data["fundamentals"], data["events"], companies=data["companies"], flags=data["flags"], period="quarter",
+        data["fundamentals"],
+        data["events"],
+        companies=data["companies"],
+        flags=data["flags"],
+        period="quarter",
         capex_basis="reported",
     )
     return quarters[(quarters["ticker"] == ticker) & (quarters["period"] == period)].iloc[0]
@@ -196,13 +207,17 @@ def test_company_seed_event_names_the_results_it_shares_day_0_with(data):
 
 
 def test_company_forward_view_what_ifs_equal_forward_view(data):
-    at = open_page("company", company="AMZN", ocf_growth="0.1", buyback_pace="0", divestments="5", capex_change="0.2",
-                   section="forward")
+    at = open_page("company", company="AMZN", ocf_growth="0.1", buyback_pace="0", divestments="5", capex_change="0.2", section="forward")
     guidance = data["guidance"]
     current = forward.current_guidance(guidance, as_of=pd.Timestamp("2026-09-25"), companies=data["companies"]).loc["AMZN"]
     expected = forward.forward_view(
-        data["fundamentals"], guidance, companies=data["companies"],
-        capex_change=0.2, ocf_growth=0.1, buyback_pace=0.0, divestment_proceeds=5000.0,
+        data["fundamentals"],
+        guidance,
+        companies=data["companies"],
+        capex_change=0.2,
+        ocf_growth=0.1,
+        buyback_pace=0.0,
+        divestment_proceeds=5000.0,
     )
     row = expected[(expected["ticker"] == "AMZN") & (expected["statement_date"] == current["statement_date"])].iloc[-1]
     assert metric(at, "Implied new debt (mid)") == usd_bn(row["implied_new_debt_mid"])
@@ -252,11 +267,15 @@ def test_events_filter_subset_matches_a_study_cut_to_those_events(data):
 def test_compare_table_equals_calendarized_funding_table(data):
     at = open_page("compare", period="calendar_year")
     shown = frame_by_columns(at, "ticker", "period", "capex_intensity", "funding_gap")
-    expected = funding.funding_table(data["fundamentals"], data["events"], companies=data["companies"], period="calendar_year", capex_basis="reported")
+    expected = funding.funding_table(
+        data["fundamentals"], data["events"], companies=data["companies"], period="calendar_year", capex_basis="reported"
+    )
     merged = shown.merge(expected, on=["ticker", "period"], suffixes=("", "_expected"))
     assert len(merged) == len(expected) == len(shown)
     np.testing.assert_allclose(merged["funding_gap"], (merged["funding_gap_expected"] / 1000).round(2), equal_nan=True)
-    np.testing.assert_allclose(merged["funding_gap_lower_bound"], (merged["funding_gap_lower_bound_expected"] / 1000).round(2), equal_nan=True)
+    np.testing.assert_allclose(
+        merged["funding_gap_lower_bound"], (merged["funding_gap_lower_bound_expected"] / 1000).round(2), equal_nan=True
+    )
     np.testing.assert_allclose(merged["capex_intensity"], merged["capex_intensity_expected"] * 100, equal_nan=True)
 
 
@@ -305,8 +324,7 @@ def test_a_link_from_older_data_shows_a_notice():
 
 
 def test_a_good_link_reproduces_the_view():
-    at = open_page("company", company="GOOGL", capex="economic", model="peer", windows="0:1,0:20", event="EV091",
-                   section="reactions")
+    at = open_page("company", company="GOOGL", capex="economic", model="peer", windows="0:1,0:20", event="EV091", section="reactions")
     assert at.title[0].value == "Alphabet (GOOGL)"
     assert not at.warning or all("`" not in w.value for w in at.warning)
     assert at.selectbox(key="w_model").value == "peer"
@@ -365,7 +383,9 @@ def test_events_page_reports_an_upload_row_by_row_and_runs_the_valid_rows(data, 
     # the upload's own study, computed directly (curated events confound it, as on the CLI), gives the same CARs
     good = uploads.check_uploaded_events("mine.csv", UPLOAD).events
     expected = event_study.run_event_study(
-        good, returns.simple_returns(curated.close_prices(curated.load_prices())), companies=data["companies"],
+        good,
+        returns.simple_returns(curated.close_prices(curated.load_prices())),
+        companies=data["companies"],
         confounders=data["study_events"],
     ).events
     np.testing.assert_allclose(result["car"].to_numpy(), expected["car"].to_numpy() * 100, equal_nan=True)  # shown in percent
@@ -395,7 +415,11 @@ def test_links_to_sources_are_http_only_in_every_table():
 @pytest.mark.parametrize("page", PAGES)
 def test_every_chart_has_a_description_under_it(page):
     """Each Plotly chart carries a non-empty accessible description, written as a caption."""
-    views = [open_page(page, company="ORCL", section=s) for s in ("funding", "forward", "reactions")] if page == "company" else [open_page(page)]
+    views = (
+        [open_page(page, company="ORCL", section=s) for s in ("funding", "forward", "reactions")]
+        if page == "company"
+        else [open_page(page)]
+    )
     for at in views:
         charts = at.get("plotly_chart")
         descriptions = [c.value for c in at.caption if c.value.startswith("Chart:")]
@@ -478,10 +502,10 @@ def test_the_excel_download_is_the_one_export_and_opens():
 
     at = open_page("overview")
     assert any(b.key == "download_xlsx_overview_latest_events" for b in at.get("download_button"))
-    frame = pd.DataFrame({"headline": ["=HYPERLINK(\"http://x\")"], "amount_usd_bn": [2.5]})
+    frame = pd.DataFrame({"headline": ['=HYPERLINK("http://x")'], "amount_usd_bn": [2.5]})
     workbook = load_workbook(io.BytesIO(export_xlsx(frame, params={"page": "overview"}, name="t", data_version="v1")))
     assert workbook.sheetnames == ["data", "metadata"]
     cell = workbook["data"]["A2"]
-    assert cell.data_type == "s" and cell.value == "'=HYPERLINK(\"http://x\")"
+    assert cell.data_type == "s" and cell.value == '\'=HYPERLINK("http://x")'
     assert workbook["data"]["B2"].value == 2.5
     assert dict(workbook["metadata"].iter_rows(values_only=True))["data_version"] == "v1"

@@ -63,9 +63,7 @@ FAKE_AUTH = {
     ],
 )
 def test_access_decision(configured, logged_in, email, domains, verified, expected) -> None:
-    assert (
-        access_decision(configured, logged_in, email, domains, email_verified=verified) == expected
-    )
+    assert access_decision(configured, logged_in, email, domains, email_verified=verified) == expected
 
 
 def test_helpers() -> None:
@@ -79,9 +77,7 @@ def test_helpers() -> None:
     assert email_domain("trailing@") is None
     assert missing_auth_keys({**FAKE_AUTH, "client_secret": ""}) == ["client_secret"]
     assert missing_auth_keys(FAKE_AUTH) == []
-    assert missing_auth_keys({}) == [
-        "redirect_uri", "cookie_secret", "client_id", "client_secret", "server_metadata_url"
-    ]
+    assert missing_auth_keys({}) == ["redirect_uri", "cookie_secret", "client_id", "client_secret", "server_metadata_url"]
 
 
 def test_named_providers() -> None:
@@ -121,9 +117,7 @@ def _gate(secrets: dict, user: dict | None = None, script: Path = GATE_APP) -> A
 
 
 def _texts(at: AppTest) -> str:
-    return "\n".join(
-        [m.value for m in at.markdown] + [t.value for t in at.title] + [e.value for e in at.error]
-    )
+    return "\n".join([m.value for m in at.markdown] + [t.value for t in at.title] + [e.value for e in at.error])
 
 
 def test_without_auth_the_app_is_open() -> None:
@@ -239,8 +233,7 @@ def test_sign_in_dependencies_are_installed(module: str) -> None:
     import importlib.util
 
     assert importlib.util.find_spec(module) is not None, (
-        f"{module} is missing: pin it in requirements.txt (streamlit[auth] needs Authlib>=1.3.2 "
-        "and httpx>=0.24.1)"
+        f"{module} is missing: pin it in requirements.txt (streamlit[auth] needs Authlib>=1.3.2 and httpx>=0.24.1)"
     )
 
 
@@ -281,9 +274,7 @@ def test_real_sign_in_flow_in_a_browser(tmp_path: Path) -> None:
     async def visit(base: str, idp: FakeOIDCProvider) -> dict[str, str]:
         seen: dict[str, str] = {}
         async with async_playwright() as playwright:
-            browser = await playwright.chromium.launch(
-                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-            )
+            browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
             try:
                 for email in ("ana@example.com", "eve@evil.test"):
                     idp.email = email

@@ -9,6 +9,7 @@ tests/artifacts/screenshots/ (git-ignored).
 
 Not skipped when Chromium is installed (CI installs it); skipped with a reason otherwise.
 """
+
 from __future__ import annotations
 
 import json
@@ -53,7 +54,9 @@ def data_with_formula(tmp_path_factory) -> tuple[Path, str]:
     # A changed file needs its manifest entry changed too, or the app refuses the damaged snapshot.
     manifest = json.loads((target / config.MANIFEST_FILE).read_text(encoding="utf-8"))
     entry = manifest["datasets"]["events"]
-    update_manifest(target, "events", dataset_entry(target / config.EVENTS_FILE, rows=len(events), as_of=entry["as_of"], source=entry["source"]))
+    update_manifest(
+        target, "events", dataset_entry(target / config.EVENTS_FILE, rows=len(events), as_of=entry["as_of"], source=entry["source"])
+    )
     # The saved SEC filings made from the placeholder-valued fixtures (tests/fixtures/filings).
     for name in ("filings.csv", "filings.manifest.json"):
         shutil.copyfile(config.REPO_ROOT / "tests" / "fixtures" / "filings" / "dataset" / name, target / name)

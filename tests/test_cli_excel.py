@@ -1,5 +1,6 @@
 """Every output option of export, funding-gap and reactions picks its format by suffix: .csv or
 .xlsx (a data sheet, then a metadata sheet; text never a formula); anything else exits 2."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -21,7 +22,9 @@ def formula_data(tmp_path, monkeypatch, data_copy):
     events.loc[first, "headline"] = FORMULA
     events.to_csv(data_copy / config.EVENTS_FILE, index=False, lineterminator="\n")
     entry = dict(pd.read_json(data_copy / config.MANIFEST_FILE)["datasets"]["events"])
-    update_manifest(data_copy, "events", dataset_entry(data_copy / config.EVENTS_FILE, rows=len(events), as_of=entry["as_of"], source=entry["source"]))
+    update_manifest(
+        data_copy, "events", dataset_entry(data_copy / config.EVENTS_FILE, rows=len(events), as_of=entry["as_of"], source=entry["source"])
+    )
     monkeypatch.setattr(config, "DATA_DIR", data_copy)
     return events.loc[first, "event_id"]
 

@@ -4,6 +4,7 @@ Frozen before the speed-up: exports and the ``funding-gap`` and ``export`` comma
 the ``reactions`` tables byte for byte where they can be, else cell by cell with engine numbers
 equal to 1e-12 and every text cell exact; what each command prints, exactly.
 """
+
 from __future__ import annotations
 
 import csv

@@ -1,6 +1,7 @@
 """Output hazards of the command line (issue 10, item 8): two options naming one file are refused
 before anything is written (exit 2), through any spelling, path or link; an output that is a
 symlink is written at its target and the link stays; contradicting options are refused."""
+
 from __future__ import annotations
 
 import os
@@ -29,8 +30,12 @@ def test_two_outputs_naming_one_file_are_refused_before_writing(tmp_path: Path, 
     target.write_text("keep me\n")
     (tmp_path / "sub").mkdir()
     other = {
-        "same": "x.csv", "dot": "./x.csv", "parent": "sub/../x.csv", "absolute": str(target),
-        "symlink": "link.csv", "hardlink": "hard.csv",
+        "same": "x.csv",
+        "dot": "./x.csv",
+        "parent": "sub/../x.csv",
+        "absolute": str(target),
+        "symlink": "link.csv",
+        "hardlink": "hard.csv",
     }[spelling]
     if spelling == "symlink":
         os.symlink(target, tmp_path / "link.csv")
@@ -70,8 +75,9 @@ def test_an_output_through_a_symlink_writes_the_target_and_keeps_the_link(tmp_pa
     assert dangling.is_symlink() and (tmp_path / "real" / "new-target.csv").read_text().startswith("# dashboard export")
 
 
-@pytest.mark.parametrize("extra", [["--period", "ttm"], ["--capex", "economic"], ["--period", "quarter"],
-                                   ["--capex", "reported", "--period", "fiscal_year"]])
+@pytest.mark.parametrize(
+    "extra", [["--period", "ttm"], ["--capex", "economic"], ["--period", "quarter"], ["--capex", "reported", "--period", "fiscal_year"]]
+)
 def test_forward_with_period_or_capex_is_refused(tmp_path: Path, capsys, extra) -> None:
     out = tmp_path / "f.csv"
     err = _refused(["funding-gap", "--forward", *extra, "--out", str(out)], capsys)

@@ -1,5 +1,6 @@
 """``reactions --returns``: the fast read equals the cell-by-cell one, Parquet equals CSV, and a bad
 file is invalid data (exit 1) with every bad cell as file:line: column: reason (issue 10, item 7)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -41,14 +42,17 @@ def test_odd_but_valid_cells_take_the_slow_path_and_read_the_same(tmp_path: Path
     ("text", "expected"),
     [
         ("date,AAA\n2024-01-02,0.1\n2024-01-03,abc\n", [":3: AAA: 'abc' is not a number"]),
-        ("date,AAA\n2024-01-02,inf\n2024-01-03,-1e400\n", [":2: AAA: 'inf' is not a finite number",
-                                                           ":3: AAA: '-1e400' is not a finite number"]),
+        (
+            "date,AAA\n2024-01-02,inf\n2024-01-03,-1e400\n",
+            [":2: AAA: 'inf' is not a finite number", ":3: AAA: '-1e400' is not a finite number"],
+        ),
         ("date,AAA\n2024-01-02,0.1\n2024-01-02,0.2\n", [":3: date: repeats the date of line 2"]),
         ("day,AAA\n2024-01-02,0.1\n", [":1: date: column is missing"]),
-        ("date,AAA\n2024-02-30,0.1\n,0.2\n", [":2: date: '2024-02-30' is not a date (YYYY-MM-DD)",
-                                              ":3: date: '' is not a date (YYYY-MM-DD)"]),
-        ('date,AAA\n2024-01-02,"0.1\n0.2"\n2024-01-03,x\n', [":2: AAA: '0.1\\n0.2' is not a number",
-                                                              ":4: AAA: 'x' is not a number"]),
+        (
+            "date,AAA\n2024-02-30,0.1\n,0.2\n",
+            [":2: date: '2024-02-30' is not a date (YYYY-MM-DD)", ":3: date: '' is not a date (YYYY-MM-DD)"],
+        ),
+        ('date,AAA\n2024-01-02,"0.1\n0.2"\n2024-01-03,x\n', [":2: AAA: '0.1\\n0.2' is not a number", ":4: AAA: 'x' is not a number"]),
     ],
 )
 def test_a_bad_file_exits_1_naming_every_bad_cell(tmp_path: Path, capsys, text: str, expected: list[str]) -> None:
@@ -77,15 +81,31 @@ def test_parquet_gives_the_same_study_as_csv(tmp_path: Path, capsys) -> None:
     written = {}
     for name in ("r.csv", "r.parquet", "column.pq"):
         out = tmp_path / f"{name}.events.csv"
-        assert main(["reactions", "--returns", str(tmp_path / name), "--events", str(tmp_path / "events.csv"),
-                     "--benchmark", "MKT", "--window=-1,1", "--out", str(out)]) == 0
+        assert (
+            main(
+                [
+                    "reactions",
+                    "--returns",
+                    str(tmp_path / name),
+                    "--events",
+                    str(tmp_path / "events.csv"),
+                    "--benchmark",
+                    "MKT",
+                    "--window=-1,1",
+                    "--out",
+                    str(out),
+                ]
+            )
+            == 0
+        )
         written[name] = out.read_bytes()
     assert written["r.csv"] == written["r.parquet"] == written["column.pq"]
 
 
 def test_a_parquet_text_cell_names_its_row(tmp_path: Path) -> None:
-    frame = pd.DataFrame({"date": pd.to_datetime(["2024-01-02", "2024-01-03", "2024-01-04"]),
-                          "AAA": ["0.1", "oops", None], "BBB": [0.1, np.inf, 0.2]})
+    frame = pd.DataFrame(
+        {"date": pd.to_datetime(["2024-01-02", "2024-01-03", "2024-01-04"]), "AAA": ["0.1", "oops", None], "BBB": [0.1, np.inf, 0.2]}
+    )
     frame.to_parquet(tmp_path / "r.parquet", index=False)
     with pytest.raises(ReturnsFileInvalid) as failed:
         read_returns_file(tmp_path / "r.parquet")

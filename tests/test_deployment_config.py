@@ -99,9 +99,7 @@ def test_secrets_file_is_git_ignored_and_not_tracked() -> None:
     git = shutil.which("git")
     if git is None or not (REPO_ROOT / ".git").exists():
         pytest.skip("not a git checkout")
-    ignored = subprocess.run(
-        [git, "check-ignore", "-q", ".streamlit/secrets.toml"], cwd=REPO_ROOT, check=False
-    )
+    ignored = subprocess.run([git, "check-ignore", "-q", ".streamlit/secrets.toml"], cwd=REPO_ROOT, check=False)
     assert ignored.returncode == 0, ".streamlit/secrets.toml must be listed in .gitignore"
     tracked = subprocess.run(
         [git, "ls-files", "--error-unmatch", ".streamlit/secrets.toml"],

@@ -3,6 +3,7 @@
 The curated folder is reconstructed here from data/ itself (per-ticker price CSVs, ``Q``-labelled
 quarters), in the shape ../shared/data has, so the test needs nothing outside the repository.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -29,9 +30,7 @@ def curated_folder(target: Path) -> Path:
     for ticker, rows in prices.groupby("ticker"):
         rows = rows.drop(columns="ticker").assign(adj_close=float("nan"))
         rows["date"] = rows["date"].dt.strftime("%Y-%m-%d")
-        rows[["date", "open", "high", "low", "close", "adj_close", "volume"]].to_csv(
-            source / "prices" / f"{ticker}.csv", index=False
-        )
+        rows[["date", "open", "high", "low", "close", "adj_close", "volume"]].to_csv(source / "prices" / f"{ticker}.csv", index=False)
     provenance = config.DATA_DIR / "provenance"
     shutil.copyfile(provenance / "PROVENANCE.md", source / "PROVENANCE.md")
     for note in provenance.glob("*.md"):

@@ -3,6 +3,7 @@
 Synthetic data (seeded, labelled ``synthetic``) checks the math; the curated data checks day 0,
 confounding and coverage.
 """
+
 from __future__ import annotations
 
 import math
@@ -43,8 +44,15 @@ def _hand_event() -> pd.DataFrame:
 
 def _hand(model: str):
     return run_event_study(
-        _hand_event(), _hand_returns(), companies=None, model=model, benchmark="MKT",
-        estimation=(-6, -2), windows=((-1, 1), (0, 0)), min_estimation=5, sessions="rows",
+        _hand_event(),
+        _hand_returns(),
+        companies=None,
+        model=model,
+        benchmark="MKT",
+        estimation=(-6, -2),
+        windows=((-1, 1), (0, 0)),
+        min_estimation=5,
+        sessions="rows",
     )
 
 
@@ -87,18 +95,27 @@ def test_peer_model_by_hand() -> None:
     rng = np.random.default_rng(7)  # synthetic
     returns = pd.DataFrame(rng.normal(0, 0.01, (8, 6)), index=index, columns=["META", "MSFT", "GOOGL", "AMZN", "ORCL", "INTC"])
     events = pd.DataFrame({"event_id": ["P1"], "ticker": ["META"], "event_date": [index[6]]})
-    result = run_event_study(events, returns, companies=companies, model="peer", estimation=(-6, -2),
-                             windows=((0, 0),), min_estimation=5, sessions="rows")
+    result = run_event_study(
+        events, returns, companies=companies, model="peer", estimation=(-6, -2), windows=((0, 0),), min_estimation=5, sessions="rows"
+    )
     expected = returns["META"].iloc[6] - returns[["MSFT", "GOOGL", "AMZN", "ORCL", "INTC"]].iloc[6].mean()
     assert result.events.loc[0, "car"] == pytest.approx(expected)
     assert result.events.loc[0, "benchmark"] == "peers:us_ai_capex"
     # SoftBank is alone in its peer group, and an all-NaN benchmark is no benchmark either.
-    alone = run_event_study(events.assign(ticker="9984.T"), returns.assign(**{"9984.T": returns["META"]}),
-                            companies=companies, model="peer", estimation=(-6, -2), windows=((0, 0),),
-                            min_estimation=5, sessions="rows")
+    alone = run_event_study(
+        events.assign(ticker="9984.T"),
+        returns.assign(**{"9984.T": returns["META"]}),
+        companies=companies,
+        model="peer",
+        estimation=(-6, -2),
+        windows=((0, 0),),
+        min_estimation=5,
+        sessions="rows",
+    )
     assert alone.events.loc[0, "status"] == "no_benchmark"
-    empty = run_event_study(events, returns.assign(SPY=np.nan), companies=companies, estimation=(-6, -2),
-                            windows=((0, 0),), min_estimation=5, sessions="rows")
+    empty = run_event_study(
+        events, returns.assign(SPY=np.nan), companies=companies, estimation=(-6, -2), windows=((0, 0),), min_estimation=5, sessions="rows"
+    )
     assert empty.events.loc[0, "status"] == "no_benchmark" and empty.events.loc[0, "benchmark"] == "SPY"
 
 
@@ -170,7 +187,7 @@ def test_alpha_beta_sigma_match_statsmodels_with_masked_days() -> None:
     returns.iloc[140:150, returns.columns.get_loc("S4")] = np.nan  # missing days inside S4's window
     result = _run(events, returns)
     for k, (day, ticker) in enumerate([(350, "S1"), (250, "S1"), (330, "S4")]):
-        est = returns.iloc[day - 250: day - 10]
+        est = returns.iloc[day - 250 : day - 10]
         masked = set()
         for other_day, other_ticker in [(350, "S1"), (250, "S1"), (330, "S4")]:
             if other_ticker == ticker and other_day != day:
@@ -207,8 +224,13 @@ def test_statuses_for_missing_data() -> None:
         {
             "event_id": ["gap", "nopx", "before", "after", "late"],
             "ticker": ["S3", "NOPE", "S1", "S2", "S2"],
-            "event_date": [returns.index[300], returns.index[300], pd.Timestamp("2019-06-03"), returns.index[-3],
-                           returns.index[-1] + pd.Timedelta(days=30)],
+            "event_date": [
+                returns.index[300],
+                returns.index[300],
+                pd.Timestamp("2019-06-03"),
+                returns.index[-3],
+                returns.index[-1] + pd.Timedelta(days=30),
+            ],
         }
     )
     result = _run(events, returns, windows=((-1, 1), (0, 20)))
@@ -225,8 +247,7 @@ def test_statuses_for_missing_data() -> None:
 def test_confounders_flag_and_mask_without_being_studied() -> None:
     returns = _synthetic_panel()
     events = _synthetic_events(returns, [300], ["S1"])
-    others = pd.DataFrame({"event_id": ["C1", "C2", "S000"], "ticker": ["S1", "S1", "S1"],
-                           "event_date": returns.index[[301, 200, 300]]})
+    others = pd.DataFrame({"event_id": ["C1", "C2", "S000"], "ticker": ["S1", "S1", "S1"], "event_date": returns.index[[301, 200, 300]]})
     alone, with_others = _run(events, returns), _run(events, returns, confounders=others)
     assert not alone.events["confounded"].any() and alone.parameters.loc[0, "n_masked"] == 0
     # C1 (day +1) confounds [-1,1]; C2 (day -100) masks 3 estimation days; S000 is the event itself.
@@ -252,8 +273,9 @@ def test_no_input_is_mutated() -> None:
     car_paths(result)
     pd.testing.assert_frame_equal(returns, copies[0])
     pd.testing.assert_frame_equal(events, copies[1])
-    run_event_study(events.assign(ticker="META"), returns.rename(columns={"S1": "META", "MKT": "SPY"}),
-                    companies=companies, sessions="rows")
+    run_event_study(
+        events.assign(ticker="META"), returns.rename(columns={"S1": "META", "MKT": "SPY"}), companies=companies, sessions="rows"
+    )
     pd.testing.assert_frame_equal(companies, copies[2])
 
 
@@ -323,8 +345,7 @@ def test_group_tests_match_per_event_loop_formulas() -> None:
     result = _run(events, returns, windows=((-1, 1), (0, 0), (-5, 5)))
     summary, daily = group_statistics(result, group_by="all")
     for window in result.windows:
-        got = summary[(summary["sample"] == "all") & (summary["window_start"] == window[0])
-                      & (summary["window_end"] == window[1])].iloc[0]
+        got = summary[(summary["sample"] == "all") & (summary["window_start"] == window[0]) & (summary["window_end"] == window[1])].iloc[0]
         want = _loop_statistics(result, window)
         assert got["n_events"] == want["n"]
         assert got["caar"] == pytest.approx(want["caar"], rel=1e-9)
@@ -403,9 +424,12 @@ def test_confounding_and_masking_match_a_per_event_loop(curated_result) -> None:
     position = {d: i for i, d in enumerate(sessions)}
     for event in params[params["calendar"] == "XNYS"].itertuples():
         p = position[event.day0]
-        others = [position[d] for e, t, d in zip(params["event_id"], params["ticker"], params["day0"], strict=True)
-                  if t == event.ticker and e != event.event_id]
-        for (a, b) in curated_result.windows:
+        others = [
+            position[d]
+            for e, t, d in zip(params["event_id"], params["ticker"], params["day0"], strict=True)
+            if t == event.ticker and e != event.event_id
+        ]
+        for a, b in curated_result.windows:
             flagged = any(p + a <= q <= p + b for q in others)
             got = rows[(rows["event_id"] == event.event_id) & (rows["window_start"] == a) & (rows["window_end"] == b)]
             assert bool(got["confounded"].iloc[0]) == flagged, (event.event_id, a, b)
@@ -430,8 +454,21 @@ def test_every_curated_event_has_rows_and_a_known_status(curated_result) -> None
 
 def test_cli_writes_all_files_with_every_curated_event(tmp_path: Path, capsys) -> None:
     out = {name: tmp_path / f"{name}.csv" for name in ("events", "summary", "daily", "ar")}
-    code = main(["reactions", "--out", str(out["events"]), "--summary", str(out["summary"]),
-                 "--daily", str(out["daily"]), "--ar", str(out["ar"]), "--window=-1,1", "--window=0,20"])
+    code = main(
+        [
+            "reactions",
+            "--out",
+            str(out["events"]),
+            "--summary",
+            str(out["summary"]),
+            "--daily",
+            str(out["daily"]),
+            "--ar",
+            str(out["ar"]),
+            "--window=-1,1",
+            "--window=0,20",
+        ]
+    )
     assert code == 0
     written = pd.read_csv(out["events"])
     # the curated events plus the 12 guidance vintages no curated event covers (GV-...)

@@ -4,6 +4,7 @@
 
 Curated values read the frozen snapshot (tests/conftest.py), never the live ``data/``.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -25,9 +26,28 @@ from tests.event_study_golden import synthetic_companies, synthetic_events, synt
 
 # EVENTS.csv as it was first published: these columns keep their names and order.
 FIRST_EVENTS_FILE_COLUMNS = [
-    "event_id", "ticker", "event_type", "event_date", "day0", "day0_reason", "window_start", "window_end",
-    "model", "benchmark", "alpha", "beta", "sigma", "n_estimation", "n_masked", "car", "car_se", "car_t",
-    "car_p", "confounded", "status", "n_missing",
+    "event_id",
+    "ticker",
+    "event_type",
+    "event_date",
+    "day0",
+    "day0_reason",
+    "window_start",
+    "window_end",
+    "model",
+    "benchmark",
+    "alpha",
+    "beta",
+    "sigma",
+    "n_estimation",
+    "n_masked",
+    "car",
+    "car_se",
+    "car_t",
+    "car_p",
+    "confounded",
+    "status",
+    "n_missing",
 ]
 
 
@@ -88,8 +108,9 @@ def test_meta_10q_and_q2_results_share_day0_and_name_each_other(curated_result) 
 def test_a_window_without_day_0_is_confounded_by_one_other_event() -> None:
     # Synthetic: two events of one ticker two days apart; window [+1, +3] of the first holds the second.
     codes, positions = np.array([0, 0, 1]), np.array([10, 12, 12])
-    confounded, confounded_by = confounding(codes, positions, np.ones(3, bool), np.array(["A", "B", "C"], dtype=object),
-                                            ((1, 3), (-3, -1), (0, 0)), 100, np.arange(3))
+    confounded, confounded_by = confounding(
+        codes, positions, np.ones(3, bool), np.array(["A", "B", "C"], dtype=object), ((1, 3), (-3, -1), (0, 0)), 100, np.arange(3)
+    )
     assert confounded.tolist() == [[True, False, False], [False, True, False], [False, False, False]]
     assert confounded_by.tolist() == [[("B",), (), ()], [(), ("A",), ()], [(), (), ()]]
 
@@ -144,8 +165,9 @@ def _panel(n_days: int = 400, seed: int = 3) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     index = pd.bdate_range("2020-01-01", periods=n_days)
     market = rng.normal(0.0004, 0.01, n_days)
-    return pd.DataFrame({"MKT": market, "S1": 0.9 * market + rng.normal(0, 0.015, n_days),
-                         "S2": 1.2 * market + rng.normal(0, 0.015, n_days)}, index=index)
+    return pd.DataFrame(
+        {"MKT": market, "S1": 0.9 * market + rng.normal(0, 0.015, n_days), "S2": 1.2 * market + rng.normal(0, 0.015, n_days)}, index=index
+    )
 
 
 def test_all_confounded_by_hand() -> None:
@@ -154,14 +176,15 @@ def test_all_confounded_by_hand() -> None:
     # S1: two events on consecutive days (each inside the other's [-1, 1], not the other's [0, 0]);
     # S2: two such events and one alone (some confounded, not all); NOPE: two events on one day,
     # but no prices, so no member at all.
-    events = pd.DataFrame({
-        "event_id": ["A", "B", "C", "F", "G", "D", "E"],
-        "ticker": ["S1", "S1", "S2", "S2", "S2", "NOPE", "NOPE"],
-        "event_date": [days[300], days[301], days[320], days[321], days[360], days[330], days[330]],
-        "event_time": "pre_market",
-    })
-    result = run_event_study(events, returns, companies=None, benchmark="MKT", sessions="rows",
-                             windows=((-1, 1), (0, 0)))
+    events = pd.DataFrame(
+        {
+            "event_id": ["A", "B", "C", "F", "G", "D", "E"],
+            "ticker": ["S1", "S1", "S2", "S2", "S2", "NOPE", "NOPE"],
+            "event_date": [days[300], days[301], days[320], days[321], days[360], days[330], days[330]],
+            "event_time": "pre_market",
+        }
+    )
+    result = run_event_study(events, returns, companies=None, benchmark="MKT", sessions="rows", windows=((-1, 1), (0, 0)))
     summary, _ = group_statistics(result, group_by="ticker", min_events=1)
     assert list(summary.columns) == list(SUMMARY_COLUMNS) and SUMMARY_COLUMNS[-1] == "all_confounded"
     flags = summary.set_index(["group", "sample", "window_start"])["all_confounded"]
@@ -216,10 +239,18 @@ HAND_Y = [0.02, 0.05, 0.06, 0.09, 0.08, 0.012, 0.10, -0.004]
 def _hand(model: str, event_time: str | None, date: str = "2024-01-09", min_estimation: int = 5):
     index = pd.bdate_range("2024-01-01", periods=len(HAND_X))
     returns = pd.DataFrame({"AAA": HAND_Y, "MKT": HAND_X}, index=index)
-    events = pd.DataFrame({"event_id": ["H1"], "ticker": ["AAA"], "event_date": [pd.Timestamp(date)],
-                           "event_time": [event_time]})
-    return run_event_study(events, returns, companies=None, model=model, benchmark="MKT", estimation=(-6, -2),
-                           windows=((0, 0), (-1, 0), (-1, 1)), min_estimation=min_estimation, sessions="rows").events
+    events = pd.DataFrame({"event_id": ["H1"], "ticker": ["AAA"], "event_date": [pd.Timestamp(date)], "event_time": [event_time]})
+    return run_event_study(
+        events,
+        returns,
+        companies=None,
+        model=model,
+        benchmark="MKT",
+        estimation=(-6, -2),
+        windows=((0, 0), (-1, 0), (-1, 1)),
+        min_estimation=min_estimation,
+        sessions="rows",
+    ).events
 
 
 def test_car_alt_by_hand_on_the_next_row() -> None:
@@ -251,8 +282,9 @@ def test_the_alternative_pass_keeps_other_events_where_they_were() -> None:
     days = returns.index
     # U (unknown time) moves from day 300 to 301; K (known) stays on 303. The alternative CAR of U
     # equals a run where U is declared after the close and K is left as it is.
-    events = pd.DataFrame({"event_id": ["U", "K"], "ticker": ["S1", "S1"], "event_date": [days[300], days[303]],
-                           "event_time": ["unknown", "pre_market"]})
+    events = pd.DataFrame(
+        {"event_id": ["U", "K"], "ticker": ["S1", "S1"], "event_date": [days[300], days[303]], "event_time": ["unknown", "pre_market"]}
+    )
     result = run_event_study(events, returns, companies=None, benchmark="MKT", sessions="rows", windows=((0, 5),))
     moved = events.assign(event_time=["after_close", "pre_market"])
     direct = run_event_study(moved, returns, companies=None, benchmark="MKT", sessions="rows", windows=((0, 5),))

@@ -4,6 +4,7 @@ The golden files were written by the engine before it was split into modules; nu
 to 1e-12 and text exactly. Columns added since (listed in ``ADDED_COLUMNS``) are ignored here and
 tested on their own; every golden column must still be there, in the same order.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -31,8 +32,7 @@ def assert_matches_golden(got: pd.DataFrame, want: pd.DataFrame, label: str) -> 
         if numbers is None or _numeric(actual) is None:
             assert actual.fillna("<NA>").tolist() == expected.fillna("<NA>").tolist(), f"{label}.{column}"
         else:
-            np.testing.assert_allclose(_numeric(actual), numbers, rtol=1e-12, atol=1e-12, equal_nan=True,
-                                       err_msg=f"{label}.{column}")
+            np.testing.assert_allclose(_numeric(actual), numbers, rtol=1e-12, atol=1e-12, equal_nan=True, err_msg=f"{label}.{column}")
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -49,7 +49,7 @@ def test_the_comparison_can_fail() -> None:
     want = read_golden_text(golden_path("estudy2_market_log", "events").read_text(encoding="utf-8"))
     for change in ({"car": 1e-9}, {"status": "x"}):
         got = want.copy()
-        (column, value), = change.items()
+        ((column, value),) = change.items()
         if column == "car":
             got.loc[0, column] = repr(float(got.loc[0, column]) + value)
         else:

@@ -5,6 +5,7 @@ event on one date, two firms have short histories (ZM, UBER listed in 2019). The
 way the command line does with ``--returns``; each firm is then re-estimated independently with
 statsmodels OLS, and, when the PyPI ``eventstudy`` package is importable, against it too.
 """
+
 from __future__ import annotations
 
 import math
@@ -34,15 +35,22 @@ def returns() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def result(returns: pd.DataFrame):
     events = pd.read_csv(FIXTURES / "events_covid.csv", parse_dates=["event_date"])
-    return run_event_study(events, returns.drop(columns="rel_day"), companies=None, model="market", benchmark="GSPC",
-                           windows=WINDOWS, return_type="log", sessions="rows")
+    return run_event_study(
+        events,
+        returns.drop(columns="rel_day"),
+        companies=None,
+        model="market",
+        benchmark="GSPC",
+        windows=WINDOWS,
+        return_type="log",
+        sessions="rows",
+    )
 
 
 def test_the_sample_log_returns_follow_from_its_closes(returns: pd.DataFrame) -> None:
     closes = pd.read_csv(FIXTURES / "prices_close.csv", parse_dates=["date"], index_col="date")
     ours = log_returns(closes).iloc[1:]
-    pd.testing.assert_frame_equal(ours[FIRMS + ["GSPC"]], returns[FIRMS + ["GSPC"]], check_names=False, check_freq=False,
-                                  rtol=1e-10)
+    pd.testing.assert_frame_equal(ours[FIRMS + ["GSPC"]], returns[FIRMS + ["GSPC"]], check_names=False, check_freq=False, rtol=1e-10)
 
 
 def test_market_model_matches_statsmodels_per_firm(returns: pd.DataFrame, result) -> None:
@@ -62,8 +70,9 @@ def test_market_model_matches_statsmodels_per_firm(returns: pd.DataFrame, result
             # Var(CAR) = L sigma^2 + g' Cov(alpha, beta) g with g = (L, sum Rm): the forecast error.
             g = np.array([len(days), days["GSPC"].sum()])
             var = len(days) * fit.scale + g @ fit.cov_params().to_numpy() @ g
-            row = result.events[(result.events["event_id"] == f"COVID-{firm}") & (result.events["window_start"] == a)
-                                & (result.events["window_end"] == b)].iloc[0]
+            row = result.events[
+                (result.events["event_id"] == f"COVID-{firm}") & (result.events["window_start"] == a) & (result.events["window_end"] == b)
+            ].iloc[0]
             assert row["status"] == "ok"
             assert row["car"] == pytest.approx(ar.sum(), rel=1e-9)
             assert row["car_se"] == pytest.approx(math.sqrt(var), rel=1e-9)
@@ -92,17 +101,34 @@ def test_kolari_pynnonen_correlation_equals_the_explicit_pairwise_mean(returns: 
     row = summary[(summary["sample"] == "all") & (summary["window_start"] == 0) & (summary["window_end"] == 0)].iloc[0]
     assert row["avg_cross_correlation"] == pytest.approx(num / den, rel=1e-9)
     assert row["avg_cross_correlation"] > 0.1  # the firms co-move: clustering matters here
-    assert row["kp_bmp_t"] == pytest.approx(
-        row["bmp_t"] * math.sqrt((1 - num / den) / (1 + 6 * num / den)), rel=1e-9
-    )
+    assert row["kp_bmp_t"] == pytest.approx(row["bmp_t"] * math.sqrt((1 - num / den) / (1 + 6 * num / den)), rel=1e-9)
     assert abs(row["kp_bmp_t"]) < abs(row["bmp_t"])
 
 
 def test_command_line_on_the_sample(tmp_path: Path, capsys) -> None:
     out, summary = tmp_path / "E.csv", tmp_path / "S.csv"
-    code = main(["reactions", "--events", str(FIXTURES / "events_covid.csv"), "--returns", str(FIXTURES / "returns_log.csv"),
-                 "--return-type", "log", "--benchmark", "GSPC", "--estimation=-250,-11", "--window=-1,1", "--window=0,0",
-                 "--group-by", "all", "--out", str(out), "--summary", str(summary)])
+    code = main(
+        [
+            "reactions",
+            "--events",
+            str(FIXTURES / "events_covid.csv"),
+            "--returns",
+            str(FIXTURES / "returns_log.csv"),
+            "--return-type",
+            "log",
+            "--benchmark",
+            "GSPC",
+            "--estimation=-250,-11",
+            "--window=-1,1",
+            "--window=0,0",
+            "--group-by",
+            "all",
+            "--out",
+            str(out),
+            "--summary",
+            str(summary),
+        ]
+    )
     assert code == 0
     written = pd.read_csv(out)
     assert len(written) == 14 and (written["status"] == "ok").all()
@@ -117,8 +143,14 @@ def test_against_the_pypi_eventstudy_package(result) -> None:
     # eventstudy needs complete histories (ZM and UBER have none before listing) and measures
     # its estimation as a size plus a buffer: 230 days + 9 days of buffer = our [-240, -11].
     for firm in ["AMZN", "NFLX", "SHOP", "FB", "UPWK"]:
-        theirs = es.Single.market_model(security_ticker=firm, market_ticker="GSPC", event_date=np.datetime64("2020-03-16"),
-                                        event_window=(-1, 1), estimation_size=230, buffer_size=9)
+        theirs = es.Single.market_model(
+            security_ticker=firm,
+            market_ticker="GSPC",
+            event_date=np.datetime64("2020-03-16"),
+            event_window=(-1, 1),
+            estimation_size=230,
+            buffer_size=9,
+        )
         ours = result.abnormal[(result.abnormal["event_id"] == f"COVID-{firm}") & result.abnormal["rel_day"].between(-1, 1)]
         np.testing.assert_allclose(ours["ar"], theirs.AR, rtol=1e-8)
         params = result.parameters.set_index("ticker").loc[firm]

@@ -1,6 +1,7 @@
 """The faster paths of the event study compute what the straightforward ones do: ranks by one sort
 per row equal scipy's, chunked engine and group statistics equal one chunk, cross-correlation sums
 over a set equal the direct formula. SYNTHETIC seeded data."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -36,7 +37,8 @@ def test_cross_correlation_sums_equal_the_direct_formula() -> None:
     members = rng.random(40) > 0.4
     z, present = event_tests.standardized_residuals(residuals)
     from_sums = event_tests.average_cross_correlation_from_sums(
-        members.astype(float) @ z, members.astype(float) @ present.astype(float), [(z[members] ** 2).sum()])
+        members.astype(float) @ z, members.astype(float) @ present.astype(float), [(z[members] ** 2).sum()]
+    )
     assert from_sums[0] == pytest.approx(event_tests.average_cross_correlation(residuals[members]), rel=1e-12)
 
 
@@ -49,8 +51,7 @@ def test_small_chunks_give_the_same_study(monkeypatch, model: str) -> None:
     monkeypatch.setattr(event_engine, "CHUNK_EVENTS", 7)
     monkeypatch.setattr(caar, "CHUNK_EVENTS", 5)
     chunked = run_event_study(events, returns, companies=companies, model=model, sessions="rows")
-    for got, want in ((chunked.events, whole.events), (chunked.abnormal, whole.abnormal),
-                      (chunked.parameters, whole.parameters)):
+    for got, want in ((chunked.events, whole.events), (chunked.abnormal, whole.abnormal), (chunked.parameters, whole.parameters)):
         pd.testing.assert_frame_equal(got, want)
     for got, want in zip(group_statistics(chunked, group_by="ticker"), whole_tables, strict=True):
         pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-12, atol=1e-12)

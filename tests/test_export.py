@@ -3,6 +3,7 @@
 Hand-made frames (synthetic, only to check the encoding): formulas neutralized, numbers numeric,
 metadata recorded, nothing mutated; data text never becomes HTML or a non-http(s) link.
 """
+
 from __future__ import annotations
 
 import csv
@@ -35,7 +36,14 @@ def test_every_owasp_prefix_is_neutralized_with_a_quote():
     frame = pd.DataFrame({"headline": headlines})
     table, _ = read_export(export_csv(frame, params={}, as_of=AS_OF))
     assert table["headline"].tolist() == [
-        "'=HYPERLINK(\"http://evil\",\"x\")", "'+1+1", "'-2+3", "'@SUM(A1:A2)", "'\tcmd", "'\rcmd", "plain", "a=b",
+        '\'=HYPERLINK("http://evil","x")',
+        "'+1+1",
+        "'-2+3",
+        "'@SUM(A1:A2)",
+        "'\tcmd",
+        "'\rcmd",
+        "plain",
+        "a=b",
     ]
 
 
@@ -62,7 +70,9 @@ def test_numbers_stay_numbers_and_missing_is_empty():
 
 def test_metadata_rows_record_parameters_version_and_as_of():
     frame = pd.DataFrame({"x": [1.5]})
-    raw = export_csv(frame, params={"company": "META", "windows": "-1:1,0:20"}, as_of=AS_OF, name="company_reactions", data_version="4beb07cf17")
+    raw = export_csv(
+        frame, params={"company": "META", "windows": "-1:1,0:20"}, as_of=AS_OF, name="company_reactions", data_version="4beb07cf17"
+    )
     rows = _rows(raw)
     assert rows[0] == ["# dashboard export", "company_reactions"]
     _, meta = read_export(raw)

@@ -1,6 +1,7 @@
 """The column-at-a-time export writes exactly what one ``_cell`` per value and a ``csv.writer``
 write (the definition of a cell in dashboard/exporting.py), for every kind of column, in one
 piece or in chunks. Seeded SYNTHETIC frames."""
+
 from __future__ import annotations
 
 import csv
@@ -35,13 +36,28 @@ def test_columns_at_once_equal_cell_by_cell(seed: int) -> None:
 
 
 def test_repeated_and_signed_values_keep_their_text() -> None:
-    frame = pd.DataFrame({
-        "x": [0.0, -0.0, -0.0, np.nan, np.nan, 1.5, 1.5, np.inf, -np.inf, 0.1 + 0.2],
-        "n": [3, 3, -1, 0, 2**62, 3, 3, -5, 7, 7],
-        "d": pd.to_datetime(["2024-01-01", "2024-01-01", None, "2024-01-01 10:00:00", "1999-12-31", None,
-                             "2024-01-01", "2024-01-01 10:00:00", "2030-02-03", "2030-02-03"], format="ISO8601"),
-        "t": [(), ("EV1",), ("=x", "y"), None, ["a,b"], (), ("EV1",), np.nan, ("-",), ('q"',)],
-    })
+    frame = pd.DataFrame(
+        {
+            "x": [0.0, -0.0, -0.0, np.nan, np.nan, 1.5, 1.5, np.inf, -np.inf, 0.1 + 0.2],
+            "n": [3, 3, -1, 0, 2**62, 3, 3, -5, 7, 7],
+            "d": pd.to_datetime(
+                [
+                    "2024-01-01",
+                    "2024-01-01",
+                    None,
+                    "2024-01-01 10:00:00",
+                    "1999-12-31",
+                    None,
+                    "2024-01-01",
+                    "2024-01-01 10:00:00",
+                    "2030-02-03",
+                    "2030-02-03",
+                ],
+                format="ISO8601",
+            ),
+            "t": [(), ("EV1",), ("=x", "y"), None, ["a,b"], (), ("EV1",), np.nan, ("-",), ('q"',)],
+        }
+    )
     assert export_csv(frame, with_metadata=False) == cell_by_cell(frame)
 
 

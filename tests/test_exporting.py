@@ -1,4 +1,5 @@
 """The command line's CSVs go through the same export as the app's download buttons."""
+
 from __future__ import annotations
 
 import io
@@ -31,15 +32,13 @@ def test_cli_export_neutralizes_a_formula_headline_and_records_the_data(data_cop
         '"Meta lifts 2024 capex range to $35-40B, stock slides"', '"=HYPERLINK(""http://evil"")"', 1
     )
     events_path.write_text(text, encoding="utf-8")
-    manifest = update_manifest(
-        data_copy, "events", dataset_entry(events_path, rows=96, as_of="2026-09-10", source="test copy")
-    )
+    manifest = update_manifest(data_copy, "events", dataset_entry(events_path, rows=96, as_of="2026-09-10", source="test copy"))
     out = tmp_path / "events.csv"
     result = run_cli("export", "events", "--ticker", "META", "--out", str(out), data_dir=data_copy)
     assert result.returncode == 0, result.stderr
     table, meta = read_export(out.read_bytes())
     assert len(table) == 22  # Meta's curated events
-    assert table.loc[table["event_id"] == "EV001", "headline"].iloc[0] == "'=HYPERLINK(\"http://evil\")"
+    assert table.loc[table["event_id"] == "EV001", "headline"].iloc[0] == '\'=HYPERLINK("http://evil")'
     assert table["amount_usd_bn"].dtype == float
     assert meta["param ticker"] == "META" and meta["as_of events"] == "2026-09-10"
     assert meta["data_version"] == manifest["data_version"]

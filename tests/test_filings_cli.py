@@ -3,6 +3,7 @@ CSV out (every in-scope filing with its Eastern time, time source, day 0 and mat
 Eastern-clock-with-Z filer's after-close day 0, assumed times, a Tokyo-listed company, --save,
 usage errors, and a live run that fails cleanly when SEC cannot be reached or no User-Agent is set.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,19 @@ FIXTURES = config.REPO_ROOT / "tests" / "fixtures" / "filings"
 META = FIXTURES / "meta" / "CIK0001326801.json"
 AMZN = FIXTURES / "amzn" / "CIK0001018724.json"
 ISSUE_COLUMNS = [
-    "ticker", "accession", "form", "items", "filing_date", "accepted_et", "time_source", "day0", "day0_reason",
-    "suggested_event_type", "document_url", "matched_event_id", "status",
+    "ticker",
+    "accession",
+    "form",
+    "items",
+    "filing_date",
+    "accepted_et",
+    "time_source",
+    "day0",
+    "day0_reason",
+    "suggested_event_type",
+    "document_url",
+    "matched_event_id",
+    "status",
 ]
 
 
@@ -63,7 +75,11 @@ def test_fixture_submissions_in_candidates_out(tmp_path):
     env = {**os.environ, "DASHBOARD_CACHE_DIR": str(tmp_path / "cache"), "DASHBOARD_SEC_BASE_URL": "http://127.0.0.1:9"}
     done = subprocess.run(
         [sys.executable, "-m", "dashboard", "filings", "--submissions", str(META), "--submissions", str(AMZN), "--out", str(out)],
-        cwd=config.REPO_ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=config.REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     frame, metadata = _candidates(out)
@@ -79,7 +95,12 @@ def test_fixture_submissions_in_candidates_out(tmp_path):
     assert "CIK0001018724-submissions-001.json (2002-05-14 to 2024-12-20) named in filings.files is not beside it" in done.stderr
     seed = frame.loc["0001326801-25-000077"]
     assert (seed["accepted_et"], seed["time_source"], seed["day0"], seed["status"], seed["candidate_event_ids"]) == (
-        "2025-07-30T20:02:43-04:00", "header", "2025-07-31", "ambiguous", "EV032;EV035")
+        "2025-07-30T20:02:43-04:00",
+        "header",
+        "2025-07-31",
+        "ambiguous",
+        "EV032;EV035",
+    )
     friday = frame.loc[["0001326801-25-000098", "0001326801-25-000099", "0001326801-25-000100", "0001326801-25-000101"]]
     assert friday["accepted_et"].str[11:16].tolist() == ["07:30", "12:00", "16:05", "21:50"]
     assert friday["day0"].tolist() == ["2025-08-29", "2025-08-29", "2025-09-02", "2025-09-02"]
@@ -99,7 +120,10 @@ def test_eastern_clock_with_z_after_the_close_without_a_header(offline, capsys):
     results = frame.loc["0001018724-25-000123"]
     assert (results["accepted_et"], results["time_source"]) == ("2025-10-30T16:02:11-04:00", "json_et")
     assert (results["suggested_event_time"], results["day0"], results["day0_reason"]) == (
-        "after_close", "2025-10-31", "after_close_next_session")
+        "after_close",
+        "2025-10-31",
+        "after_close_next_session",
+    )
     assert (results["matched_event_id"], results["changes_event_day0"]) == ("EV052", False)
     assert "outside EDGAR's hours as UTC" in results["time_basis"]
     assert not (offline / "cache").exists()  # offline files do not teach the cache unless --save
@@ -140,12 +164,16 @@ def test_a_tokyo_listed_company_has_no_edgar_filings(offline, capsys):
 
 def test_since_and_ticker_select(offline, capsys):
     out = offline / "c.csv"
-    code, _, _ = _run(["filings", "--submissions", str(META), "--submissions", str(AMZN), "--ticker", "meta",
-                       "--since", "2025-07-31", "--out", str(out)], capsys)
+    code, _, _ = _run(
+        ["filings", "--submissions", str(META), "--submissions", str(AMZN), "--ticker", "meta", "--since", "2025-07-31", "--out", str(out)],
+        capsys,
+    )
     assert code == 0
     frame, metadata = _candidates(out)
     assert sorted(frame["accession"]) == [f"0001326801-25-0000{n}" for n in ("77", "98", "99")] + [
-        "0001326801-25-000100", "0001326801-25-000101"]
+        "0001326801-25-000100",
+        "0001326801-25-000101",
+    ]
     assert (metadata["param ticker"], metadata["param since"]) == ("META", "2025-07-31")
 
 

@@ -2,6 +2,7 @@
 10 requests/s limit, retries after 429/5xx honouring Retry-After, the cache, paged history, header
 pages, and a live gather that learns a filer's time convention from one header and caches it.
 """
+
 from __future__ import annotations
 
 import email.utils
@@ -115,11 +116,16 @@ def test_rate_limit_spaces_requests_a_tenth_of_a_second_apart(tmp_path):
 
 def test_retry_after_seconds_then_backoff_then_success(tmp_path):
     clock = FakeClock()
-    transport = FakeTransport(clock, {URL: [
-        FakeResponse(429, headers={"Retry-After": "2"}),
-        FakeResponse(503),
-        FakeResponse(200, {"ok": 1}),
-    ]})
+    transport = FakeTransport(
+        clock,
+        {
+            URL: [
+                FakeResponse(429, headers={"Retry-After": "2"}),
+                FakeResponse(503),
+                FakeResponse(200, {"ok": 1}),
+            ]
+        },
+    )
     response = sec.fetch_sec_response(URL, _client(transport, clock, tmp_path))
     assert response.status_code == 200 and len(transport.calls) == 3
     assert clock.sleeps == [2.0, 2.0]  # Retry-After 2 s; then the second backoff step (1, 2, 4 s)
@@ -203,7 +209,10 @@ def test_pages_before_since_are_not_fetched_and_a_failing_page_is_reported(tmp_p
     routes = _meta_routes()
     routes["https://data.sec.gov/submissions/CIK0001326801-submissions-001.json"] = [FakeResponse(404)]
     raw = lf.fetch_submissions_raw(1326801, _client(FakeTransport(clock, routes), clock, tmp_path / "other"))
-    assert raw.pages == {} and "CIK0001326801-submissions-001.json (2024-02-02 to 2024-04-24) not read: SEC EDGAR: HTTP 404" in raw.missing_pages[0]
+    assert (
+        raw.pages == {}
+        and "CIK0001326801-submissions-001.json (2024-02-02 to 2024-04-24) not read: SEC EDGAR: HTTP 404" in raw.missing_pages[0]
+    )
 
 
 def test_a_response_that_is_not_submissions_is_refused(tmp_path):
@@ -244,8 +253,10 @@ def _amzn_unlearnable() -> dict:
 
 
 def _header_page(accession: str, accepted: str) -> str:
-    return (f"<HTML><BODY><PRE>&lt;SEC-HEADER&gt;{accession}.hdr.sgml : {accepted[:8]}\n"
-            f"&lt;ACCEPTANCE-DATETIME&gt;{accepted}\nACCESSION NUMBER:\t\t{accession}\n&lt;/SEC-HEADER&gt;\n</PRE></BODY></HTML>")
+    return (
+        f"<HTML><BODY><PRE>&lt;SEC-HEADER&gt;{accession}.hdr.sgml : {accepted[:8]}\n"
+        f"&lt;ACCEPTANCE-DATETIME&gt;{accepted}\nACCESSION NUMBER:\t\t{accession}\n&lt;/SEC-HEADER&gt;\n</PRE></BODY></HTML>"
+    )
 
 
 def test_live_gather_learns_an_unknown_convention_from_one_header_and_caches_it(tmp_path):
@@ -253,10 +264,13 @@ def test_live_gather_learns_an_unknown_convention_from_one_header_and_caches_it(
     newest = "0001104659-25-114098"  # the newest in-scope filing left: 424B5 at 17:20 ET, JSON 17:20:00Z
     header_url = lf.index_headers_url(1018724, newest)
     clock = FakeClock()
-    transport = FakeTransport(clock, {
-        amzn_url: [FakeResponse(200, _amzn_unlearnable())],
-        header_url: [FakeResponse(200, text=_header_page(newest, "20251118172000"))],
-    })
+    transport = FakeTransport(
+        clock,
+        {
+            amzn_url: [FakeResponse(200, _amzn_unlearnable())],
+            header_url: [FakeResponse(200, text=_header_page(newest, "20251118172000"))],
+        },
+    )
     cache = tmp_path / "cache"
     client = _client(transport, clock, cache)
     gathered = command.gather(load_companies(), tickers=["AMZN"], client=client, cache_dir=cache)
@@ -286,8 +300,14 @@ def test_live_gather_all_headers_and_a_failed_header_is_a_note(tmp_path):
     wanted = ["0001326801-25-000101", "0001326801-25-000100"]
     routes[lf.index_headers_url(1326801, wanted[0])] = [FakeResponse(200, text=_header_page(wanted[0], "20250829215000"))]
     transport = FakeTransport(clock, routes)
-    gathered = command.gather(load_companies(), tickers=["META"], since="2025-08-29", client=_client(transport, clock, tmp_path),
-                              all_headers=True, cache_dir=tmp_path)
+    gathered = command.gather(
+        load_companies(),
+        tickers=["META"],
+        since="2025-08-29",
+        client=_client(transport, clock, tmp_path),
+        all_headers=True,
+        cache_dir=tmp_path,
+    )
     fetched = [url for url, _, _ in transport.calls if url.endswith("-index-headers.html")]
     assert len(fetched) == 4  # every in-scope filing since 08-29
     sources = gathered.filings.set_index("accession")["time_source"]
@@ -299,13 +319,18 @@ def test_live_gather_one_company_failing_is_a_note_all_failing_an_error(tmp_path
     clock = FakeClock()
     routes = _meta_routes()
     routes["https://data.sec.gov/submissions/CIK0001018724.json"] = [FakeResponse(403)]
-    gathered = command.gather(load_companies(), tickers=["META", "AMZN"], client=_client(FakeTransport(clock, routes), clock, tmp_path),
-                              cache_dir=tmp_path)
+    gathered = command.gather(
+        load_companies(), tickers=["META", "AMZN"], client=_client(FakeTransport(clock, routes), clock, tmp_path), cache_dir=tmp_path
+    )
     assert gathered.tickers == ["META"]
     assert any(note.startswith("AMZN: submissions not read: SEC EDGAR: HTTP 403") for note in gathered.notes)
     with pytest.raises(RefreshError, match="HTTP 403"):
-        command.gather(load_companies(), tickers=["AMZN"], client=_client(FakeTransport(clock, routes), clock, tmp_path / "x"),
-                       cache_dir=tmp_path / "x")
+        command.gather(
+            load_companies(),
+            tickers=["AMZN"],
+            client=_client(FakeTransport(clock, routes), clock, tmp_path / "x"),
+            cache_dir=tmp_path / "x",
+        )
 
 
 def test_retry_wait_defaults():

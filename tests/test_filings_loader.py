@@ -6,6 +6,7 @@ The fixtures in tests/fixtures/filings are placeholders shaped exactly like
 data.sec.gov/submissions responses (see the README there): they are not the companies' real
 filings, and which filer carries which time convention is made up for the tests.
 """
+
 from __future__ import annotations
 
 import json
@@ -167,8 +168,7 @@ def test_header_from_the_full_submission_text_whatever_the_tabs():
         "ACCESSION NUMBER: 0001163302-25-000028\nCONFORMED SUBMISSION TYPE:\t\t\t8-K\nFILED AS OF DATE:\t20250501\n"
     )
     header = lf.parse_sgml_header(text)
-    assert (header.accession, header.form, header.accepted_et) == (
-        "0001163302-25-000028", "8-K", pd.Timestamp("2025-05-01 16:21:59"))
+    assert (header.accession, header.form, header.accepted_et) == ("0001163302-25-000028", "8-K", pd.Timestamp("2025-05-01 16:21:59"))
 
 
 def test_a_page_without_acceptance_is_an_error_not_a_time():
@@ -182,7 +182,8 @@ def test_headers_that_do_not_fit_are_reported(tmp_path):
     main = _copy(AMZN, tmp_path)
     (tmp_path / "0001018724-25-000118-index-headers.html").write_text("<html>Request Rate Threshold Exceeded</html>")
     (tmp_path / "0001018724-25-000125-index-headers.html").write_text(
-        "<ACCEPTANCE-DATETIME>20251031060500\nACCESSION NUMBER:\t0001018724-25-000999\n")
+        "<ACCEPTANCE-DATETIME>20251031060500\nACCESSION NUMBER:\t0001018724-25-000999\n"
+    )
     normalized = lf.normalize_submissions(lf.read_submissions_file(main), ticker="AMZN")
     assert [str(i) for i in normalized.issues] == [
         "0001018724-25-000118-index-headers.html:0: ACCEPTANCE-DATETIME: no ACCEPTANCE-DATETIME in the header; the JSON time is used",

@@ -7,6 +7,7 @@ shared/reference/sec-submissions-shape.md and the NYSE calendar (Labor Day 2025 
 September 1; Good Friday 2025 is April 18; 2025-11-28 closes at 13:00). The two published examples
 of the timestamp trap (U.S. Steel and Hess) are used as given there.
 """
+
 from __future__ import annotations
 
 import copy
@@ -48,13 +49,22 @@ def test_scope_keeps_the_listed_items_and_forms_in_priority_order():
 
 
 def test_suggested_types_and_what_each_may_confirm():
-    frame = pd.DataFrame({
-        "form": ["8-K", "8-K", "8-K", "8-K", "424B2", "FWP", "10-K", "8-K"],
-        "scope_keys": [("2.02", "7.01"), ("2.03", "1.01"), ("2.01",), ("3.02",), ("424B2",), ("FWP",), ("10-K",), ("2.05",)],
-    })
+    frame = pd.DataFrame(
+        {
+            "form": ["8-K", "8-K", "8-K", "8-K", "424B2", "FWP", "10-K", "8-K"],
+            "scope_keys": [("2.02", "7.01"), ("2.03", "1.01"), ("2.01",), ("3.02",), ("424B2",), ("FWP",), ("10-K",), ("2.05",)],
+        }
+    )
     out = mf.suggested_event_types(frame)
     assert out["suggested_event_type"].tolist() == [
-        "earnings", "debt_issuance", "divestment", "equity_issuance", "debt_issuance", "debt_issuance", "earnings", "cost_cut",
+        "earnings",
+        "debt_issuance",
+        "divestment",
+        "equity_issuance",
+        "debt_issuance",
+        "debt_issuance",
+        "earnings",
+        "cost_cut",
     ]
     # 2.02 with 7.01: the union, so anything (7.01 may carry any news)
     assert out["compatible_types"].iloc[0] == config.EVENT_TYPES
@@ -138,12 +148,14 @@ def test_acceptance_times_by_source():
 
 
 def test_a_filer_is_learned_from_its_own_forms_not_the_insiders_form_4s():
-    records = pd.DataFrame({
-        "accession": ["A", "B", "C"],
-        "form": ["4", "8-K", "10-Q"],
-        # the Form 4's 01:30Z is impossible as the Eastern clock, but an insider's agent filed it
-        "acceptance_clock": _clock("2025-10-30T01:30:00", "2025-10-30T16:02:11", "2025-10-31T12:00:00"),
-    })
+    records = pd.DataFrame(
+        {
+            "accession": ["A", "B", "C"],
+            "form": ["4", "8-K", "10-Q"],
+            # the Form 4's 01:30Z is impossible as the Eastern clock, but an insider's agent filed it
+            "acceptance_clock": _clock("2025-10-30T01:30:00", "2025-10-30T16:02:11", "2025-10-31T12:00:00"),
+        }
+    )
     out, evidence = mf.filer_acceptance_times(records, {})
     assert evidence.convention is None
     assert out["time_source"].tolist() == ["json_assumed_utc"] * 3
@@ -186,7 +198,11 @@ def test_day0_at_the_bell_early_closes_holidays_and_weekends(nyse):
     assert out["suggested_event_time"].tolist() == ["intraday", "after_close", "after_close", "intraday", "intraday"]
     assert out["day0"].dt.strftime("%Y-%m-%d").tolist() == ["2025-08-28", "2025-08-29", "2025-12-01", "2025-04-21", "2025-09-02"]
     assert out["day0_reason"].tolist() == [
-        "same_session", "after_close_next_session", "after_close_next_session", "holiday_next_session", "weekend_next_session",
+        "same_session",
+        "after_close_next_session",
+        "after_close_next_session",
+        "holiday_next_session",
+        "weekend_next_session",
     ]
 
 
@@ -390,7 +406,10 @@ def test_eastern_clock_with_z_after_the_close_trades_next_session(candidates):
     assert cost_cut["time_source"] == "json_et"
     assert cost_cut["accepted_et"] == pd.Timestamp("2025-10-28 07:31:02", tz=ET)
     assert (cost_cut["suggested_event_time"], cost_cut["matched_event_id"], cost_cut["changes_event_day0"]) == (
-        "pre_market", "EV048", False)
+        "pre_market",
+        "EV048",
+        False,
+    )
 
 
 def test_suggestions_per_event_come_from_the_earliest_filing(candidates):
@@ -422,9 +441,18 @@ def test_since_and_empty_input(fixture_filings):
     events = load_events()
     later = mf.filing_candidates(fixture_filings, events, since="2025-08-29")
     assert sorted(later["accession"]) == sorted(
-        ["0001018724-26-000026", "0001104659-25-114098", "0001104659-25-113500", "0001018724-25-000125",
-         "0001018724-25-000123", "0001018724-25-000118", "0001326801-25-000101", "0001326801-25-000100",
-         "0001326801-25-000099", "0001326801-25-000098"]
+        [
+            "0001018724-26-000026",
+            "0001104659-25-114098",
+            "0001104659-25-113500",
+            "0001018724-25-000125",
+            "0001018724-25-000123",
+            "0001018724-25-000118",
+            "0001326801-25-000101",
+            "0001326801-25-000100",
+            "0001326801-25-000099",
+            "0001326801-25-000098",
+        ]
     )
     empty = mf.filing_candidates(fixture_filings.iloc[0:0], events)
     assert empty.empty and list(empty.columns) == list(mf.CANDIDATE_COLUMNS)

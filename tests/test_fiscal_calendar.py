@@ -1,4 +1,5 @@
 """The one fiscal-calendar module: quarters closed by dates, and nominal quarter ends, by hand."""
+
 from __future__ import annotations
 
 import pandas as pd

@@ -5,6 +5,7 @@ millions) and written with their arithmetic. Tests on altered data say "syntheti
 ``memo_missing``, ``memo_events``, ``not_reported`` and ``quality_flags`` are tuples.
 The bounds (funding_gap_lower_bound and friends) are tested in test_funding_bounds.py.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -571,7 +572,9 @@ def _covered_from_2025(*frames: pd.DataFrame) -> pd.DataFrame:
 
 def test_deal_withdrawn_or_only_reported_leaves_the_memo_known_synthetic(fundamentals, companies) -> None:
     announced = _synthetic_event(event_date=pd.Timestamp("2025-04-10"), event_time="intraday", stage="announced", funding_usd_bn=None)
-    withdrawn = _synthetic_event(event_id="SYN2", event_date=pd.Timestamp("2025-05-12"), event_time="intraday", stage="withdrawn", funding_usd_bn=None)
+    withdrawn = _synthetic_event(
+        event_id="SYN2", event_date=pd.Timestamp("2025-05-12"), event_time="intraday", stage="withdrawn", funding_usd_bn=None
+    )
     q = row(table(fundamentals, _covered_from_2025(announced, withdrawn), companies), "META", "FY2025 Q2")
     assert q["jv_spv_financing_memo"] == 0 and not any("SYN-DEAL" in reason for reason in q["memo_missing"])
     reported = _synthetic_event(event_date=pd.Timestamp("2025-04-10"), event_time="intraday", stage="report", funding_usd_bn=None)
@@ -661,6 +664,4 @@ def test_forward_view_checks_what_ifs_and_does_not_mutate(fundamentals, guidance
 def test_input_row_order_and_index_do_not_matter(fundamentals, events, companies, period) -> None:
     shuffled = fundamentals.sample(frac=1.0, random_state=7)  # synthetic: same rows, another order
     shuffled.index = shuffled.index + 1000
-    pd.testing.assert_frame_equal(
-        table(fundamentals, events, companies, period), table(shuffled, events, companies, period)
-    )
+    pd.testing.assert_frame_equal(table(fundamentals, events, companies, period), table(shuffled, events, companies, period))

@@ -4,6 +4,7 @@ Expected numbers are worked by hand from tests/fixtures/snapshot/fundamentals.cs
 arithmetic written out), or recomputed from the raw CSV cells with the ``csv`` module, never with
 the metric code. Frames built in a test are marked "hand-made".
 """
+
 from __future__ import annotations
 
 import csv
@@ -332,10 +333,7 @@ def test_ttm_rows_carry_the_flags_of_their_four_quarters(tables, capex_basis) ->
                 continue
             members, opening = quarters[k - 3 : k + 1], quarters[k - 4]
             expected = {
-                f"{column}:{flag}"
-                for q in members
-                for column in inputs
-                for flag in by_cell.get((ticker, q["period_end"], column), [])
+                f"{column}:{flag}" for q in members for column in inputs for flag in by_cell.get((ticker, q["period_end"], column), [])
             }
             for q in (members[-1], opening):
                 expected |= {f"cash_and_securities:{f}" for f in by_cell.get((ticker, q["period_end"], "cash_and_securities"), [])}
@@ -477,8 +475,7 @@ def test_bridge_of_economic_capex_without_lease_principal_by_hand(tables) -> Non
     # principal) although the "funding gap (at least)" total counts the lease as 0; the step
     # should be -14951 (lease not reported, counted as 0), like the buybacks step.
     assert capex["value"] == -14951, (
-        f"funding_bridge capex step {capex['step']!r} = {capex['value']}, but the bound it leads to counts "
-        "capex 14951 + lease 0"
+        f"funding_bridge capex step {capex['step']!r} = {capex['value']}, but the bound it leads to counts capex 14951 + lease 0"
     )
 
 
@@ -544,9 +541,7 @@ def test_forward_bounds_equal_exact_values_with_every_input_known(fundamentals, 
     assert exact.sum() > 10
     for point in ("low", "mid", "high"):
         assert (everything.loc[exact, f"funding_gap_lower_bound_{point}"] == everything.loc[exact, f"funding_gap_{point}"]).all()
-        assert (
-            everything.loc[exact, f"implied_new_debt_lower_bound_{point}"] == everything.loc[exact, f"implied_new_debt_{point}"]
-        ).all()
+        assert (everything.loc[exact, f"implied_new_debt_lower_bound_{point}"] == everything.loc[exact, f"implied_new_debt_{point}"]).all()
 
 
 def test_forward_capex_change_and_dividend_pace(fundamentals, guidance, companies) -> None:
@@ -585,7 +580,9 @@ def test_current_guidance_drops_years_that_have_ended(guidance, companies) -> No
     assert (current["guided_period_end"] > AS_OF).all()
     assert current.at["MSFT", "period_basis"] == "calendar_year"
     # Oracle's FY2026 is current the day before it ends, history on the day it ends.
-    assert current_guidance(guidance, as_of=pd.Timestamp("2026-05-30"), companies=companies).at["ORCL", "statement_date"] == pd.Timestamp("2025-12-10")
+    assert current_guidance(guidance, as_of=pd.Timestamp("2026-05-30"), companies=companies).at["ORCL", "statement_date"] == pd.Timestamp(
+        "2025-12-10"
+    )
     assert "ORCL" not in current_guidance(guidance, as_of=pd.Timestamp("2026-05-31"), companies=companies).index
 
 

@@ -1,5 +1,6 @@
 """``python -m dashboard funding-gap`` end to end, in a subprocess, on the frozen snapshot
 (tests/conftest.py points DASHBOARD_DATA_DIR at it; the subprocess inherits the variable)."""
+
 from __future__ import annotations
 
 import io

@@ -9,6 +9,7 @@ JSON lists, dates as ISO dates (a test-only encoding: the product's exports are 
 Regenerate only when a change of numbers is intended (say why in the commit):
 ``python -m tests.test_funding_golden``.
 """
+
 from __future__ import annotations
 
 import io

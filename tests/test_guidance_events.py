@@ -4,6 +4,7 @@ A hand-made example fixes the rules (link window, choice among candidates, guide
 headlines, confidence); the loaded data (the loaders' default data_dir) checks the counts and
 invariants. Amounts are USD billions.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -44,9 +45,7 @@ def hand_events(rows: list[tuple[str, str, str, str, float]]) -> pd.DataFrame:
 
 def hand_guidance(rows: list[tuple[str, str, int, str, float, float, str]]) -> pd.DataFrame:
     """Guidance from (ticker, statement_date, fiscal_year, period_basis, low, high, wording)."""
-    frame = pd.DataFrame(
-        rows, columns=["ticker", "statement_date", "fiscal_year", "period_basis", "low_usd_bn", "high_usd_bn", "wording"]
-    )
+    frame = pd.DataFrame(rows, columns=["ticker", "statement_date", "fiscal_year", "period_basis", "low_usd_bn", "high_usd_bn", "wording"])
     frame["statement_date"] = pd.to_datetime(frame["statement_date"])
     frame["source_url"] = URL + frame["ticker"] + "/" + frame["statement_date"].dt.strftime("%Y%m%d")
     return frame

@@ -4,6 +4,7 @@ app.py -> app_pages -> ui -> {charts, metrics, loaders} -> {schemas, config, err
 line sits beside the UI and uses loaders and metrics. Third-party libraries stay in their layer:
 streamlit in the UI, plotly in charts, network clients in loaders.
 """
+
 from __future__ import annotations
 
 import ast

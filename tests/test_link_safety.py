@@ -1,4 +1,5 @@
 """A pasted link cannot inject Markdown (a live link, an image) into the app's notices."""
+
 from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest

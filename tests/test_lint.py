@@ -1,6 +1,7 @@
 """The linters and the type checker pass on the whole repository, as pyproject.toml configures them:
 ``ruff check .``, ``ruff format --check .`` and ``mypy`` (the ``dashboard`` package), each run from
 the repository root with the test environment's own pinned versions (requirements-test.txt)."""
+
 from __future__ import annotations
 
 import subprocess

@@ -10,6 +10,7 @@ facts are year to date, as filed. Figures are synthetic, chosen to be checked by
 Regenerate the golden files (only when a change of output is intended, and say why in the commit)
 with ``python -m tests.test_loaders_companyfacts``.
 """
+
 from __future__ import annotations
 
 import io
@@ -42,8 +43,16 @@ def ytd_facts(values_musd: dict[str, float]) -> list[dict]:
     facts = []
     for period, value in values_musd.items():
         accn, form, fp, filed = FILINGS[period]
-        fact = {"start": "2025-01-01", "end": ENDS[period], "val": int(round(value * 1e6)), "accn": accn,
-                "fy": 2025, "fp": fp, "form": form, "filed": filed}
+        fact = {
+            "start": "2025-01-01",
+            "end": ENDS[period],
+            "val": int(round(value * 1e6)),
+            "accn": accn,
+            "fy": 2025,
+            "fp": fp,
+            "form": form,
+            "filed": filed,
+        }
         if period in FRAMES:
             fact["frame"] = FRAMES[period]
         facts.append(fact)
@@ -148,7 +157,9 @@ def test_a_quarter_with_only_commercial_paper_is_no_fundamentals_row():
 def test_no_commercial_paper_leaves_the_source_as_before():
     facts = quarters_of(document({"RepaymentsOfDebt": {"Q1": 5.0}}))
     assert facts.commercial_paper.empty and list(facts.commercial_paper.columns) == list(facts.provenance.columns)
-    assert facts.quarters["source"].tolist() == ["SEC EDGAR companyfacts CIK0000000001: debt_repaid: RepaymentsOfDebt 0000000001-25-000010 (3M)"]
+    assert facts.quarters["source"].tolist() == [
+        "SEC EDGAR companyfacts CIK0000000001: debt_repaid: RepaymentsOfDebt 0000000001-25-000010 (3M)"
+    ]
 
 
 # --- golden ---------------------------------------------------------------------------------------

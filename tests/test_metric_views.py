@@ -3,6 +3,7 @@
 Checked on the frozen snapshot (tests/fixtures/snapshot) against independent computations
 (scipy's t interval on the CARs themselves; TTM capex summed by hand from its fundamentals.csv).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -73,8 +74,7 @@ def test_missing_names_bridge_inputs_and_memo_missing_names_memo_reasons():
     bridge_names = set(FLOW_INPUTS) | {"cash_and_securities", "cash_and_securities_start"}
     parts = [name for names in table["missing"] for name in names]
     assert parts and all(
-        name in bridge_names or name.startswith("quarter ") or name.startswith("cash_and_securities_start (")
-        for name in parts
+        name in bridge_names or name.startswith("quarter ") or name.startswith("cash_and_securities_start (") for name in parts
     )
     reasons = [reason for names in table["memo_missing"] for reason in names]
     memo_prefixes = ("memo lines: ", *(f"{line}: " for line in MEMO_LINES))

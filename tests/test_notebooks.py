@@ -112,7 +112,7 @@ def _window_days(day0: pd.Timestamp, ticker: str, window: tuple[int, int]) -> pd
     """The sessions of ``window`` (trading days relative to ``day0``) on the company's calendar."""
     sessions = _sessions(load_companies().set_index("ticker")["calendar"].get(ticker, "XNYS"))
     position = sessions.get_loc(day0)
-    return sessions[position + window[0]: position + window[1] + 1]
+    return sessions[position + window[0] : position + window[1] + 1]
 
 
 def _confounders_by_hand(events: pd.DataFrame, window: tuple[int, int]) -> dict[str, list[str]]:
@@ -164,9 +164,7 @@ def test_meta_case_capex_and_held_for_sale(meta_values: dict) -> None:
     events = load_events()
     held_for_sale = events.loc[events["event_id"] == "EV035"].iloc[0]
     assert meta_values["held_for_sale_usd_bn"] == pytest.approx(held_for_sale["amount_usd_bn"])
-    assert meta_values["held_for_sale_share_of_economic_capex"] == pytest.approx(
-        held_for_sale["amount_usd_bn"] * 1000 / economic, rel=1e-6
-    )
+    assert meta_values["held_for_sale_share_of_economic_capex"] == pytest.approx(held_for_sale["amount_usd_bn"] * 1000 / economic, rel=1e-6)
 
 
 def test_meta_case_funding_gap_by_hand(meta_values: dict) -> None:
@@ -223,9 +221,7 @@ def test_meta_case_memo_lines_and_events(meta_values: dict) -> None:
     assert meta_values["hyperion_memo_usd_m"] == pytest.approx(hyperion["funding_usd_bn"].sum() * 1000)
     assert meta_values["hyperion_memo_usd_m"] == pytest.approx(27_300)  # EV044, the priced SPV bond
     assert meta_values["n_meta_events"] == len(meta) == 22
-    assert meta_values["bonds_usd_m"] == pytest.approx(
-        meta.loc[meta["funding_kind"] == "debt", "funding_usd_bn"].sum() * 1000
-    )
+    assert meta_values["bonds_usd_m"] == pytest.approx(meta.loc[meta["funding_kind"] == "debt", "funding_usd_bn"].sum() * 1000)
     assert meta_values["bonds_usd_m"] == pytest.approx(10_500 + 30_000)  # EV005 and EV053
 
 
@@ -327,10 +323,7 @@ def test_cohort_all_confounded_groups_by_hand(cohort_values: dict) -> None:
     # its events has another event of its company with day 0 inside the window.
     for window in ((-1, 1), (0, 1)):
         confounders = _confounders_by_hand(events, window)
-        expected = {
-            group for group, members in events.groupby("event_type")["event_id"]
-            if all(confounders[e] for e in members)
-        }
+        expected = {group for group, members in events.groupby("event_type")["event_id"] if all(confounders[e] for e in members)}
         assert {g for g, a, b in shown if (a, b) == window} == expected
     assert {g for g, _, _ in shown} == {"asset_sale"}  # the reading: the only all-confounded group
     # An all-confounded group has an empty unconfounded sample.
@@ -343,9 +336,7 @@ def test_cohort_same_day0_confounders_by_hand(cohort_values: dict) -> None:
     events = load_events()
     day0 = _day0_by_hand(events)
     keyed = events.assign(day0=events["event_id"].map(day0))
-    expected = sorted(
-        sorted(ids) for _, ids in keyed.groupby(["ticker", "day0"])["event_id"] if len(ids) > 1
-    )
+    expected = sorted(sorted(ids) for _, ids in keyed.groupby(["ticker", "day0"])["event_id"] if len(ids) > 1)
     assert cohort_values["same_day0_groups"] == expected
     assert ["EV032", "EV035"] in expected and ["EV050", "EV053"] in expected
     # The reading names four such sets: three at Meta, one at Oracle.
@@ -364,11 +355,15 @@ def test_cohort_latest_ttm_gaps_and_bounds_by_hand(cohort_values: dict) -> None:
             for end in range(len(quarters) - 1, 2, -1):  # latest TTM first
                 if index[end] - index[end - 3] != 3:  # four consecutive fiscal quarters
                     continue
-                gap, bound, missing = _gap_by_hand(quarters.iloc[end - 3: end + 1], basis)
+                gap, bound, missing = _gap_by_hand(quarters.iloc[end - 3 : end + 1], basis)
                 if bound is not None:
                     last = quarters.iloc[end]
-                    expected[ticker] = {"period": f"TTM to {_label(last)}", "funding_gap": gap,
-                                        "funding_gap_lower_bound": bound, "bound_missing": missing}
+                    expected[ticker] = {
+                        "period": f"TTM to {_label(last)}",
+                        "funding_gap": gap,
+                        "funding_gap_lower_bound": bound,
+                        "bound_missing": missing,
+                    }
                     break
         shown = cohort_values["cohort_ttm"][basis]
         assert set(shown) == set(expected), basis

@@ -2,6 +2,7 @@
 
 Frozen snapshot fundamentals (tests/fixtures/snapshot) unless a test says "synthetic".
 """
+
 from __future__ import annotations
 
 import pandas as pd

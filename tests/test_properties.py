@@ -6,6 +6,7 @@
 - Under the market-adjusted model, adding the same constant to every stock and benchmark return
   leaves every abnormal return unchanged.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -32,9 +33,7 @@ def test_lower_bound_never_exceeds_the_gap(capex, lease, ocf, buybacks, dividend
     seen = {name: (np.nan if name in missing else value) for name, value in known.items()}
     exact_capex = capex + lease if basis == "economic" else capex
     exact = funding_gap(exact_capex, internal_funding(ocf, buybacks, dividends))
-    bound = funding_gap_lower_bound(
-        capex, seen["finance_lease_principal"], ocf, seen["buybacks"], seen["dividends"], capex_basis=basis
-    )
+    bound = funding_gap_lower_bound(capex, seen["finance_lease_principal"], ocf, seen["buybacks"], seen["dividends"], capex_basis=basis)
     assert bound <= exact + 1e-6
     if not missing or (basis == "reported" and missing == {"finance_lease_principal"}):
         assert bound == pytest.approx(exact)

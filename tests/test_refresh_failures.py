@@ -6,6 +6,7 @@ sources' addresses point at 127.0.0.1:9 (a closed port), ``yfinance.download`` a
 ``requests.Session.request`` are replaced by functions that fail the test, so nothing here can
 reach an outside address. Prices in the fakes are synthetic.
 """
+
 from __future__ import annotations
 
 import json
@@ -182,14 +183,14 @@ def test_rate_limited_fails_after_bounded_retries(data_copy, offline, reachable,
 def test_partial_coverage_keeps_what_came_and_warns(data_copy, offline, reachable, monkeypatch):
     msft, spy = old_closes(data_copy, "MSFT"), old_closes(data_copy, "SPY")
     # MSFT: a 1% dividend-sized shift; SPY: halved, as if a split had been missed. 9984.T: nothing.
-    monkeypatch.setattr(
-        yfinance, "download", fake_download({"MSFT": [c * 0.99 for c in msft], "SPY": [c * 0.5 for c in spy]})
-    )
+    monkeypatch.setattr(yfinance, "download", fake_download({"MSFT": [c * 0.99 for c in msft], "SPY": [c * 0.5 for c in spy]}))
     old_prices = pd.read_parquet(data_copy / config.PRICES_FILE)
     before = state(data_copy)
     progress: list[tuple[float, str]] = []
     result = refresh(
-        fundamentals=False, tickers=["MSFT", "SPY", "9984.T"], data_dir=data_copy,
+        fundamentals=False,
+        tickers=["MSFT", "SPY", "9984.T"],
+        data_dir=data_copy,
         progress=lambda f, m: progress.append((f, m)),
     )
     assert result.missing_tickers == ["9984.T"]
@@ -399,15 +400,17 @@ def _cli(data_copy: Path, cache: Path, *args: str, timeout: float = 60) -> tuple
     }
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "dashboard", "refresh", *args], cwd=config.REPO_ROOT, env=env,
-        capture_output=True, text=True, timeout=timeout,
+        [sys.executable, "-m", "dashboard", "refresh", *args],
+        cwd=config.REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     return done, time.perf_counter() - started
 
 
-@pytest.mark.parametrize(
-    ("args", "source"), [((), "yfinance (Yahoo Finance)"), (("--fundamentals",), "SEC EDGAR")]
-)
+@pytest.mark.parametrize(("args", "source"), [((), "yfinance (Yahoo Finance)"), (("--fundamentals",), "SEC EDGAR")])
 def test_cli_offline_exits_2_naming_the_source(data_copy, offline, args, source):
     before = state(data_copy)
     done, seconds = _cli(data_copy, offline, *args)

@@ -7,6 +7,7 @@ injected clock and sleep), yfinance from recorded-shape frames (its per-symbol `
 ``download`` replaced), and both sources' addresses point at a closed local port. Prices and
 figures are synthetic.
 """
+
 from __future__ import annotations
 
 import email.utils
@@ -42,8 +43,9 @@ def transport(answers: list[FakeResponse], clock: FakeClock) -> FakeTransport:
 
 def client(transport: FakeTransport, clock: FakeClock, cache: Path, **kwargs) -> SecClient:
     limiter = RateLimiter(config.SEC_MAX_REQUESTS_PER_SECOND, clock=clock.monotonic, sleep=clock.sleep)
-    return SecClient(transport, "Hardening Tests tests@example.com", limiter=limiter, cache_dir=cache,
-                     sleep=clock.sleep, now=clock.wall, **kwargs)
+    return SecClient(
+        transport, "Hardening Tests tests@example.com", limiter=limiter, cache_dir=cache, sleep=clock.sleep, now=clock.wall, **kwargs
+    )
 
 
 @pytest.fixture
@@ -135,11 +137,13 @@ def test_fundamentals_refresh_retries_sec_and_reports_commercial_paper_apart(dat
     assert session.statuses == [429, 200]  # retried inside the refresh, not a failure
     assert result.filled_values == 2  # the same gaps as without commercial paper: none of it is debt
     paper = result.commercial_paper
-    assert paper[["ticker", "fiscal_year", "fiscal_quarter", "value"]].values.tolist() == [["AMZN", 2022, 1, 1000.0], ["AMZN", 2022, 2, 2500.0]]
+    assert paper[["ticker", "fiscal_year", "fiscal_quarter", "value"]].values.tolist() == [
+        ["AMZN", 2022, 1, 1000.0],
+        ["AMZN", 2022, 2, 2500.0],
+    ]
     line = next(line for line in result.lines() if "commercial-paper" in line)
     assert line == (
-        "fundamentals: 2 commercial-paper figure(s) kept apart from debt issued/repaid "
-        "(ProceedsFromRepaymentsOfCommercialPaper) for AMZN"
+        "fundamentals: 2 commercial-paper figure(s) kept apart from debt issued/repaid (ProceedsFromRepaymentsOfCommercialPaper) for AMZN"
     )
     report = pd.read_csv(offline / "refresh-reports" / "fundamentals_commercial_paper.csv")
     assert report["column"].tolist() == ["commercial_paper_net"] * 2
@@ -328,5 +332,6 @@ def test_in_app_failure_is_logged_as_a_warning_without_a_toast(monkeypatch, serv
     line = refreshing.run_refresh(prices=False, fundamentals=True)
     assert line.startswith("Refresh failed, the data is unchanged: SEC EDGAR: HTTP 503") and toasts == []
     assert [(r.levelno, r.getMessage()) for r in server_log][-1] == (
-        logging.WARNING, "in-app refresh failed, the data is unchanged: " + line.removeprefix("Refresh failed, the data is unchanged: ")
+        logging.WARNING,
+        "in-app refresh failed, the data is unchanged: " + line.removeprefix("Refresh failed, the data is unchanged: "),
     )

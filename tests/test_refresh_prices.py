@@ -3,6 +3,7 @@
 No network: yfinance's per-symbol fetch (``Ticker``) or ``yfinance.download`` itself is replaced.
 All prices here are synthetic, chosen so that every expected value can be checked by hand.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -59,8 +60,13 @@ def _missing_prices() -> yfinance.exceptions.YFPricesMissingError:
 def test_builder_matches_real_yfinance_download(fake_tickers):
     fake_tickers.behaviour = {"MSFT": CLOSES["MSFT"], "^N225": CLOSES["^N225"], "BAD": _missing_prices()}
     real = yfinance.download(
-        list(CLOSES), start="2026-01-01", end="2026-01-08", group_by="column", auto_adjust=True,
-        threads=False, progress=False,
+        list(CLOSES),
+        start="2026-01-01",
+        end="2026-01-08",
+        group_by="column",
+        auto_adjust=True,
+        threads=False,
+        progress=False,
     )
     built = yfinance_download_frame(CLOSES, DATES)
     pd.testing.assert_frame_equal(real, built)
@@ -70,8 +76,13 @@ def test_builder_matches_real_yfinance_download(fake_tickers):
     assert sorted(real.columns.get_level_values("Price").unique()) == ["Adj Close", "Close", "High", "Low", "Open", "Volume"]
 
     by_ticker = yfinance.download(
-        list(CLOSES), start="2026-01-01", end="2026-01-08", group_by="ticker", auto_adjust=True,
-        threads=False, progress=False,
+        list(CLOSES),
+        start="2026-01-01",
+        end="2026-01-08",
+        group_by="ticker",
+        auto_adjust=True,
+        threads=False,
+        progress=False,
     )
     built_by_ticker = yfinance_download_frame(CLOSES, DATES, group_by="ticker")
     assert list(by_ticker.columns.names) == ["Ticker", "Price"]
@@ -166,9 +177,7 @@ def test_fetch_prices_raw_one_batched_call_and_cache_location(monkeypatch, tmp_p
     monkeypatch.setattr(config, "CACHE_DIR", tmp_path / "cache")
     calls, locations = [], []
     monkeypatch.setattr(yfinance, "set_tz_cache_location", lambda path: locations.append(path))
-    monkeypatch.setattr(
-        yfinance, "download", lambda *a, **k: calls.append((a, k)) or yfinance_download_frame(CLOSES, DATES)
-    )
+    monkeypatch.setattr(yfinance, "download", lambda *a, **k: calls.append((a, k)) or yfinance_download_frame(CLOSES, DATES))
     frame = fetch_prices_raw(["MSFT", "^N225", "BAD"], "2026-01-01", "2026-01-08", timeout=7)
     assert len(calls) == 1
     args, kwargs = calls[0]

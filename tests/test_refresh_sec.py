@@ -7,6 +7,7 @@ year-end balance figures are Amazon's as published; the Q3 balances, the restate
 LongTermDebtNoncurrent figures are synthetic, there to exercise the rules. Expected values below
 are worked out by hand from the facts.
 """
+
 from __future__ import annotations
 
 import json
@@ -53,9 +54,7 @@ def test_quarters_placed_by_dates_in_the_schema(amzn):
     q = amzn.quarters
     assert list(q.columns) == list(companyfacts.FUNDAMENTALS_COLUMNS)
     assert list(zip(q["fiscal_year"], q["fiscal_quarter"])) == [(2022, 1), (2022, 2), (2022, 3), (2022, 4), (2023, 1)]
-    assert q["period_end"].dt.strftime("%Y-%m-%d").tolist() == [
-        "2022-03-31", "2022-06-30", "2022-09-30", "2022-12-31", "2023-03-31"
-    ]
+    assert q["period_end"].dt.strftime("%Y-%m-%d").tolist() == ["2022-03-31", "2022-06-30", "2022-09-30", "2022-12-31", "2023-03-31"]
     # The FY2021 fact repeated in the FY2022 10-K has no 9M partner: it yields no quarter. The FY2022
     # figures repeated in the FY2023 10-K (fy=2023) land in fiscal 2022, by their dates.
     assert (q["fiscal_year"] >= 2022).all()
@@ -209,18 +208,16 @@ def test_intel_52_53_week_quarters():
 def test_fiscal_period_by_hand():
     dates = pd.Series(pd.to_datetime(["2022-12-31", "2025-09-30", "2025-06-30", "2025-08-31", "2026-05-31", "2022-02-28"]))
     months = [12, 6, 6, 5, 5, 12]
-    got = [
-        tuple(fiscal_period(dates.iloc[[i]], fiscal_year_end_month=m).iloc[0].tolist())
-        for i, m in enumerate(months)
-    ]
+    got = [tuple(fiscal_period(dates.iloc[[i]], fiscal_year_end_month=m).iloc[0].tolist()) for i, m in enumerate(months)]
     assert got[0] == (2022, 4)
     assert got[1] == (2026, 1)  # Microsoft: September 2025 opens FY2026
     assert got[2] == (2025, 4)
     assert got[3] == (2026, 1)  # Oracle: August 2025 closes Q1 of FY2026 (year ends May 2026)
     assert got[4] == (2026, 4)
     assert all(pd.isna(v) for v in got[5])  # February is no quarter end for a December year
-    intel = fiscal_period(pd.Series(pd.to_datetime(["2022-04-02", "2022-12-31", "2024-12-28"])),
-                          fiscal_year_end_month=12, fiscal_calendar="52_53_week")
+    intel = fiscal_period(
+        pd.Series(pd.to_datetime(["2022-04-02", "2022-12-31", "2024-12-28"])), fiscal_year_end_month=12, fiscal_calendar="52_53_week"
+    )
     assert intel.astype(int).values.tolist() == [[2022, 1], [2022, 4], [2024, 4]]
 
 
@@ -255,14 +252,44 @@ def test_empty_companyfacts_gives_empty_frames():
 def _curated() -> pd.DataFrame:
     values = {c: np.nan for c in config.FUNDAMENTAL_VALUE_COLUMNS}
     rows = [
-        {**values, "ticker": "AMZN", "fiscal_year": 2022, "fiscal_quarter": 1, "period_end": "2022-03-31",
-         "capex": 14951.0, "revenue": 116900.0, "source": "curated q1"},
-        {**values, "ticker": "AMZN", "fiscal_year": 2022, "fiscal_quarter": 2, "period_end": "2022-06-30",
-         "capex": 15724.8, "source": "curated q2"},
-        {**values, "ticker": "AMZN", "fiscal_year": 2022, "fiscal_quarter": 3, "period_end": "2022-09-30",
-         "capex": 16378.0, "source": "curated q3"},
-        {**values, "ticker": "AMZN", "fiscal_year": 2022, "fiscal_quarter": 4, "period_end": "2022-12-31",
-         "capex": 16592.0, "revenue": 149204.0, "source": "curated q4"},
+        {
+            **values,
+            "ticker": "AMZN",
+            "fiscal_year": 2022,
+            "fiscal_quarter": 1,
+            "period_end": "2022-03-31",
+            "capex": 14951.0,
+            "revenue": 116900.0,
+            "source": "curated q1",
+        },
+        {
+            **values,
+            "ticker": "AMZN",
+            "fiscal_year": 2022,
+            "fiscal_quarter": 2,
+            "period_end": "2022-06-30",
+            "capex": 15724.8,
+            "source": "curated q2",
+        },
+        {
+            **values,
+            "ticker": "AMZN",
+            "fiscal_year": 2022,
+            "fiscal_quarter": 3,
+            "period_end": "2022-09-30",
+            "capex": 16378.0,
+            "source": "curated q3",
+        },
+        {
+            **values,
+            "ticker": "AMZN",
+            "fiscal_year": 2022,
+            "fiscal_quarter": 4,
+            "period_end": "2022-12-31",
+            "capex": 16592.0,
+            "revenue": 149204.0,
+            "source": "curated q4",
+        },
     ]
     frame = pd.DataFrame(rows)[list(companyfacts.FUNDAMENTALS_COLUMNS)]
     return frame.astype({"period_end": "datetime64[us]", "ticker": "str", "source": "str"})
@@ -374,8 +401,9 @@ def _no_wait() -> RateLimiter:
 
 def _client(session: object, cache: Path, waits: list[float] | None = None) -> SecClient:
     """A client on a fake session: no rate-limit wait, retries recorded in ``waits`` (no sleeping)."""
-    return SecClient(session, "T t@example.com", limiter=_no_wait(), cache_dir=cache,
-                     sleep=(waits if waits is not None else []).append, now=lambda: 0.0)
+    return SecClient(
+        session, "T t@example.com", limiter=_no_wait(), cache_dir=cache, sleep=(waits if waits is not None else []).append, now=lambda: 0.0
+    )
 
 
 def test_fetch_sends_user_agent_and_caches(raw, tmp_path):

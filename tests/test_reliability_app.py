@@ -10,6 +10,7 @@ tests/test_reliability_app_server.py).
 - The page icon is an emoji (a ":material/...:" icon makes browsers fetch the favicon from
   fonts.gstatic.com).
 """
+
 from __future__ import annotations
 
 import ast
@@ -121,7 +122,10 @@ def test_refresh_failure_shows_relative_paths(monkeypatch):
 
     monkeypatch.setattr(refresh_module, "refresh", busy)
     line = refreshing.run_refresh(prices=True, fundamentals=False)
-    assert line == "Refresh failed, the data is unchanged: refresh: another refresh is running (lock .cache/refresh.lock); try again when it ends"
+    assert (
+        line
+        == "Refresh failed, the data is unchanged: refresh: another refresh is running (lock .cache/refresh.lock); try again when it ends"
+    )
 
 
 # --- secrets and the page icon ------------------------------------------------------------------------------
@@ -148,7 +152,9 @@ def test_the_page_icon_is_an_emoji_not_a_web_font_icon():
     calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "attr", "") == "set_page_config"]
     (call,) = calls
     icon = next(k.value for k in call.keywords if k.arg == "page_icon")
-    value = icon.value if isinstance(icon, ast.Constant) else next(
-        a.value.value for a in tree.body if isinstance(a, ast.Assign) and a.targets[0].id == icon.id
+    value = (
+        icon.value
+        if isinstance(icon, ast.Constant)
+        else next(a.value.value for a in tree.body if isinstance(a, ast.Assign) and a.targets[0].id == icon.id)
     )
     assert is_emoji(value) and not value.startswith(":material")

@@ -5,6 +5,7 @@ fonts.gstatic.com, so the page needed the internet to render fully).
 One real server on 127.0.0.1 (tests/streamlit_server.py) on the frozen snapshot; skipped when
 Debian's Chromium is not installed.
 """
+
 from __future__ import annotations
 
 import os

@@ -11,6 +11,7 @@ produced, and in both cases intact by its own manifest, and a later refresh work
 Offline as in tests/test_refresh_failures.py: yfinance's download and the SEC session are fakes,
 the probes are skipped, the source addresses are a closed port of 127.0.0.1.
 """
+
 from __future__ import annotations
 
 import argparse

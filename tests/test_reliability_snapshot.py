@@ -9,6 +9,7 @@
   on a system without an atomic exchange an interrupted two-rename swap is put right on the next
   read.
 """
+
 from __future__ import annotations
 
 import json
@@ -73,7 +74,9 @@ def test_a_truncated_events_file_is_refused_at_load(data_copy):
 
 def test_a_tampered_hash_is_noticed(data_copy):
     edit_manifest(data_copy, lambda m: m["datasets"]["guidance"].update(sha256="0" * 64))
-    with pytest.raises(SnapshotDamaged, match=r"guidance\.csv: content differs from the manifest \(sha256 [0-9a-f]{12}, the manifest says 000000000000\)"):
+    with pytest.raises(
+        SnapshotDamaged, match=r"guidance\.csv: content differs from the manifest \(sha256 [0-9a-f]{12}, the manifest says 000000000000\)"
+    ):
         curated.load_guidance(data_copy)
 
 
@@ -109,7 +112,11 @@ def test_a_tampered_data_version_is_noticed_and_the_version_comes_from_the_conte
         (lambda d: (d / config.MANIFEST_FILE).unlink(), "manifest.json", "missing"),
         (lambda d: (d / config.MANIFEST_FILE).write_text("{not json", encoding="utf-8"), "manifest.json", "cannot be read as JSON"),
         (lambda d: (d / config.PRICES_FILE).write_bytes(b"PAR1 not parquet"), "prices.parquet", "cannot be read as Parquet"),
-        (lambda d: edit_manifest(d, lambda m: m["datasets"].pop("companies")), "companies.csv", "dataset companies is not listed in the manifest"),
+        (
+            lambda d: edit_manifest(d, lambda m: m["datasets"].pop("companies")),
+            "companies.csv",
+            "dataset companies is not listed in the manifest",
+        ),
     ],
 )
 def test_missing_and_unreadable_files_are_named(data_copy, damage, file, what):

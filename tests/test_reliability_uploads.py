@@ -7,6 +7,7 @@
 - The session keeps only the per-event table of the current upload (no study arrays, no
   intermediate frames), and a new file replaces it.
 """
+
 from __future__ import annotations
 
 import multiprocessing
@@ -100,9 +101,7 @@ def test_the_worker_gives_the_same_table_as_the_server_process(inputs):
 
 def test_a_study_over_the_time_budget_is_stopped(inputs):
     events = uploads.check_uploaded_events("mine.csv", events_file(50)).events
-    result = uploads.study_uploaded_events(
-        events, *inputs, model="market", windows=((-1, 1),), in_process_limit=0, time_budget=0.05
-    )
+    result = uploads.study_uploaded_events(events, *inputs, model="market", windows=((-1, 1),), in_process_limit=0, time_budget=0.05)
     assert result.events.empty
     assert result.error.startswith("the study took longer than 0.05 s and was stopped")
     assert multiprocessing.active_children() == []  # the worker was killed and reaped
@@ -111,9 +110,7 @@ def test_a_study_over_the_time_budget_is_stopped(inputs):
 def test_one_large_study_at_a_time(inputs):
     events = uploads.check_uploaded_events("mine.csv", events_file(10)).events
     with uploads._STUDY_SLOTS:  # another session's large study holds the only slot
-        result = uploads.study_uploaded_events(
-            events, *inputs, model="market", windows=((-1, 1),), in_process_limit=0, time_budget=0.2
-        )
+        result = uploads.study_uploaded_events(events, *inputs, model="market", windows=((-1, 1),), in_process_limit=0, time_budget=0.2)
     assert result.error == "the server is busy with another large upload; try again in a minute"
     small = uploads.study_uploaded_events(events, *inputs, model="market", windows=((-1, 1),), time_budget=0.2)
     assert small.error is None  # small files do not need the slot

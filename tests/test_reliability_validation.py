@@ -8,6 +8,7 @@
 - A Parquet price table with a text volume, a bad companies.csv and unreadable files give
   reports in our words: no pandera JSON, no pyarrow or pandas exception text.
 """
+
 from __future__ import annotations
 
 import subprocess

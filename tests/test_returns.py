@@ -1,4 +1,5 @@
 """Returns from closes and peer returns: hand-computed examples (synthetic, labelled)."""
+
 from __future__ import annotations
 
 import math

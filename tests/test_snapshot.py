@@ -1,4 +1,5 @@
 """The embedded snapshot and its manifest agree, and snapshot writes are all-or-nothing."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """Day 0 from event date, time of day and the exchange calendar (NYSE and Tokyo)."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -55,9 +56,14 @@ def test_trading_sessions_know_the_holidays() -> None:
 
 def test_day0_on_the_rows_of_a_returns_file() -> None:
     rows = pd.to_datetime(["2020-03-13", "2020-03-16", "2020-03-18"])
-    events = _events([("X", "2020-03-16", "unknown"), ("X", "2020-03-16", "after_close"),
-                      ("X", "2020-03-17", "pre_market"), ("X", "2020-03-18", "after_close")])
+    events = _events(
+        [
+            ("X", "2020-03-16", "unknown"),
+            ("X", "2020-03-16", "after_close"),
+            ("X", "2020-03-17", "pre_market"),
+            ("X", "2020-03-18", "after_close"),
+        ]
+    )
     out = map_day0_to_rows(events, rows)
     assert out["day0"].dt.strftime("%Y-%m-%d").fillna("NaT").tolist() == ["2020-03-16", "2020-03-18", "2020-03-18", "NaT"]
-    assert out["day0_reason"].tolist() == ["same_session", "after_close_next_session", "no_row_on_date_next_row",
-                                           "beyond_sessions"]
+    assert out["day0_reason"].tolist() == ["same_session", "after_close_next_session", "no_row_on_date_next_row", "beyond_sessions"]

@@ -1,4 +1,5 @@
 """An uploaded events file gives the same reactions in the app as on the command line."""
+
 from __future__ import annotations
 
 import subprocess

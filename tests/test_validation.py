@@ -3,6 +3,7 @@
 Each test breaks one copy of a real embedded file in a known place and checks that exactly that
 row is reported, by line and column, while every other row still loads.
 """
+
 from __future__ import annotations
 
 import pickle
@@ -124,9 +125,7 @@ def test_every_bad_row_is_reported_at_once_and_good_rows_load(tmp_path):
 def test_line_numbers_follow_multi_line_quoted_fields(tmp_path):
     text = EVENTS.read_text(encoding="utf-8").split("\n")
     header, first, second = text[0], text[1], text[2]
-    first = first.replace("With Q1 2024 results", '"With Q1 2024\nresults', 1).replace(
-        "the next session.,", 'the next session.",', 1
-    )
+    first = first.replace("With Q1 2024 results", '"With Q1 2024\nresults', 1).replace("the next session.,", 'the next session.",', 1)
     second = second.replace(",INTC,", ",NOPE,", 1)
     path = tmp_path / "events.csv"
     path.write_text("\n".join([header, first, second]) + "\n", encoding="utf-8")
@@ -276,9 +275,7 @@ def test_prices_rules(tmp_path):
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "dashboard", *args], capture_output=True, text=True, cwd=config.REPO_ROOT, timeout=120
-    )
+    return subprocess.run([sys.executable, "-m", "dashboard", *args], capture_output=True, text=True, cwd=config.REPO_ROOT, timeout=120)
 
 
 def test_cli_validate_passes_on_embedded_data():

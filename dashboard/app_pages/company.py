@@ -2,6 +2,7 @@
 guidance, the bridge with memo lines and quality flags), the forward view with what-if sliders, or
 the market reactions (price against benchmark with event markers, CAR paths, event detail).
 Only the open section is built, so a company switch redraws one section, not the whole page."""
+
 from __future__ import annotations
 
 import streamlit as st
@@ -18,8 +19,14 @@ model = settings["model"]
 windows = settings["windows"]
 companies = cached.cached_companies(version).set_index("ticker")
 company = companies.loc[ticker]
-params = {"page": "company", "company": ticker, "capex": basis, "model": model,
-          "windows": widgets.WINDOWS_SEPARATOR.join(widgets.encode_window(w) for w in windows), "v": version}
+params = {
+    "page": "company",
+    "company": ticker,
+    "capex": basis,
+    "model": model,
+    "windows": widgets.WINDOWS_SEPARATOR.join(widgets.encode_window(w) for w in windows),
+    "v": version,
+}
 
 st.title(f"{company['name']} ({ticker})")
 coverage = cached.cached_price_coverage(version)
@@ -39,8 +46,11 @@ if ticker in coverage.index:
         )
 
 view = sections.CompanyView(version, ticker, company, basis, model, windows, params)
-section = widgets.choice("section", "Section", list(sections.SECTIONS), "funding", format_func=sections.SECTIONS.__getitem__,
-                         kind="radio")
-draw = {"funding": sections.funding_section, "forward": sections.forward_section, "reactions": sections.reactions_section,
-        "filings": sections.filings_section}
+section = widgets.choice("section", "Section", list(sections.SECTIONS), "funding", format_func=sections.SECTIONS.__getitem__, kind="radio")
+draw = {
+    "funding": sections.funding_section,
+    "forward": sections.forward_section,
+    "reactions": sections.reactions_section,
+    "filings": sections.filings_section,
+}
 draw[section](view)

@@ -1,4 +1,5 @@
 """Compare: companies side by side on calendarized periods: capex intensity, funding gap, coverage."""
+
 from __future__ import annotations
 
 import streamlit as st
@@ -32,16 +33,64 @@ params = {"page": "compare", "capex": basis, "period": period, "tickers": ",".jo
 
 left, right = st.columns(2)
 with left:
-    show_chart(compare_figure(rows, metric="capex_intensity", label="Capex intensity (capex ÷ revenue)", percent=True, names=names), "cmp_intensity", page="compare", subject="companies")
-    show_chart(compare_figure(rows, metric="self_funded_share", label="Self-funded share (internal funding ÷ capex, capped at 100%)", percent=True, names=names), "cmp_self", page="compare", subject="companies")
+    show_chart(
+        compare_figure(rows, metric="capex_intensity", label="Capex intensity (capex ÷ revenue)", percent=True, names=names),
+        "cmp_intensity",
+        page="compare",
+        subject="companies",
+    )
+    show_chart(
+        compare_figure(
+            rows,
+            metric="self_funded_share",
+            label="Self-funded share (internal funding ÷ capex, capped at 100%)",
+            percent=True,
+            names=names,
+        ),
+        "cmp_self",
+        page="compare",
+        subject="companies",
+    )
 with right:
-    show_chart(compare_figure(rows, metric="funding_gap", label="Funding gap (capex − internal funding)", names=names), "cmp_gap", page="compare", subject="companies")
-    show_chart(compare_figure(rows, metric="debt_coverage", label="Debt coverage (net debt issued ÷ gap)", percent=True, names=names), "cmp_debt", page="compare", subject="companies")
-st.caption("A break in a line is a period with a missing input (named in the table's missing column); a hollow triangle on the "
-           "gap chart is a lower bound (buybacks or dividends not reported, counted as 0). Coverage ratios are n/a when the gap "
-           "is not positive.")
+    show_chart(
+        compare_figure(rows, metric="funding_gap", label="Funding gap (capex − internal funding)", names=names),
+        "cmp_gap",
+        page="compare",
+        subject="companies",
+    )
+    show_chart(
+        compare_figure(rows, metric="debt_coverage", label="Debt coverage (net debt issued ÷ gap)", percent=True, names=names),
+        "cmp_debt",
+        page="compare",
+        subject="companies",
+    )
+st.caption(
+    "A break in a line is a period with a missing input (named in the table's missing column); a hollow triangle on the "
+    "gap chart is a lower bound (buybacks or dividends not reported, counted as 0). Coverage ratios are n/a when the gap "
+    "is not positive."
+)
 
 st.subheader("The figures")
-columns = ["ticker", "period", "period_end", "capex_basis", "revenue", "capex", "operating_cash_flow", "internal_funding", "funding_gap",
-           "funding_gap_lower_bound", "bound_missing", "quality_flags", "capex_intensity", "capex_to_ocf", "self_funded_share", "divestment_coverage", "debt_coverage", "buybacks_basis", "period_note", "missing"]
+columns = [
+    "ticker",
+    "period",
+    "period_end",
+    "capex_basis",
+    "revenue",
+    "capex",
+    "operating_cash_flow",
+    "internal_funding",
+    "funding_gap",
+    "funding_gap_lower_bound",
+    "bound_missing",
+    "quality_flags",
+    "capex_intensity",
+    "capex_to_ocf",
+    "self_funded_share",
+    "divestment_coverage",
+    "debt_coverage",
+    "buybacks_basis",
+    "period_note",
+    "missing",
+]
 table(rows[columns], f"compare_{period}", params, export=rows, key_columns=FUNDING_KEY_COLUMNS)

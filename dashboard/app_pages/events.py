@@ -1,5 +1,6 @@
 """Events: filter the curated events, CAAR by event type with tests and intervals (with and without
 confounded events), CAR against deal size; upload your own events for this session only."""
+
 from __future__ import annotations
 
 import hashlib
@@ -21,8 +22,10 @@ events = cached.cached_study_events(version)  # curated events and guidance vint
 companies = cached.cached_companies(version)
 
 st.title("Events and market reactions")
-st.caption(f"Abnormal returns: {widgets.MODEL_LABELS[model]}; estimation window {config.DEFAULT_ESTIMATION_WINDOW} trading days; "
-           "day 0 from the event's date and time on its exchange calendar.")
+st.caption(
+    f"Abnormal returns: {widgets.MODEL_LABELS[model]}; estimation window {config.DEFAULT_ESTIMATION_WINDOW} trading days; "
+    "day 0 from the event's date and time on its exchange calendar."
+)
 
 with st.expander("Filters", expanded=True):
     f1, f2, f3 = st.columns([2, 3, 2])
@@ -32,17 +35,30 @@ with st.expander("Filters", expanded=True):
     low, high = events["event_date"].min().date(), events["event_date"].max().date()
     start, end = widgets.date_range(("from", "to"), ("From", "To"), low=low, high=high)
     window = widgets.window_choice("window", "Window for the charts", windows)
-params = {"page": "events", "model": model, "windows": widgets.WINDOWS_SEPARATOR.join(map(widgets.encode_window, windows)),
-          "companies": ",".join(tickers),
-          "types": ",".join(types), "confidence": ",".join(confidence), "from": start.isoformat(), "to": end.isoformat(),
-          "window": widgets.encode_window(window), "v": version}
+params = {
+    "page": "events",
+    "model": model,
+    "windows": widgets.WINDOWS_SEPARATOR.join(map(widgets.encode_window, windows)),
+    "companies": ",".join(tickers),
+    "types": ",".join(types),
+    "confidence": ",".join(confidence),
+    "from": start.isoformat(),
+    "to": end.isoformat(),
+    "window": widgets.encode_window(window),
+    "v": version,
+}
 
 chosen = events[
-    events["ticker"].isin(tickers) & events["event_type"].isin(types) & events["confidence"].isin(confidence)
-    & (events["event_date"].dt.date >= start) & (events["event_date"].dt.date <= end)
+    events["ticker"].isin(tickers)
+    & events["event_type"].isin(types)
+    & events["confidence"].isin(confidence)
+    & (events["event_date"].dt.date >= start)
+    & (events["event_date"].dt.date <= end)
 ]
-st.caption(f"{len(chosen)} of {len(events)} events selected: the curated events, and each capex-guidance statement that "
-           "no curated event within a day covers (type capex_guidance, amount = the range's midpoint).")
+st.caption(
+    f"{len(chosen)} of {len(events)} events selected: the curated events, and each capex-guidance statement that "
+    "no curated event within a day covers (type capex_guidance, amount = the range's midpoint)."
+)
 label = views.window_label(window)
 
 if chosen.empty:
@@ -59,19 +75,51 @@ else:
     funding_only = sized[sized["event_type"].isin(config.FUNDING_EVENT_TYPES)]
     show_chart(car_vs_size_figure(funding_only, window_label=label), "events_size", page="events", subject="events")
     without = funding_only["relative_size"].isna().sum()
-    st.caption(f"Funding events only ({', '.join(config.FUNDING_EVENT_TYPES)}): guidance midpoints and results are not deals. "
-               f"{without} selected funding event(s) are not in the scatter: no amount, no trailing capex or no CAR; "
-               "see the table's size note and status.")
+    st.caption(
+        f"Funding events only ({', '.join(config.FUNDING_EVENT_TYPES)}): guidance midpoints and results are not deals. "
+        f"{without} selected funding event(s) are not in the scatter: no amount, no trailing capex or no CAR; "
+        "see the table's size note and status."
+    )
 
     st.subheader("CAAR by event type: tests and intervals")
-    st.caption(f"Rows per event type × sample (all events / unconfounded only) × window. Groups under {config.MIN_GROUP_EVENTS} "
-               "events are flagged (small sample) and not tested. Interval: CAAR ± t(N−1, 97.5%) × CAAR / t_csect.")
-    table(summary, "events_caar_by_type", params, key_columns=("group", "sample", "window_start", "window_end", "n_events", "caar", "t_csect", "p_t_csect", "all_confounded"))
+    st.caption(
+        f"Rows per event type × sample (all events / unconfounded only) × window. Groups under {config.MIN_GROUP_EVENTS} "
+        "events are flagged (small sample) and not tested. Interval: CAAR ± t(N−1, 97.5%) × CAAR / t_csect."
+    )
+    table(
+        summary,
+        "events_caar_by_type",
+        params,
+        key_columns=("group", "sample", "window_start", "window_end", "n_events", "caar", "t_csect", "p_t_csect", "all_confounded"),
+    )
 
     st.subheader("Events and CARs")
-    shown = sized[["event_id", "ticker", "car", "car_t", "car_p", "confounded_by", "confidence", "event_type", "event_date",
-                   "day0", "day0_reason", "day0_alt", "car_alt", "headline", "amount_usd_bn", "guided_change_usd_bn", "trailing_capex", "relative_size",
-                   "size_note", "confounded", "status", "source_url"]]
+    shown = sized[
+        [
+            "event_id",
+            "ticker",
+            "car",
+            "car_t",
+            "car_p",
+            "confounded_by",
+            "confidence",
+            "event_type",
+            "event_date",
+            "day0",
+            "day0_reason",
+            "day0_alt",
+            "car_alt",
+            "headline",
+            "amount_usd_bn",
+            "guided_change_usd_bn",
+            "trailing_capex",
+            "relative_size",
+            "size_note",
+            "confounded",
+            "status",
+            "source_url",
+        ]
+    ]
     table(
         shown,
         "events_cars",
@@ -88,11 +136,18 @@ if filings_message:
     st.info("No SEC filings in this snapshot. " + filings_message)  # the loader's own text
 else:
     moving = suggestions[suggestions["changes_event_day0"].fillna(False).astype(bool)]
-    st.caption(f"{len(suggestions)} curated event(s) have a matching filing; for {len(moving)} the filing's exact acceptance "
-               "time would move day 0. Suggestions only: the curated file changes when a person edits it.")
+    st.caption(
+        f"{len(suggestions)} curated event(s) have a matching filing; for {len(moving)} the filing's exact acceptance "
+        "time would move day 0. Suggestions only: the curated file changes when a person edits it."
+    )
     if not suggestions.empty:
-        table(suggestions, "events_filing_suggestions", params, links={"document_url": "Document on EDGAR"},
-              key_columns=("event_id", "changes_event_day0", "day0", "event_day0", "accepted_et"))
+        table(
+            suggestions,
+            "events_filing_suggestions",
+            params,
+            links={"document_url": "Document on EDGAR"},
+            key_columns=("event_id", "changes_event_day0", "day0", "event_day0", "accepted_et"),
+        )
     st.subheader(f"Review queue: {len(queue)} filing(s) no curated event covers")
     if not queue.empty:
         table(queue, "events_filing_queue", params, links={"source_url": "Document on EDGAR"})
@@ -127,8 +182,10 @@ if payload is not None:
     else:
         (st.success if check.issues.empty else st.warning)(escape_markdown(check.summary))
         if not check.warnings.empty:
-            st.warning("Columns this file has that the events format does not know (they were not read):  \n"
-                       + "  \n".join(escape_markdown(reason) for reason in check.warnings["reason"]))
+            st.warning(
+                "Columns this file has that the events format does not know (they were not read):  \n"
+                + "  \n".join(escape_markdown(reason) for reason in check.warnings["reason"])
+            )
         if not check.issues.empty:
             st.caption("Rejected rows, one line per problem (line numbers as in your file, header = line 1):")
             table(check.issues, "upload_validation_report", {"upload": check.name, "sha256": hashlib.sha256(data).hexdigest()[:12]})
@@ -136,5 +193,9 @@ if payload is not None:
             result = uploads.session_result(version, check, data, model=model, windows=windows)
             if not result.error:  # session_result has shown the error otherwise
                 st.caption(f"Event study of the {check.rows_loaded} valid row(s):")
-                table(result.events, "upload_event_study", {"upload": check.name, "model": model, "windows": params["windows"]},
-                      key_columns=REACTION_KEY_COLUMNS)
+                table(
+                    result.events,
+                    "upload_event_study",
+                    {"upload": check.name, "model": model, "windows": params["windows"]},
+                    key_columns=REACTION_KEY_COLUMNS,
+                )

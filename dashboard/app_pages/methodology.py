@@ -1,5 +1,6 @@
 """Data & methodology: definitions and formulas (from the metrics modules' own docstrings), the data
 manifest with as-of dates, sources and counts, the validation report, and how to refresh."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -64,14 +65,22 @@ for title, text in views.methodology_docs():
 st.header("The data")
 manifest = cached.read_manifest()
 rows = [
-    {"dataset": name, "file": entry.get("file"), "as_of": entry.get("as_of"), "rows": entry.get("rows"),
-     "sha256": str(entry.get("sha256", ""))[:12], "source": entry.get("source")}
+    {
+        "dataset": name,
+        "file": entry.get("file"),
+        "as_of": entry.get("as_of"),
+        "rows": entry.get("rows"),
+        "sha256": str(entry.get("sha256", ""))[:12],
+        "source": entry.get("source"),
+    }
     for name, entry in sorted(manifest.get("datasets", {}).items())
 ]
 st.markdown(f"Data version **`{version}`** (a hash of every dataset's content hash; links carry it as `v=`).")
 table(pd.DataFrame(rows), "data_manifest", params)
-st.caption("Sources per row: events (source_name, source_url), fundamentals (source), guidance (source_url). "
-           "Provenance notes: data/provenance/ in the repository.")
+st.caption(
+    "Sources per row: events (source_name, source_url), fundamentals (source), guidance (source_url). "
+    "Provenance notes: data/provenance/ in the repository."
+)
 coverage = cached.cached_price_coverage(version).reset_index()
 coverage["first_date"] = coverage["first_date"].dt.date
 coverage["last_date"] = coverage["last_date"].dt.date
@@ -130,5 +139,7 @@ if refreshing.refresh_allowed():
         st.info(refreshing.run_refresh(prices=do_prices, fundamentals=do_fundamentals))
 else:
     st.caption(f"Refreshing from the browser is off on this server (set {refreshing.ALLOW_ENV}=1 to allow it).")
-st.caption(f"Data folder in use: `{config.DATA_DIR.name}/` · event-study defaults: estimation {config.DEFAULT_ESTIMATION_WINDOW}, "
-           f"at least {config.DEFAULT_MIN_ESTIMATION_DAYS} days, windows {list(config.DEFAULT_EVENT_WINDOWS)}.")
+st.caption(
+    f"Data folder in use: `{config.DATA_DIR.name}/` · event-study defaults: estimation {config.DEFAULT_ESTIMATION_WINDOW}, "
+    f"at least {config.DEFAULT_MIN_ESTIMATION_DAYS} days, windows {list(config.DEFAULT_EVENT_WINDOWS)}."
+)

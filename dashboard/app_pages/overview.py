@@ -1,5 +1,6 @@
 """Overview: the cohort at a glance. Charts first (capex vs internal funding per company), then the
 per-company summary and the latest events, each with its export and source links."""
+
 from __future__ import annotations
 
 import streamlit as st
@@ -32,8 +33,12 @@ with_quarters = [t for t in names if t in set(quarters["ticker"])]
 for start in range(0, len(with_quarters), 3):
     for column, ticker in zip(st.columns(3), with_quarters[start : start + 3]):
         with column:
-            show_chart(capex_vs_internal_funding_figure(quarters[quarters["ticker"] == ticker], names=names, columns=1),
-                       f"overview_multiples_{ticker}", page="overview", subject=ticker)
+            show_chart(
+                capex_vs_internal_funding_figure(quarters[quarters["ticker"] == ticker], names=names, columns=1),
+                f"overview_multiples_{ticker}",
+                page="overview",
+                subject=ticker,
+            )
 st.caption(
     "Internal funding = operating cash flow − buybacks − dividends. A gap in the line is a quarter "
     f"with a missing input (see the table's note). {views.without_fundamentals_note(version)}"
@@ -49,9 +54,25 @@ st.caption(
 )
 display = summary.assign(funding_gap_text=[views.gap_text(row) for _, row in summary.iterrows()])[
     [
-        "company", "ticker", "period", "period_end", "funding_gap_text", "funding_gap", "funding_gap_lower_bound",
-        "self_funded_share", "capex", "debt_coverage", "divestment_coverage", "quality_flags", "guidance",
-        "guidance_date", "guidance_source", "latest_event_date", "latest_event", "latest_event_source", "note",
+        "company",
+        "ticker",
+        "period",
+        "period_end",
+        "funding_gap_text",
+        "funding_gap",
+        "funding_gap_lower_bound",
+        "self_funded_share",
+        "capex",
+        "debt_coverage",
+        "divestment_coverage",
+        "quality_flags",
+        "guidance",
+        "guidance_date",
+        "guidance_source",
+        "latest_event_date",
+        "latest_event",
+        "latest_event_source",
+        "note",
     ]
 ]
 table(

@@ -1,5 +1,6 @@
 """SEC filings beside the curated events: a timeline, one row per kind, each filing a marker.
 Matched, ambiguous and new filings are told apart by shape and colour. Text is escaped."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -26,7 +27,10 @@ def filings_timeline_figure(candidates: pd.DataFrame, events: pd.DataFrame, *, t
     figure = go.Figure()
     for label, kind, symbol, color in _KINDS:
         if kind == "event":
-            x, text = pd.to_datetime(events["event_date"]), [f"{plain(e)}: {plain(h, 100)}" for e, h in zip(events["event_id"], events["headline"])]
+            x, text = (
+                pd.to_datetime(events["event_date"]),
+                [f"{plain(e)}: {plain(h, 100)}" for e, h in zip(events["event_id"], events["headline"])],
+            )
         else:
             part = candidates[candidates["status"] == kind]
             if part.empty:
@@ -39,11 +43,21 @@ def filings_timeline_figure(candidates: pd.DataFrame, events: pd.DataFrame, *, t
         if len(x) == 0:
             continue
         figure.add_trace(
-            go.Scatter(x=x, y=[label] * len(x), mode="markers", name=label, marker=dict(symbol=symbol, size=11, color=color,
-                       line=dict(width=1, color=INK)), hovertext=text, hoverinfo="text")
+            go.Scatter(
+                x=x,
+                y=[label] * len(x),
+                mode="markers",
+                name=label,
+                marker=dict(symbol=symbol, size=11, color=color, line=dict(width=1, color=INK)),
+                hovertext=text,
+                hoverinfo="text",
+            )
         )
     counts = candidates["status"].value_counts() if not candidates.empty else pd.Series(dtype=int)
-    description = (f"{plain(ticker)} SEC filings in scope over time beside its {len(events)} curated events: "
-                   + ", ".join(f"{int(counts.get(kind, 0))} {kind}" for _, kind, _, _ in _KINDS[1:]) + ".")
+    description = (
+        f"{plain(ticker)} SEC filings in scope over time beside its {len(events)} curated events: "
+        + ", ".join(f"{int(counts.get(kind, 0))} {kind}" for _, kind, _, _ in _KINDS[1:])
+        + "."
+    )
     figure.update_yaxes(categoryorder="array", categoryarray=[label for label, *_ in _KINDS][::-1])
     return styled(figure, title="SEC filings and curated events", height=340, description=description)

@@ -2,6 +2,7 @@
 side-by-side comparison of companies. Inputs are ``metrics.funding`` outputs (USD millions);
 figures show USD billions. Missing values are gaps in a line or absent bars, never zeros.
 """
+
 from __future__ import annotations
 
 import math
@@ -56,40 +57,59 @@ def capex_vs_internal_funding_figure(table: pd.DataFrame, *, names: dict[str, st
         labels = [plain(p) for p in part["period"]]
         figure.add_trace(
             go.Bar(
-                x=part["period_end"], y=part["capex"] / BN, name="Capex", marker_color=company_color(ticker),
-                legendgroup="capex", showlegend=position == 0, customdata=labels,
+                x=part["period_end"],
+                y=part["capex"] / BN,
+                name="Capex",
+                marker_color=company_color(ticker),
+                legendgroup="capex",
+                showlegend=position == 0,
+                customdata=labels,
                 hovertemplate="%{customdata}<br>capex %{y:,.1f} bn<extra></extra>",
             ),
-            row=row + 1, col=col + 1,
+            row=row + 1,
+            col=col + 1,
         )
         figure.add_trace(
             go.Scatter(
-                x=part["period_end"], y=part["internal_funding"] / BN, name="Internal funding (OCF − buybacks − dividends)",
-                mode="lines+markers", line=dict(color=INK, width=2), marker=dict(size=4),
-                legendgroup="internal", showlegend=position == 0, connectgaps=False, customdata=labels,
+                x=part["period_end"],
+                y=part["internal_funding"] / BN,
+                name="Internal funding (OCF − buybacks − dividends)",
+                mode="lines+markers",
+                line=dict(color=INK, width=2),
+                marker=dict(size=4),
+                legendgroup="internal",
+                showlegend=position == 0,
+                connectgaps=False,
+                customdata=labels,
                 hovertemplate="%{customdata}<br>internal funding %{y:,.1f} bn<extra></extra>",
             ),
-            row=row + 1, col=col + 1,
+            row=row + 1,
+            col=col + 1,
         )
         if "internal_funding_upper_bound" in part.columns:
             bounded = part[part["internal_funding"].isna() & part["internal_funding_upper_bound"].notna()]
             figure.add_trace(
                 go.Scatter(
-                    x=bounded["period_end"], y=bounded["internal_funding_upper_bound"] / BN,
-                    name="Internal funding, at most (buybacks or dividends not reported)", mode="markers",
-                    marker=dict(symbol="triangle-down-open", size=8, color=INK), legendgroup="bound",
-                    showlegend=position == 0, customdata=[plain(p) for p in bounded["period"]],
+                    x=bounded["period_end"],
+                    y=bounded["internal_funding_upper_bound"] / BN,
+                    name="Internal funding, at most (buybacks or dividends not reported)",
+                    mode="markers",
+                    marker=dict(symbol="triangle-down-open", size=8, color=INK),
+                    legendgroup="bound",
+                    showlegend=position == 0,
+                    customdata=[plain(p) for p in bounded["period"]],
                     hovertemplate="%{customdata}<br>internal funding at most %{y:,.1f} bn<extra></extra>",
                 ),
-                row=row + 1, col=col + 1,
+                row=row + 1,
+                col=col + 1,
             )
     figure.update_yaxes(title_text=None, ticksuffix=" bn")
     latest = table.dropna(subset=["capex"]).sort_values("period_end").groupby("ticker").tail(1)
-    parts = [f"{plain(names.get(t, t))} {p}: capex {c / BN:,.1f} bn, internal funding "
-             + ("n/a" if pd.isna(i) else f"{i / BN:,.1f} bn")
-             for t, p, c, i in zip(latest["ticker"], latest["period"], latest["capex"], latest["internal_funding"])]
-    description = ("Quarterly capex (bars) against internal funding (line) per company, USD bn; latest quarters: "
-                   + "; ".join(parts) + ".")
+    parts = [
+        f"{plain(names.get(t, t))} {p}: capex {c / BN:,.1f} bn, internal funding " + ("n/a" if pd.isna(i) else f"{i / BN:,.1f} bn")
+        for t, p, c, i in zip(latest["ticker"], latest["period"], latest["capex"], latest["internal_funding"])
+    ]
+    description = "Quarterly capex (bars) against internal funding (line) per company, USD bn; latest quarters: " + "; ".join(parts) + "."
     return styled(figure, height=260 * rows + 80, description=description)
 
 
@@ -143,12 +163,17 @@ def funding_bridge_figure(bridge: pd.DataFrame, *, title: str) -> go.Figure:
         lines.append(2 if step.state == "bound" else 0)
     figure = go.Figure(
         go.Bar(
-            x=[plain(step) for step in shown["step"]], y=heights, base=bases, marker=dict(
+            x=[plain(step) for step in shown["step"]],
+            y=heights,
+            base=bases,
+            marker=dict(
                 color=colors,
                 pattern=dict(shape=["/" if p else "" for p in shown["provisional"]], fillmode="overlay", size=6),
                 line=dict(width=lines, color=INK),
             ),
-            text=texts, textposition="outside", cliponaxis=False,
+            text=texts,
+            textposition="outside",
+            cliponaxis=False,
             customdata=[("provisional figure" if p else "") for p in shown["provisional"]],
             hovertemplate="%{x}: %{text}<br>%{customdata}<extra></extra>",
         )
@@ -175,19 +200,29 @@ def memo_lines_figure(row: pd.Series) -> go.Figure:
     values = [row.get(key, np.nan) for key in MEMO_LABELS]
     figure = go.Figure(
         go.Bar(
-            x=[v / BN for v in values], y=labels, orientation="h", marker_color=MEMO,
-            text=[("n/a" if pd.isna(v) else f"{v / BN:,.1f} bn") for v in values], textposition="outside", cliponaxis=False,
+            x=[v / BN for v in values],
+            y=labels,
+            orientation="h",
+            marker_color=MEMO,
+            text=[("n/a" if pd.isna(v) else f"{v / BN:,.1f} bn") for v in values],
+            textposition="outside",
+            cliponaxis=False,
             hovertemplate="%{y}: %{x:,.2f} bn<extra></extra>",
         )
     )
     figure.update_xaxes(ticksuffix=" bn", rangemode="tozero")
     figure.update_yaxes(autorange="reversed")
-    description = "Memo lines beside the bridge, USD bn: " + "; ".join(
-        f"{label} {'n/a' if pd.isna(v) else f'{v / BN:,.1f}'}" for label, v in zip(labels, values)) + "."
+    description = (
+        "Memo lines beside the bridge, USD bn: "
+        + "; ".join(f"{label} {'n/a' if pd.isna(v) else f'{v / BN:,.1f}'}" for label, v in zip(labels, values))
+        + "."
+    )
     return styled(figure, title="Memo lines (not in the bridge)", height=300, description=description)
 
 
-def compare_figure(table: pd.DataFrame, *, metric: str, label: str, percent: bool = False, names: dict[str, str] | None = None) -> go.Figure:
+def compare_figure(
+    table: pd.DataFrame, *, metric: str, label: str, percent: bool = False, names: dict[str, str] | None = None
+) -> go.Figure:
     """One line per company over calendarized periods (``period_end`` on x) for ``metric``.
 
     Amounts are shown in USD bn, ratios as percentages when ``percent``.
@@ -201,8 +236,13 @@ def compare_figure(table: pd.DataFrame, *, metric: str, label: str, percent: boo
         part = part.sort_values("period_end")
         figure.add_trace(
             go.Scatter(
-                x=part["period_end"], y=part[metric] * scale, name=plain(names.get(ticker, ticker)), mode="lines+markers",
-                line=dict(color=company_color(ticker)), connectgaps=False, customdata=[plain(p) for p in part["period"]],
+                x=part["period_end"],
+                y=part[metric] * scale,
+                name=plain(names.get(ticker, ticker)),
+                mode="lines+markers",
+                line=dict(color=company_color(ticker)),
+                connectgaps=False,
+                customdata=[plain(p) for p in part["period"]],
                 hovertemplate="%{fullData.name} %{customdata}: %{y:,.1f}" + ("%" if percent else " bn") + "<extra></extra>",
             )
         )
@@ -211,8 +251,11 @@ def compare_figure(table: pd.DataFrame, *, metric: str, label: str, percent: boo
             bounded = part[part[metric].isna() & part[bound_column].notna()]
             figure.add_trace(
                 go.Scatter(
-                    x=bounded["period_end"], y=bounded[bound_column] * scale, mode="markers",
-                    name=plain(names.get(ticker, ticker)) + ", at least", legendgroup=str(ticker),
+                    x=bounded["period_end"],
+                    y=bounded[bound_column] * scale,
+                    mode="markers",
+                    name=plain(names.get(ticker, ticker)) + ", at least",
+                    legendgroup=str(ticker),
                     marker=dict(symbol="triangle-up-open", size=9, color=company_color(ticker)),
                     customdata=[plain(p) for p in bounded["period"]],
                     hovertemplate="%{fullData.name} %{customdata}: at least %{y:,.1f} bn<extra></extra>",
@@ -221,6 +264,8 @@ def compare_figure(table: pd.DataFrame, *, metric: str, label: str, percent: boo
     figure.update_yaxes(ticksuffix="%" if percent else " bn")
     latest = table.dropna(subset=[metric]).sort_values("period_end").groupby("ticker").tail(1)
     unit = "%" if percent else " bn"
-    parts = [f"{plain(names.get(t, t))} {v * scale:,.1f}{unit} ({p})" for t, v, p in zip(latest["ticker"], latest[metric], latest["period"])]
+    parts = [
+        f"{plain(names.get(t, t))} {v * scale:,.1f}{unit} ({p})" for t, v, p in zip(latest["ticker"], latest[metric], latest["period"])
+    ]
     description = f"{label}, one line per company over calendarized periods; latest: " + "; ".join(parts) + "."
     return styled(figure, title=label, height=360, description=description)

@@ -1,5 +1,6 @@
 """Capex and guidance trajectory: trailing-twelve-month and fiscal-year capex with each guidance
 vintage drawn as a range marker (low to high) on its statement date. USD billions."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -28,8 +29,12 @@ def capex_guidance_figure(ttm: pd.DataFrame, fiscal_years: pd.DataFrame, guidanc
         part = ttm.sort_values("period_end")
         figure.add_trace(
             go.Scatter(
-                x=part["period_end"], y=part["capex"] / BN, name="Capex, trailing 12 months", mode="lines",
-                line=dict(color=company_color(ticker), width=2.5), connectgaps=False,
+                x=part["period_end"],
+                y=part["capex"] / BN,
+                name="Capex, trailing 12 months",
+                mode="lines",
+                line=dict(color=company_color(ticker), width=2.5),
+                connectgaps=False,
                 customdata=[plain(p) for p in part["period"]],
                 hovertemplate="%{customdata}: %{y:,.1f} bn<extra></extra>",
             )
@@ -38,7 +43,10 @@ def capex_guidance_figure(ttm: pd.DataFrame, fiscal_years: pd.DataFrame, guidanc
         part = fiscal_years.sort_values("period_end")
         figure.add_trace(
             go.Scatter(
-                x=part["period_end"], y=part["capex"] / BN, name="Capex, fiscal year (reported)", mode="markers",
+                x=part["period_end"],
+                y=part["capex"] / BN,
+                name="Capex, fiscal year (reported)",
+                mode="markers",
                 marker=dict(symbol="square", size=9, color=ACCENT),
                 customdata=[plain(p) for p in part["period"]],
                 hovertemplate="%{customdata} actual: %{y:,.1f} bn<extra></extra>",
@@ -52,11 +60,19 @@ def capex_guidance_figure(ttm: pd.DataFrame, fiscal_years: pd.DataFrame, guidanc
         color = _YEAR_COLORS[position % len(_YEAR_COLORS)]
         figure.add_trace(
             go.Scatter(
-                x=part["statement_date"], y=mid, mode="markers", name=f"Guidance for {basis}{year}",
+                x=part["statement_date"],
+                y=mid,
+                mode="markers",
+                name=f"Guidance for {basis}{year}",
                 marker=dict(symbol="line-ew-open", size=14, color=color, line=dict(width=3)),
                 error_y=dict(
-                    type="data", symmetric=False, array=(part["high_usd_bn"] - mid).tolist(),
-                    arrayminus=(mid - part["low_usd_bn"]).tolist(), color=color, thickness=3, width=8,
+                    type="data",
+                    symmetric=False,
+                    array=(part["high_usd_bn"] - mid).tolist(),
+                    arrayminus=(mid - part["low_usd_bn"]).tolist(),
+                    color=color,
+                    thickness=3,
+                    width=8,
                 ),
                 customdata=list(zip([plain(w) for w in part["wording"]], part["low_usd_bn"], part["high_usd_bn"])),
                 hovertemplate=(
@@ -73,7 +89,9 @@ def capex_guidance_figure(ttm: pd.DataFrame, fiscal_years: pd.DataFrame, guidanc
     if not guidance.empty:
         newest = guidance.sort_values("statement_date").iloc[-1]
         basis = "CY" if newest["period_basis"] == "calendar_year" else "FY"
-        parts.append(f"{len(guidance)} guidance statements, the latest on {newest['statement_date'].date()} for "
-                     f"{basis}{int(newest['fiscal_year'])}: {newest['low_usd_bn']:,.0f}–{newest['high_usd_bn']:,.0f} bn")
+        parts.append(
+            f"{len(guidance)} guidance statements, the latest on {newest['statement_date'].date()} for "
+            f"{basis}{int(newest['fiscal_year'])}: {newest['low_usd_bn']:,.0f}–{newest['high_usd_bn']:,.0f} bn"
+        )
     description = f"{plain(ticker)} capex over time with each guidance statement as a low-to-high range: " + "; ".join(parts) + "."
     return styled(figure, title="Capex and guidance trajectory (USD bn, annual amounts)", height=440, description=description)

@@ -1,6 +1,7 @@
 """Price against its benchmark, rebased to 100, with event markers coloured by CAR sign and
 significance (filled: p < 0.05; hollow: not significant; grey cross: no CAR). Hover shows the
 headline (escaped)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -53,14 +54,26 @@ def price_vs_benchmark_figure(
     stock_line = rebased(stock[stock.index >= start])
     figure = go.Figure()
     figure.add_trace(
-        go.Scatter(x=stock_line.index, y=stock_line, name=plain(ticker), mode="lines", line=dict(color=company_color(ticker), width=2),
-                   hovertemplate="%{x|%Y-%m-%d}: %{y:.1f}<extra>" + plain(ticker) + "</extra>")
+        go.Scatter(
+            x=stock_line.index,
+            y=stock_line,
+            name=plain(ticker),
+            mode="lines",
+            line=dict(color=company_color(ticker), width=2),
+            hovertemplate="%{x|%Y-%m-%d}: %{y:.1f}<extra>" + plain(ticker) + "</extra>",
+        )
     )
     if not bench.empty:
         bench_line = rebased(bench[bench.index >= start])
         figure.add_trace(
-            go.Scatter(x=bench_line.index, y=bench_line, name=plain(benchmark), mode="lines", line=dict(color=BENCHMARK, width=1.5, dash="dot"),
-                       hovertemplate="%{x|%Y-%m-%d}: %{y:.1f}<extra>" + plain(benchmark) + "</extra>")
+            go.Scatter(
+                x=bench_line.index,
+                y=bench_line,
+                name=plain(benchmark),
+                mode="lines",
+                line=dict(color=BENCHMARK, width=1.5, dash="dot"),
+                hovertemplate="%{x|%Y-%m-%d}: %{y:.1f}<extra>" + plain(benchmark) + "</extra>",
+            )
         )
     if not markers.empty:
         day0 = pd.to_datetime(markers["day0"])
@@ -84,25 +97,35 @@ def price_vs_benchmark_figure(
             part = markers[mask]
             hover = [
                 f"<b>{plain(row.event_id)}</b> {pd.Timestamp(row.day0).date() if pd.notna(row.day0) else ''}<br>{plain(row.headline, 120)}"
-                f"<br>CAR {window_label}: " + ("n/a (" + plain(row.status) + ")" if pd.isna(row.car) else f"{row.car:+.1%} (t {row.car_t:.2f}, p {row.car_p:.3f})")
+                f"<br>CAR {window_label}: "
+                + ("n/a (" + plain(row.status) + ")" if pd.isna(row.car) else f"{row.car:+.1%} (t {row.car_t:.2f}, p {row.car_p:.3f})")
                 for row in part.itertuples()
             ]
             figure.add_trace(
                 go.Scatter(
-                    x=day0[mask], y=y[mask], mode="markers", name=f"Event: {name}",
+                    x=day0[mask],
+                    y=y[mask],
+                    mode="markers",
+                    name=f"Event: {name}",
                     marker=dict(color=color, symbol=symbol, size=12, line=dict(width=2, color=color)),
-                    hovertext=hover, hoverinfo="text", customdata=part["event_id"].tolist(),
+                    hovertext=hover,
+                    hoverinfo="text",
+                    customdata=part["event_id"].tolist(),
                 )
             )
-    figure.update_yaxes(title_text="Rebased (first common close = 100)" + (", log scale" if log_scale else ""),
-                        type="log" if log_scale else "linear")
+    figure.update_yaxes(
+        title_text="Rebased (first common close = 100)" + (", log scale" if log_scale else ""), type="log" if log_scale else "linear"
+    )
     if start is not None and len(stock_line):
         figure.update_xaxes(range=[max(pd.Timestamp(start), stock_line.index.min()), stock_line.index.max()])
     change = stock_line.iloc[-1] / stock_line.iloc[0] - 1 if len(stock_line) > 1 else float("nan")
     bench_change = (bench_line.iloc[-1] / bench_line.iloc[0] - 1) if not bench.empty and len(bench_line) > 1 else float("nan")
     counted = markers["car"].notna().sum() if not markers.empty else 0
-    description = (f"{plain(ticker)} adjusted close rebased to 100 against {plain(benchmark)} from {stock_line.index.min().date()} "
-                   f"to {stock_line.index.max().date()}: {change:+.0%} against {bench_change:+.0%}; {len(markers)} event markers, "
-                   f"{counted} with a CAR over {window_label}.")
-    return styled(figure, title=f"{plain(ticker)} against {plain(benchmark)}, adjusted closes rebased to 100", height=440,
-                  description=description)
+    description = (
+        f"{plain(ticker)} adjusted close rebased to 100 against {plain(benchmark)} from {stock_line.index.min().date()} "
+        f"to {stock_line.index.max().date()}: {change:+.0%} against {bench_change:+.0%}; {len(markers)} event markers, "
+        f"{counted} with a CAR over {window_label}."
+    )
+    return styled(
+        figure, title=f"{plain(ticker)} against {plain(benchmark)}, adjusted closes rebased to 100", height=440, description=description
+    )

@@ -1,5 +1,6 @@
 """Market-reaction figures: CAR paths with confidence bands, CAAR by event type with intervals,
 and CAR against deal size. Decimal returns in, percentages shown."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -36,22 +37,44 @@ def car_paths_figure(paths: pd.DataFrame, *, highlight: str | None, labels: dict
         order = np.lexsort((joined["car"].isna().to_numpy(), joined["rel_day"].to_numpy(), pd.factorize(joined["event_id"])[0]))
         joined = joined.iloc[order]
         figure.add_trace(
-            go.Scatter(x=joined["rel_day"], y=joined["car"] * 100, mode="lines", line=dict(color=NEUTRAL, width=1),
-                       name="Other events", opacity=0.6, connectgaps=False,
-                       customdata=[plain(labels.get(e, e), 80) for e in joined["event_id"]],
-                       hovertemplate="%{customdata}<br>day %{x}: %{y:+.1f}%<extra></extra>")
+            go.Scatter(
+                x=joined["rel_day"],
+                y=joined["car"] * 100,
+                mode="lines",
+                line=dict(color=NEUTRAL, width=1),
+                name="Other events",
+                opacity=0.6,
+                connectgaps=False,
+                customdata=[plain(labels.get(e, e), 80) for e in joined["event_id"]],
+                hovertemplate="%{customdata}<br>day %{x}: %{y:+.1f}%<extra></extra>",
+            )
         )
     if highlight is not None and (paths["event_id"] == highlight).any():
         part = paths[paths["event_id"] == highlight]
-        figure.add_trace(go.Scatter(x=part["rel_day"], y=part["upper"] * 100, mode="lines", line=dict(width=0), showlegend=False, hoverinfo="skip"))
         figure.add_trace(
-            go.Scatter(x=part["rel_day"], y=part["lower"] * 100, mode="lines", line=dict(width=0), fill="tonexty",
-                       fillcolor="rgba(86,180,233,0.25)", name="95% band", hoverinfo="skip")
+            go.Scatter(x=part["rel_day"], y=part["upper"] * 100, mode="lines", line=dict(width=0), showlegend=False, hoverinfo="skip")
         )
         figure.add_trace(
-            go.Scatter(x=part["rel_day"], y=part["car"] * 100, mode="lines+markers", line=dict(color=ACCENT, width=3),
-                       name=plain(labels.get(highlight, highlight), 60),
-                       hovertemplate="day %{x}: CAR %{y:+.2f}%<extra></extra>")
+            go.Scatter(
+                x=part["rel_day"],
+                y=part["lower"] * 100,
+                mode="lines",
+                line=dict(width=0),
+                fill="tonexty",
+                fillcolor="rgba(86,180,233,0.25)",
+                name="95% band",
+                hoverinfo="skip",
+            )
+        )
+        figure.add_trace(
+            go.Scatter(
+                x=part["rel_day"],
+                y=part["car"] * 100,
+                mode="lines+markers",
+                line=dict(color=ACCENT, width=3),
+                name=plain(labels.get(highlight, highlight), 60),
+                hovertemplate="day %{x}: CAR %{y:+.2f}%<extra></extra>",
+            )
         )
     figure.add_vline(x=0, line=dict(color=INK, dash="dash", width=1))
     figure.add_hline(y=0, line=dict(color=INK, width=1))
@@ -60,8 +83,10 @@ def car_paths_figure(paths: pd.DataFrame, *, highlight: str | None, labels: dict
     n_events = paths["event_id"].nunique()
     chosen = paths[paths["event_id"] == highlight]["car"].dropna()
     end = f"; the selected event ends at {chosen.iloc[-1]:+.1%}" if not chosen.empty else ""
-    description = (f"Cumulative abnormal return paths of {n_events} events, trading days "
-                   f"{int(paths['rel_day'].min())} to {int(paths['rel_day'].max())} around day 0{end}.")
+    description = (
+        f"Cumulative abnormal return paths of {n_events} events, trading days "
+        f"{int(paths['rel_day'].min())} to {int(paths['rel_day'].max())} around day 0{end}."
+    )
     return styled(figure, title="Cumulative abnormal return paths", height=400, description=description)
 
 
@@ -88,7 +113,9 @@ def caar_by_type_figure(summary: pd.DataFrame, *, window_label: str) -> go.Figur
         error_minus = (part["caar"] - part["lower"]) * 100
         figure.add_trace(
             go.Bar(
-                x=[plain(g) for g in part["group"]], y=part["caar"] * 100, name="All events" if sample == "all" else "Unconfounded only",
+                x=[plain(g) for g in part["group"]],
+                y=part["caar"] * 100,
+                name="All events" if sample == "all" else "Unconfounded only",
                 marker=dict(color=color, pattern=dict(shape=np.where(part["small_sample"], "/", "").tolist())),
                 error_y=dict(type="data", symmetric=False, array=error_plus.tolist(), arrayminus=error_minus.tolist(), color=INK),
                 customdata=np.column_stack([part["n_events"], part["t_csect"], part["p_t_csect"]]),
@@ -101,8 +128,12 @@ def caar_by_type_figure(summary: pd.DataFrame, *, window_label: str) -> go.Figur
     shown = summary[summary["sample"] == "all"].dropna(subset=["caar"])
     parts = [f"{plain(g)} {c:+.1%} (N {int(n)})" for g, c, n in zip(shown["group"], shown["caar"], shown["n_events"])]
     description = f"Bars of the mean CAR over {window_label} by event type, all events and unconfounded only: " + "; ".join(parts) + "."
-    return styled(figure, title=f"CAAR by event type, window {window_label} (95% interval; hatched: too few events, untested)",
-                  height=420, description=description)
+    return styled(
+        figure,
+        title=f"CAAR by event type, window {window_label} (95% interval; hatched: too few events, untested)",
+        height=420,
+        description=description,
+    )
 
 
 def car_vs_size_figure(frame: pd.DataFrame, *, window_label: str) -> go.Figure:
@@ -118,21 +149,36 @@ def car_vs_size_figure(frame: pd.DataFrame, *, window_label: str) -> go.Figure:
     for event_type, part in points.groupby("event_type", sort=True):
         figure.add_trace(
             go.Scatter(
-                x=part["relative_size"] * 100, y=part["car"] * 100, mode="markers", name=plain(event_type),
-                marker=dict(size=11, color=TYPE_COLORS.get(event_type, NEUTRAL), symbol=TYPE_SYMBOLS.get(event_type, "circle"),
-                            line=dict(width=1, color=INK)),
-                hovertext=[f"<b>{plain(r.event_id)}</b> {plain(r.ticker)}<br>{plain(r.headline, 120)}<br>size {r.relative_size:.1%} of TTM capex; CAR {r.car:+.1%}"
-                           for r in part.itertuples()],
+                x=part["relative_size"] * 100,
+                y=part["car"] * 100,
+                mode="markers",
+                name=plain(event_type),
+                marker=dict(
+                    size=11,
+                    color=TYPE_COLORS.get(event_type, NEUTRAL),
+                    symbol=TYPE_SYMBOLS.get(event_type, "circle"),
+                    line=dict(width=1, color=INK),
+                ),
+                hovertext=[
+                    f"<b>{plain(r.event_id)}</b> {plain(r.ticker)}<br>{plain(r.headline, 120)}<br>size {r.relative_size:.1%} of TTM capex; CAR {r.car:+.1%}"
+                    for r in part.itertuples()
+                ],
                 hoverinfo="text",
             )
         )
     figure.add_hline(y=0, line=dict(color=INK, width=1))
-    ticks = [v for v in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
-             if points["relative_size"].min() * 100 / 2 <= v <= points["relative_size"].max() * 100 * 2]
-    figure.update_xaxes(type="log", title_text="Deal amount ÷ trailing-12-month capex (%, log scale)",
-                        tickvals=ticks, ticktext=[f"{v:g}%" for v in ticks])
+    ticks = [
+        v
+        for v in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
+        if points["relative_size"].min() * 100 / 2 <= v <= points["relative_size"].max() * 100 * 2
+    ]
+    figure.update_xaxes(
+        type="log", title_text="Deal amount ÷ trailing-12-month capex (%, log scale)", tickvals=ticks, ticktext=[f"{v:g}%" for v in ticks]
+    )
     figure.update_yaxes(title_text=f"CAR {window_label}", ticksuffix="%")
     correlation = points["relative_size"].rank().corr(points["car"].rank()) if len(points) > 2 else float("nan")
-    description = (f"Scatter of {len(points)} funding events: CAR over {window_label} against the deal amount as a share of "
-                   f"trailing-12-month capex, on a log axis; rank correlation {correlation:+.2f}.")
+    description = (
+        f"Scatter of {len(points)} funding events: CAR over {window_label} against the deal amount as a share of "
+        f"trailing-12-month capex, on a log axis; rank correlation {correlation:+.2f}."
+    )
     return styled(figure, title="CAR against deal size", height=420, description=description)

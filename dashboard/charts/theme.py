@@ -3,6 +3,7 @@
 Plotly renders a small subset of HTML inside text and hover labels (``<b>``, ``<br>``, ``<a>``);
 headlines and other data text go through :func:`plain` first, so they show literally.
 """
+
 from __future__ import annotations
 
 import html

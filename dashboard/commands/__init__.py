@@ -4,6 +4,7 @@ may define check_arguments() (a usage problem, refused with exit 2 before anythi
 Importing a command module is cheap: pandas, numpy and the loaders are imported inside ``run``,
 so ``python -m dashboard --help`` and every subcommand's ``--help`` cost a bare Python start-up.
 """
+
 from dashboard.commands import export, filings, funding_gap, reactions, refresh, validate
 
 COMMANDS = (validate, refresh, reactions, funding_gap, export, filings)

@@ -1,4 +1,5 @@
 """What several commands print: the as-of dates and version of the data a result rests on."""
+
 from __future__ import annotations
 
 

@@ -1,4 +1,5 @@
 """``export``: write an embedded dataset to CSV through the same sanitizing export as the app."""
+
 from __future__ import annotations
 
 import argparse
@@ -30,7 +31,13 @@ def manifest_frame(manifest: dict) -> pd.DataFrame:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dataset", choices=[*DATASETS, "manifest"])
     parser.add_argument("--ticker", action="append", metavar="T", help="only these tickers (repeat)")
-    parser.add_argument("--out", type=Path, required=True, metavar="FILE.csv", help=output_help("the file to write: .csv, or .xlsx for Excel (data sheet, then metadata)"))
+    parser.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="FILE.csv",
+        help=output_help("the file to write: .csv, or .xlsx for Excel (data sheet, then metadata)"),
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -49,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
         frame = frame[frame["ticker"].isin(args.ticker)]
     params = {"dataset": args.dataset, "ticker": ",".join(args.ticker or []) or "all"}
     as_of = {name: entry["as_of"] for name, entry in manifest["datasets"].items()}
-    write_outputs({args.out: export_file(frame, args.out, params=params, as_of=as_of, name=args.dataset,
-                                         data_version=manifest["data_version"])})
+    write_outputs(
+        {args.out: export_file(frame, args.out, params=params, as_of=as_of, name=args.dataset, data_version=manifest["data_version"])}
+    )
     print(f"wrote {len(frame)} rows of {args.dataset} to {args.out} (data version {manifest['data_version']})")
     return config.EXIT_OK

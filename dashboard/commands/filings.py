@@ -23,6 +23,7 @@ whether a matched event's day 0 would move). Suggestions only: events.csv is nev
 Rows with bad or missing fields are reported on stderr as ``file:index: field: reason``.
 Exit 0 when the file is written; 2 with one line on any failure.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,17 +47,24 @@ SUGGESTION_NOTE = "suggested_event_type is a suggestion for review; events.csv i
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from dashboard.commands.output import output_help
 
-    parser.add_argument("--ticker", action="append", metavar="T", dest="tickers",
-                        help="only this company (repeat for more); default: every covered company")
+    parser.add_argument(
+        "--ticker", action="append", metavar="T", dest="tickers", help="only this company (repeat for more); default: every covered company"
+    )
     parser.add_argument("--since", metavar="YYYY-MM-DD", help="only filings filed on or after this date")
-    parser.add_argument("--submissions", action="append", type=Path, metavar="FILE.json",
-                        help="read this saved submissions JSON instead of SEC (repeat); no network call at all")
-    parser.add_argument("--all-headers", action="store_true",
-                        help="live: fetch every in-scope filing's SGML header (the authority), not only one per filer")
-    parser.add_argument("--save", action="store_true",
-                        help="with --submissions: also save the filings as data/filings.csv (live runs always save)")
-    parser.add_argument("--out", type=Path, required=True, metavar="CANDIDATES.csv",
-                        help=output_help("the candidates CSV to write"))
+    parser.add_argument(
+        "--submissions",
+        action="append",
+        type=Path,
+        metavar="FILE.json",
+        help="read this saved submissions JSON instead of SEC (repeat); no network call at all",
+    )
+    parser.add_argument(
+        "--all-headers", action="store_true", help="live: fetch every in-scope filing's SGML header (the authority), not only one per filer"
+    )
+    parser.add_argument(
+        "--save", action="store_true", help="with --submissions: also save the filings as data/filings.csv (live runs always save)"
+    )
+    parser.add_argument("--out", type=Path, required=True, metavar="CANDIDATES.csv", help=output_help("the candidates CSV to write"))
 
 
 def check_arguments(args: argparse.Namespace) -> str | None:
@@ -216,7 +224,8 @@ def _summary_lines(gathered: Gathered, candidates) -> list[str]:
     status = candidates["status"].value_counts()
     moved = int(candidates["changes_event_day0"].fillna(False).astype(bool).sum()) if len(candidates) else 0
     lines.append(
-        "  matches: " + ", ".join(f"{int(status.get(s, 0))} {s}" for s in ("matched", "ambiguous", "new"))
+        "  matches: "
+        + ", ".join(f"{int(status.get(s, 0))} {s}" for s in ("matched", "ambiguous", "new"))
         + f"; {moved} matched filing(s) would change their event's day 0"
     )
     return lines
@@ -242,8 +251,13 @@ def run(args: argparse.Namespace) -> int:
     if not args.submissions and not loader.filers(_select(companies, args.tickers))[0].empty:
         client = loader.live_client()  # the User-Agent is checked before any network
     gathered = gather(
-        companies, tickers=args.tickers, since=args.since, submissions=args.submissions, client=client,
-        all_headers=args.all_headers, learn=not args.submissions or args.save,
+        companies,
+        tickers=args.tickers,
+        since=args.since,
+        submissions=args.submissions,
+        client=client,
+        all_headers=args.all_headers,
+        learn=not args.submissions or args.save,
     )
     for note in gathered.notes:
         print(f"note: {note}", file=sys.stderr)
@@ -257,7 +271,8 @@ def run(args: argparse.Namespace) -> int:
         as_of = today if client is not None else pd.Timestamp(filings["filing_date"].max()).date().isoformat()
         origin = "data.sec.gov submissions" if client is not None else "submissions files " + ", ".join(p.name for p in args.submissions)
         entry = loader.save_filings(
-            filings, as_of=as_of,
+            filings,
+            as_of=as_of,
             source=f"{sec.SOURCE} {origin}, read {today}; Eastern acceptance time per row (time_source, time_basis)",
         )
         print(f"saved {entry['rows']} filing(s) to {config.DATA_DIR / config.FILINGS_FILE} as of {entry['as_of']}")

@@ -7,6 +7,7 @@ All covered companies with fundamentals by default. ``--forward`` writes the for
 row per capex-guidance vintage) instead of the historical table; it takes no ``--period`` or
 ``--capex`` (given together, the command refuses them). Amounts in USD millions.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,19 +25,17 @@ OUTPUTS: tuple[str, ...] = ("out",)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--ticker", action="append", metavar="T", help="a company ticker (repeat for several); default: all"
-    )
-    parser.add_argument(
-        "--period", choices=get_args(config.Period), help=f"period of each row (default: {config.DEFAULT_FUNDING_PERIOD})"
-    )
+    parser.add_argument("--ticker", action="append", metavar="T", help="a company ticker (repeat for several); default: all")
+    parser.add_argument("--period", choices=get_args(config.Period), help=f"period of each row (default: {config.DEFAULT_FUNDING_PERIOD})")
     parser.add_argument(
         "--capex",
         choices=get_args(config.CapexBasis),
         help=f"reported = purchases of P&E; economic = plus finance-lease principal (default: {config.DEFAULT_CAPEX_BASIS})",
     )
     parser.add_argument(
-        "--forward", action="store_true", help="write the forward view instead: implied gap and new debt per capex-guidance vintage (not with --period or --capex)"
+        "--forward",
+        action="store_true",
+        help="write the forward view instead: implied gap and new debt per capex-guidance vintage (not with --period or --capex)",
     )
     parser.add_argument("--out", type=Path, required=True, metavar="FILE.csv", help=output_help("the CSV to write"))
 
@@ -87,17 +86,20 @@ def run(args: argparse.Namespace) -> int:
         what = f"{len(table)} guidance vintages (forward view, USD millions; guidance USD bn x 1000)"
     else:
         flags = curated.load_fundamentals_flags(fundamentals=fundamentals)
-        table = funding_table(
-            chosen, curated.load_events(), companies=companies, flags=flags, period=period, capex_basis=capex
-        )
+        table = funding_table(chosen, curated.load_events(), companies=companies, flags=flags, period=period, capex_basis=capex)
         what = f"{len(table)} rows (period={period}, capex={capex}, USD millions)"
     # Plain CSV (header first) as other tools read it, or Excel with a metadata sheet; text cells
     # never start a formula.
     manifest = curated.load_manifest()
     params = {"period": period, "capex": capex, "forward": bool(args.forward), "ticker": ",".join(requested)}
     as_of = {name: entry["as_of"] for name, entry in manifest["datasets"].items()}
-    write_outputs({args.out: export_file(table, args.out, params=params, as_of=as_of, name="funding_gap",
-                                         data_version=manifest["data_version"], with_metadata=False)})
+    write_outputs(
+        {
+            args.out: export_file(
+                table, args.out, params=params, as_of=as_of, name="funding_gap", data_version=manifest["data_version"], with_metadata=False
+            )
+        }
+    )
     tickers = ", ".join(sorted(set(table["ticker"])))
     skipped_text = f"; skipped (no fundamentals): {', '.join(skipped)}" if skipped else ""
     print(f"funding-gap: wrote {what} for {tickers} to {args.out}{skipped_text}; {as_of_text('fundamentals', 'events', 'guidance')}")

@@ -9,6 +9,7 @@ input) are the same file, and written atomically, all together, through symlinks
   command is complete are they renamed over their targets, so a failure leaves every earlier file
   as it was and no partial file behind.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -33,6 +33,7 @@ runs; an output that is a symlink is written at its target, and all outputs appe
 SUMMARY.csv ends with ``all_confounded``: every event of the group in that window is confounded
 (so its ``unconfounded`` row has no events).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -70,30 +71,51 @@ def _window(text: str) -> tuple[int, int]:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--events", type=Path, metavar="FILE", help="events CSV (default: the curated events)")
     parser.add_argument(
-        "--returns", type=Path, metavar="FILE",
+        "--returns",
+        type=Path,
+        metavar="FILE",
         help="wide CSV or Parquet: date + one column of decimal returns per ticker (any tickers, benchmark included)",
     )
-    parser.add_argument("--return-type", choices=config.RETURN_TYPES, default=config.DEFAULT_RETURN_TYPE,
-                        help=f"{' or '.join(config.RETURN_TYPES)} returns (default: {config.DEFAULT_RETURN_TYPE})")
-    parser.add_argument("--model", choices=config.MODELS, default=config.DEFAULT_MODEL,
-                        help=f"expected-return model (default: {config.DEFAULT_MODEL})")
     parser.add_argument(
-        "--benchmark", metavar="TICKER",
+        "--return-type",
+        choices=config.RETURN_TYPES,
+        default=config.DEFAULT_RETURN_TYPE,
+        help=f"{' or '.join(config.RETURN_TYPES)} returns (default: {config.DEFAULT_RETURN_TYPE})",
+    )
+    parser.add_argument(
+        "--model", choices=config.MODELS, default=config.DEFAULT_MODEL, help=f"expected-return model (default: {config.DEFAULT_MODEL})"
+    )
+    parser.add_argument(
+        "--benchmark",
+        metavar="TICKER",
         help=f"benchmark for every company, any column of --returns (default: companies table, {config.DEFAULT_MARKET_BENCHMARK})",
     )
     parser.add_argument(
-        "--estimation", type=_window, default=config.DEFAULT_ESTIMATION_WINDOW, metavar="A,B",
+        "--estimation",
+        type=_window,
+        default=config.DEFAULT_ESTIMATION_WINDOW,
+        metavar="A,B",
         help=f"estimation window in trading days, e.g. --estimation={config.format_window(config.DEFAULT_ESTIMATION_WINDOW)} (the default)",
     )
     defaults = " ".join(config.format_window(window) for window in config.DEFAULT_EVENT_WINDOWS)
     parser.add_argument(
-        "--window", type=_window, action="append", metavar="A,B",
+        "--window",
+        type=_window,
+        action="append",
+        metavar="A,B",
         help=f"event window, repeatable, e.g. --window=-1,1 --window=0,1 (default: {defaults})",
     )
-    parser.add_argument("--group-by", choices=config.GROUP_BYS, default=config.DEFAULT_GROUP_BY,
-                        help=f"groups of the summary (default: {config.DEFAULT_GROUP_BY})")
     parser.add_argument(
-        "--min-estimation", type=int, default=config.DEFAULT_MIN_ESTIMATION_DAYS, metavar="N",
+        "--group-by",
+        choices=config.GROUP_BYS,
+        default=config.DEFAULT_GROUP_BY,
+        help=f"groups of the summary (default: {config.DEFAULT_GROUP_BY})",
+    )
+    parser.add_argument(
+        "--min-estimation",
+        type=int,
+        default=config.DEFAULT_MIN_ESTIMATION_DAYS,
+        metavar="N",
         help=f"fewest estimation days (default: {config.DEFAULT_MIN_ESTIMATION_DAYS})",
     )
     parser.add_argument("--out", type=Path, required=True, metavar="EVENTS.csv", help=output_help("per event x window results"))
@@ -181,9 +203,16 @@ def run(args: argparse.Namespace) -> int:
             return config.EXIT_INVALID
     try:
         result = run_event_study(
-            events, returns, companies=companies, model=args.model, benchmark=args.benchmark,
-            estimation=args.estimation, windows=windows, min_estimation=args.min_estimation,
-            return_type=args.return_type, sessions=sessions,
+            events,
+            returns,
+            companies=companies,
+            model=args.model,
+            benchmark=args.benchmark,
+            estimation=args.estimation,
+            windows=windows,
+            min_estimation=args.min_estimation,
+            return_type=args.return_type,
+            sessions=sessions,
             # A user's events are also confounded by the study's events of the same company.
             confounders=curated if args.events is not None else None,
         )

@@ -4,6 +4,7 @@
 both; ``--ticker`` repeats. Exit 0 when the new snapshot is written; 2 with one line naming the
 source and the failure otherwise (the previous snapshot and manifest stay as they were).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,7 +21,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--prices", action="store_true", help="refresh daily prices from Yahoo Finance")
     parser.add_argument("--fundamentals", action="store_true", help="fill fundamentals gaps from SEC EDGAR")
     parser.add_argument(
-        "--ticker", action="append", metavar="T", dest="tickers",
+        "--ticker",
+        action="append",
+        metavar="T",
+        dest="tickers",
         help="only this ticker (repeat for more); default: every covered ticker",
     )
 

@@ -1,4 +1,5 @@
 """``validate``: check the embedded datasets, or the files given, row by row."""
+
 from __future__ import annotations
 
 import argparse
@@ -15,9 +16,7 @@ VALIDATORS: tuple[str, ...] = ("events", "fundamentals", "guidance", "fundamenta
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     for name in VALIDATORS:
-        parser.add_argument(
-            f"--{name.replace('_', '-')}", dest=name, type=Path, metavar="FILE", help=f"a {name} file to check instead"
-        )
+        parser.add_argument(f"--{name.replace('_', '-')}", dest=name, type=Path, metavar="FILE", help=f"a {name} file to check instead")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -4,6 +4,7 @@ a number, a whole number or a date before the dataset's schema checks it.
 These describe the files' columns (what a file holds), not the columns of a result table
 (``metrics.event_study.EVENT_COLUMNS`` names the event study's output columns).
 """
+
 from __future__ import annotations
 
 from dashboard import config

@@ -9,6 +9,7 @@ read but kept apart: they never enter ``debt_issued`` or ``debt_repaid`` (long-t
 this dataset); they are reported beside the quarters. ``fundamentals_merge.merge_fundamentals``
 then fills the curated table's gaps.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -137,9 +138,7 @@ def deduplicate_facts(facts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     restatements = pd.DataFrame(
         {
             "tag": restated.index.get_level_values("tag"),
-            "start": restated.index.get_level_values("start").where(
-                restated.index.get_level_values("start") != pd.Timestamp(0)
-            ),
+            "start": restated.index.get_level_values("start").where(restated.index.get_level_values("start") != pd.Timestamp(0)),
             "end": restated.index.get_level_values("end"),
             "values_musd": restated.to_list(),
             "kept_musd": (first.loc[restated.index, "val"] / 1e6).to_list(),
@@ -177,9 +176,13 @@ def _quarterly_flows(
     period = fiscal_period(facts["end"], fiscal_year_end_month=fiscal_year_end_month, fiscal_calendar=fiscal_calendar)
     facts = facts.assign(fiscal_year=period["fiscal_year"], fiscal_quarter=period["fiscal_quarter"])
     # A year-to-date fact starts the day after the previous fiscal year ended.
-    year_start = fiscal_period(
-        facts["start"] - pd.Timedelta(days=1), fiscal_year_end_month=fiscal_year_end_month, fiscal_calendar=fiscal_calendar
-    )["fiscal_quarter"].eq(4).fillna(False)
+    year_start = (
+        fiscal_period(facts["start"] - pd.Timedelta(days=1), fiscal_year_end_month=fiscal_year_end_month, fiscal_calendar=fiscal_calendar)[
+            "fiscal_quarter"
+        ]
+        .eq(4)
+        .fillna(False)
+    )
     facts = facts.assign(year_start=year_start.to_numpy(dtype=bool))
     unplaced = facts["months"].isna() | facts["fiscal_quarter"].isna()
     for _, row in facts[unplaced].iterrows():
@@ -203,22 +206,33 @@ def _quarterly_flows(
                 if isinstance(fact, pd.DataFrame):  # two 3M facts ending the same day: keep the latest filed
                     fact = fact.sort_values("filed").iloc[-1]
                 rows.append(
-                    {"tag": tag, "period_end": fact["end"], "fiscal_year": int(fiscal_year), "fiscal_quarter": q,
-                     "value": fact["val"], "accn": fact["accn"], "method": "3M"}
+                    {
+                        "tag": tag,
+                        "period_end": fact["end"],
+                        "fiscal_year": int(fiscal_year),
+                        "fiscal_quarter": q,
+                        "value": fact["val"],
+                        "accn": fact["accn"],
+                        "method": "3M",
+                    }
                 )
             elif q >= 2 and q in ytd and (q - 1) in ytd:
                 current, previous = ytd[q], ytd[q - 1]
                 rows.append(
-                    {"tag": tag, "period_end": current["end"], "fiscal_year": int(fiscal_year), "fiscal_quarter": q,
-                     "value": current["val"] - previous["val"], "accn": current["accn"],
-                     "method": "FY-9M" if q == 4 else f"{3 * q}M-{3 * (q - 1)}M"}
+                    {
+                        "tag": tag,
+                        "period_end": current["end"],
+                        "fiscal_year": int(fiscal_year),
+                        "fiscal_quarter": q,
+                        "value": current["val"] - previous["val"],
+                        "accn": current["accn"],
+                        "method": "FY-9M" if q == 4 else f"{3 * q}M-{3 * (q - 1)}M",
+                    }
                 )
     return pd.DataFrame(rows, columns=out_columns), dropped
 
 
-def _quarter_instants(
-    facts: pd.DataFrame, *, fiscal_year_end_month: int, fiscal_calendar: config.FiscalCalendar
-) -> pd.DataFrame:
+def _quarter_instants(facts: pd.DataFrame, *, fiscal_year_end_month: int, fiscal_calendar: config.FiscalCalendar) -> pd.DataFrame:
     """Instant facts (no ``start``) placed at the fiscal quarter their ``end`` closes."""
     columns = ["tag", "period_end", "fiscal_year", "fiscal_quarter", "value", "accn", "method"]
     instants = facts[facts["start"].isna()]
@@ -247,9 +261,7 @@ def _first_tag_answers(values: pd.DataFrame, tags: Sequence[str], column: str) -
         return values.assign(column=column)
     rank = {tag: i for i, tag in enumerate(tags)}
     chosen = values[values["tag"].isin(rank)].assign(rank=lambda f: f["tag"].map(rank))
-    chosen = chosen.sort_values(["fiscal_year", "fiscal_quarter", "rank"]).drop_duplicates(
-        ["fiscal_year", "fiscal_quarter"], keep="first"
-    )
+    chosen = chosen.sort_values(["fiscal_year", "fiscal_quarter", "rank"]).drop_duplicates(["fiscal_year", "fiscal_quarter"], keep="first")
     return chosen.drop(columns="rank").assign(column=column)
 
 
@@ -321,7 +333,8 @@ def normalize_companyfacts(
     instant_tags = [*CASH_TAGS, *SECURITIES_TAGS, *total_debt_tags]
     facts, restatements = deduplicate_facts(_facts_frame(raw, list(dict.fromkeys(flow_tags + instant_tags))))
     flows, dropped = _quarterly_flows(
-        facts[facts["tag"].isin(flow_tags) & facts["start"].notna()], fiscal_year_end_month=fiscal_year_end_month,
+        facts[facts["tag"].isin(flow_tags) & facts["start"].notna()],
+        fiscal_year_end_month=fiscal_year_end_month,
         fiscal_calendar=fiscal_calendar,
     )
     instants = _quarter_instants(
@@ -350,8 +363,7 @@ def _quarters_from_long(long: pd.DataFrame, apart: pd.DataFrame, *, ticker: str,
     commercial-paper lines) is only named in the source of the quarters that have a row."""
     if long.empty:
         empty = pd.DataFrame({c: pd.Series(dtype=float) for c in FUNDAMENTALS_COLUMNS})
-        return empty.astype({"ticker": "str", "source": "str", "fiscal_year": int, "fiscal_quarter": int,
-                             "period_end": "datetime64[us]"})
+        return empty.astype({"ticker": "str", "source": "str", "fiscal_year": int, "fiscal_quarter": int, "period_end": "datetime64[us]"})
     keys = ["fiscal_year", "fiscal_quarter"]
     wide = long.pivot_table(index=keys, columns="column", values="value", aggfunc="first")
     # A quarter's end: the flow facts' end, else the balance instant (they agree in filed data).

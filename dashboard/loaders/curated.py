@@ -5,6 +5,7 @@ raise for bad rows, only for a file that cannot be read at all (``CurationError`
 ``load_*`` functions read the embedded snapshot, warn about any rejected row, and return the
 typed frame. Amounts: events and guidance in USD billions, fundamentals in USD millions.
 """
+
 from __future__ import annotations
 
 import json
@@ -216,7 +217,12 @@ def validate_events(
             ]
             raise CurationError(f"{name}: missing required column(s): {', '.join(hints)}")
         unknown = [
-            RowIssue(name, 1, str(column), "unknown column, ignored" + (f"; {hint}" if (hint := did_you_mean(column, list(EVENT_COLUMN_KINDS))) else ""))
+            RowIssue(
+                name,
+                1,
+                str(column),
+                "unknown column, ignored" + (f"; {hint}" if (hint := did_you_mean(column, list(EVENT_COLUMN_KINDS))) else ""),
+            )
             for column in frame.columns
             if column not in EVENT_COLUMN_KINDS
         ]
@@ -293,9 +299,7 @@ def validate_fundamentals(
         frame["_period_end_fits"] = period_end_fits(frame, load_companies(data_dir))
     companies, _ = known_tickers(data_dir)
     schema = fundamentals_schema(companies, today())
-    good, report = validate_rows(
-        frame, schema, dataset="fundamentals", file=name, lines=lines, parse_failures=failures
-    )
+    good, report = validate_rows(frame, schema, dataset="fundamentals", file=name, lines=lines, parse_failures=failures)
     good = good.astype({"fiscal_year": int, "fiscal_quarter": int})
     return good.sort_values(["ticker", "period_end"], kind="stable").reset_index(drop=True), report
 
@@ -322,9 +326,7 @@ def _flagged_cell_filled(flags: pd.DataFrame, fundamentals: pd.DataFrame) -> pd.
     )
     if not checkable.any():
         return known
-    cells = fundamentals.melt(
-        id_vars=["ticker", "period_end"], value_vars=list(config.FUNDAMENTAL_VALUE_COLUMNS), var_name="column"
-    )
+    cells = fundamentals.melt(id_vars=["ticker", "period_end"], value_vars=list(config.FUNDAMENTAL_VALUE_COLUMNS), var_name="column")
     present = cells[cells["value"].notna()]
     filled = set(zip(present["ticker"], present["period_end"], present["column"], strict=True))
     rows = flags[checkable]
@@ -356,7 +358,11 @@ def validate_fundamentals_flags(
             frame["_flag_unique"] = _key(frame, ["ticker", "period_end", "column", "flag"])
     companies, _ = known_tickers(data_dir)
     good, report = validate_rows(
-        frame, fundamentals_flags_schema(companies), dataset="fundamentals_flags", file=name, lines=lines,
+        frame,
+        fundamentals_flags_schema(companies),
+        dataset="fundamentals_flags",
+        file=name,
+        lines=lines,
         parse_failures=failures,
     )
     return good.sort_values(["ticker", "period_end", "column", "flag"], kind="stable").reset_index(drop=True), report
@@ -368,9 +374,7 @@ def load_fundamentals_flags(data_dir: Path | None = None, *, fundamentals: pd.Da
     path = _data_dir(data_dir) / config.FUNDAMENTALS_FLAGS_FILE
     if not path.exists():
         raise DataUnavailable(f"{report_name(path)}: quality flags not found")
-    good, report = validate_fundamentals_flags(
-        snapshot_file(data_dir, "fundamentals_flags"), data_dir=data_dir, fundamentals=fundamentals
-    )
+    good, report = validate_fundamentals_flags(snapshot_file(data_dir, "fundamentals_flags"), data_dir=data_dir, fundamentals=fundamentals)
     warn_rejected(report)
     return good
 
@@ -432,9 +436,7 @@ def validate_prices(source: Path | str, *, data_dir: Path | None = None) -> tupl
         # the day's range (XLC on 2025-08-19), which says nothing about the close.
         frame["_high_ge_low"] = ~(frame["high"] < frame["low"])
     _, tickers = known_tickers(data_dir)
-    good, report = validate_rows(
-        frame, prices_schema(tickers, today()), dataset="prices", file=name, lines=lines, parse_failures=failures
-    )
+    good, report = validate_rows(frame, prices_schema(tickers, today()), dataset="prices", file=name, lines=lines, parse_failures=failures)
     return good.sort_values(["ticker", "date"], kind="stable").reset_index(drop=True), report
 
 

@@ -5,6 +5,7 @@ remade when the curators publish new figures; the app and the tests only ever re
 Each figure is copied, never edited: the only changes are of form (``Q3`` becomes ``3``, one
 Parquet table instead of a CSV per ticker, ``^N225`` stored as ``N225``). Every row keeps its source.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -100,9 +101,7 @@ def build(source: Path, target: Path) -> dict:
             source / "fundamentals.csv", data_dir=staged, text=(staged / config.FUNDAMENTALS_FILE).read_text()
         )
         guidance, guidance_report = validate_guidance(source / "guidance.csv", data_dir=staged)
-        flags, flags_report = validate_fundamentals_flags(
-            source / "fundamentals_flags.csv", data_dir=staged, fundamentals=fundamentals_ok
-        )
+        flags, flags_report = validate_fundamentals_flags(source / "fundamentals_flags.csv", data_dir=staged, fundamentals=fundamentals_ok)
         prices_ok, prices_report = validate_prices(staged / config.PRICES_FILE, data_dir=staged)
         reports = [events_report, fundamentals_report, guidance_report, flags_report, prices_report]
         if not all(report.ok for report in reports):

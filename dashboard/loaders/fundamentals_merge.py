@@ -5,6 +5,7 @@ gives SEC's quarters and the tag behind each cell; ``merge_fundamentals`` fills 
 table's empty cells with them and reports every disagreement instead of overwriting a curated
 figure. USD millions throughout.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -19,6 +19,7 @@ were, or the complete new ones.
 Offline, each source fails within seconds: a short DNS + TCP probe of the source's host runs
 before any download, and the error names the source.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -196,8 +197,15 @@ def _price_repairs(raw: pd.DataFrame, symbols: dict[str, str], new: pd.DataFrame
 
 
 def _stage_prices(
-    data_dir: Path, staging: Path, selected: list[str], symbol_to_ticker: dict[str, str], repair_symbols: set[str],
-    result: RefreshResult, progress: ProgressCallback, low: float, high: float,
+    data_dir: Path,
+    staging: Path,
+    selected: list[str],
+    symbol_to_ticker: dict[str, str],
+    repair_symbols: set[str],
+    result: RefreshResult,
+    progress: ProgressCallback,
+    low: float,
+    high: float,
 ) -> _Staged:
     target = data_dir / config.PRICES_FILE
     old = pd.read_parquet(target) if target.exists() else pd.DataFrame(columns=["ticker", "date", *config.PRICE_COLUMNS])
@@ -210,9 +218,7 @@ def _stage_prices(
     end = pd.Timestamp(dt.date.today())  # exclusive: only complete sessions before today
     progress(low, f"prices: downloading {len(symbols)} symbol(s) from Yahoo Finance, {start.date()} to {end.date()}")
     try:
-        raw = yahoo.fetch_prices_raw(
-            list(symbols), start, end, repair_symbols=repair_symbols, timeout=config.YFINANCE_TIMEOUT_SECONDS
-        )
+        raw = yahoo.fetch_prices_raw(list(symbols), start, end, repair_symbols=repair_symbols, timeout=config.YFINANCE_TIMEOUT_SECONDS)
     except RefreshError:
         raise
     except Exception as exc:  # a transport error that escaped the extract step still names its source
@@ -227,9 +233,7 @@ def _stage_prices(
         raise RefreshError(f"{yahoo.SOURCE}: no usable price rows for {', '.join(symbols.values())}")
     if missing:
         result.missing_tickers = missing
-        result.warnings.append(
-            f"{yahoo.SOURCE}: no prices came back for {', '.join(missing)}; their previous rows are kept"
-        )
+        result.warnings.append(f"{yahoo.SOURCE}: no prices came back for {', '.join(missing)}; their previous rows are kept")
     result.dividend_moves = yahoo.dividend_moves(old, new)
     result.repaired_tickers = [t for s, t in symbols.items() if s in repair_symbols]
     result.price_repairs = _price_repairs(raw, symbols, new, old)
@@ -241,9 +245,7 @@ def _stage_prices(
     combined.to_parquet(path, index=False, compression="zstd")
     _, report = validate_prices(path, data_dir=data_dir)
     if not report.ok:
-        raise RefreshError(
-            f"{yahoo.SOURCE}: refreshed prices failed validation ({len(report.issues)} issue(s); first: {report.issues[0]})"
-        )
+        raise RefreshError(f"{yahoo.SOURCE}: refreshed prices failed validation ({len(report.issues)} issue(s); first: {report.issues[0]})")
     today = dt.date.today().isoformat()
     source = (
         f"Yahoo Finance daily OHLCV via yfinance (research and internal use), split- and dividend-adjusted "
@@ -256,15 +258,20 @@ def _stage_prices(
 
 
 def _stage_fundamentals(
-    data_dir: Path, staging: Path, selected: list[str], companies: pd.DataFrame, client: sec.SecClient,
-    result: RefreshResult, progress: ProgressCallback, low: float, high: float,
+    data_dir: Path,
+    staging: Path,
+    selected: list[str],
+    companies: pd.DataFrame,
+    client: sec.SecClient,
+    result: RefreshResult,
+    progress: ProgressCallback,
+    low: float,
+    high: float,
 ) -> _Staged:
     target = data_dir / config.FUNDAMENTALS_FILE
     curated, report = validate_fundamentals(target, data_dir=data_dir)
     if not report.ok:
-        raise RefreshError(
-            f"refresh: {target} has {len(report.issues)} invalid row issue(s); run `python -m dashboard validate` first"
-        )
+        raise RefreshError(f"refresh: {target} has {len(report.issues)} invalid row issue(s); run `python -m dashboard validate` first")
     chosen = companies[companies["ticker"].isin(selected) & companies["sec_cik"].notna()]
     skipped = [t for t in selected if t in set(companies["ticker"]) and t not in set(chosen["ticker"])]
     if skipped:
@@ -315,8 +322,7 @@ def _stage_fundamentals(
     _, staged_report = validate_fundamentals(path, data_dir=data_dir)
     if not staged_report.ok:
         raise RefreshError(
-            f"{sec.SOURCE}: merged fundamentals failed validation ({len(staged_report.issues)} issue(s); "
-            f"first: {staged_report.issues[0]})"
+            f"{sec.SOURCE}: merged fundamentals failed validation ({len(staged_report.issues)} issue(s); first: {staged_report.issues[0]})"
         )
     manifest_source = _previous_source(data_dir, "fundamentals").split(SEC_REFRESH_NOTE)[0]
     source = f"{manifest_source}{SEC_REFRESH_NOTE} on {dt.date.today().isoformat()} (source per row names tag and accession)"
@@ -406,16 +412,27 @@ def refresh(
         raise RefreshInProgress(f"refresh: another refresh is running (lock {lock_path}); try again when it ends") from exc
     try:
         return _refresh_locked(
-            prices=prices, fundamentals=fundamentals, tickers=tickers, data_dir=data_dir, progress=progress,
-            session=session, user_agent=user_agent,
+            prices=prices,
+            fundamentals=fundamentals,
+            tickers=tickers,
+            data_dir=data_dir,
+            progress=progress,
+            session=session,
+            user_agent=user_agent,
         )
     finally:
         lock.release()
 
 
 def _refresh_locked(
-    *, prices: bool, fundamentals: bool, tickers: Sequence[str] | None, data_dir: Path,
-    progress: ProgressCallback, session: requests.Session | None, user_agent: str | None,
+    *,
+    prices: bool,
+    fundamentals: bool,
+    tickers: Sequence[str] | None,
+    data_dir: Path,
+    progress: ProgressCallback,
+    session: requests.Session | None,
+    user_agent: str | None,
 ) -> RefreshResult:
     result = RefreshResult()
     progress(0.0, "refresh: reading the current snapshot")
@@ -443,14 +460,19 @@ def _refresh_locked(
         staged: list[_Staged] = []
         split = 0.5 if prices and fundamentals else 0.95
         if prices:
-            staged.append(
-                _stage_prices(data_dir, staging, selected, symbol_to_ticker, repair_symbols, result, progress, 0.05, split)
-            )
+            staged.append(_stage_prices(data_dir, staging, selected, symbol_to_ticker, repair_symbols, result, progress, 0.05, split))
         if fundamentals:
             staged.append(
                 _stage_fundamentals(
-                    data_dir, staging, selected, companies, sec.SecClient(session or requests.Session(), agent), result,
-                    progress, split if prices else 0.05, 0.95,
+                    data_dir,
+                    staging,
+                    selected,
+                    companies,
+                    sec.SecClient(session or requests.Session(), agent),
+                    result,
+                    progress,
+                    split if prices else 0.05,
+                    0.95,
                 )
             )
         result.written = _commit(data_dir, staged, progress)

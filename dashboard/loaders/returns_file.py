@@ -12,6 +12,7 @@ the line is the physical line, the header being line 1; for Parquet, the 1-based
 A file with any such issue raises ``ReturnsFileInvalid`` (exit 1 on the command line) carrying
 the ``ValidationReport``; a file that cannot be opened at all raises ``CurationError`` (exit 2).
 """
+
 from __future__ import annotations
 
 import csv

@@ -17,6 +17,7 @@
 
 SEC EDGAR data is public domain (a U.S. government work).
 """
+
 from __future__ import annotations
 
 import email.utils
@@ -182,9 +183,7 @@ def fetch_sec_response(url: str, client: SecClient) -> Any:
         if _retry_status(status):
             what = "rate-limited" if status == 429 else "server error"
             if attempt == client.max_retries:
-                raise RefreshError(
-                    f"{SOURCE}: HTTP {status} for {url} ({what}), still after {client.max_retries} retries; try again later"
-                )
+                raise RefreshError(f"{SOURCE}: HTTP {status} for {url} ({what}), still after {client.max_retries} retries; try again later")
             wait = retry_wait_seconds((getattr(response, "headers", None) or {}).get("Retry-After"), attempt, now=client.now())
             if wait > client.max_wait_seconds:
                 raise RefreshError(
@@ -265,8 +264,12 @@ def fetch_companyfacts_raw(cik: int, client: SecClient, *, max_cache_age_seconds
     url = companyfacts_url(cik)
     try:
         return fetch_sec_json(
-            url, client, cache_path=client.folder / f"CIK{int(cik):010d}.json", max_age_seconds=max_cache_age_seconds,
-            check=_is_companyfacts, what="company facts (no 'facts')",
+            url,
+            client,
+            cache_path=client.folder / f"CIK{int(cik):010d}.json",
+            max_age_seconds=max_cache_age_seconds,
+            check=_is_companyfacts,
+            what="company facts (no 'facts')",
         )
     except SecNotFound as exc:
         raise SecNotFound(f"{SOURCE}: HTTP 404 for {url}: no company facts for CIK {cik}") from exc

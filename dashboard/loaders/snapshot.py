@@ -14,6 +14,7 @@ Nothing here is ever half-written:
 and content hash, and the data version); ``require_intact`` raises ``SnapshotDamaged`` naming
 every difference. The loaders call it before they read a dataset.
 """
+
 from __future__ import annotations
 
 import csv
@@ -37,10 +38,7 @@ from dashboard import config
 from dashboard.errors import SnapshotDamaged
 
 # What a person is told to do about a damaged snapshot (the app and the command line show it).
-REPAIR_HINT = (
-    "restore it with `git checkout data/` or rebuild it with "
-    "`python -m dashboard.loaders.embed ../shared/data`, then reload"
-)
+REPAIR_HINT = "restore it with `git checkout data/` or rebuild it with `python -m dashboard.loaders.embed ../shared/data`, then reload"
 STAGING_INFIX = ".staging-"  # .<folder>.staging-XXXX beside the data folder, while a change is made
 PREVIOUS_INFIX = ".previous-"  # .<folder>.previous-XXXX: the old folder, only on systems without an exchange
 
@@ -248,7 +246,9 @@ def _dataset_mismatches(data_dir: Path, name: str, entry: object, shown: str) ->
         found.append(SnapshotMismatch(shown, file, f"{rows} rows, the manifest says {entry.get('rows')}"))
     if sha256 != entry.get("sha256"):
         found.append(
-            SnapshotMismatch(shown, file, f"content differs from the manifest (sha256 {sha256[:12]}, the manifest says {str(entry.get('sha256'))[:12]})")
+            SnapshotMismatch(
+                shown, file, f"content differs from the manifest (sha256 {sha256[:12]}, the manifest says {str(entry.get('sha256'))[:12]})"
+            )
         )
     return found
 

@@ -5,6 +5,7 @@ is the physical line of the row in the file (the header is line 1). A row with a
 rejected; every other row loads. ``ValidationReport`` reconciles the counts: rows read = rows
 loaded + rows rejected.
 """
+
 from __future__ import annotations
 
 import csv
@@ -149,9 +150,7 @@ def read_text_table(text: str, path: str) -> tuple[pd.DataFrame, list[int]]:
     return frame, lines
 
 
-def parse_columns(
-    frame: pd.DataFrame, kinds: dict[str, ColumnKind]
-) -> tuple[pd.DataFrame, dict[tuple[int, str], str]]:
+def parse_columns(frame: pd.DataFrame, kinds: dict[str, ColumnKind]) -> tuple[pd.DataFrame, dict[tuple[int, str], str]]:
     """Turn text columns into numbers and dates; return the parsed frame and the failures.
 
     A failure maps (row position, column) to a reason. The failing cell becomes missing, so the
@@ -294,4 +293,3 @@ def warn_rejected(report: ValidationReport) -> None:
     """Emit one warning listing every rejected row, so nothing is dropped silently."""
     if not report.ok:
         warnings.warn("\n".join(report.lines()), CurationWarning, stacklevel=3)
-

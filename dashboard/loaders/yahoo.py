@@ -16,6 +16,7 @@ Query -> extract -> normalize, as every live source here:
 
 Yahoo Finance data obtained through yfinance is for research and internal use (Yahoo's terms).
 """
+
 from __future__ import annotations
 
 import logging
@@ -105,9 +106,7 @@ def _first_reason(messages: Sequence[str]) -> str:
     return reason if len(reason) <= 240 else reason[:237] + "..."
 
 
-def _download(
-    symbols: list[str], start: str | pd.Timestamp, end: str | pd.Timestamp, timeout: float, repair: bool
-) -> pd.DataFrame | None:
+def _download(symbols: list[str], start: str | pd.Timestamp, end: str | pd.Timestamp, timeout: float, repair: bool) -> pd.DataFrame | None:
     """One network call: a batched, adjusted daily download (with yfinance's price repair when
     ``repair``; the repair makes requests of its own)."""
     with warnings.catch_warnings():
@@ -139,8 +138,15 @@ class _Batch(NamedTuple):
 
 
 def _fetch_batch(
-    symbols: list[str], start: str | pd.Timestamp, end: str | pd.Timestamp, *, timeout: float, repair: bool,
-    retries: int, wait: float, sleep: Callable[[float], None],
+    symbols: list[str],
+    start: str | pd.Timestamp,
+    end: str | pd.Timestamp,
+    *,
+    timeout: float,
+    repair: bool,
+    retries: int,
+    wait: float,
+    sleep: Callable[[float], None],
 ) -> _Batch:
     """Download one batch, again after a rate limit (at most ``retries`` more times, waiting
     ``wait`` seconds and then twice as long each time)."""
@@ -214,8 +220,7 @@ def fetch_prices_raw(
             frames.append(outcome.frame)  # rate-limited for some symbols only: partial coverage
     if not frames:
         raise RefreshError(
-            f"{SOURCE}: empty price frame for {len(symbols)} symbol(s) "
-            f"(offline, or every symbol unknown): {_first_reason(messages)}"
+            f"{SOURCE}: empty price frame for {len(symbols)} symbol(s) (offline, or every symbol unknown): {_first_reason(messages)}"
         )
     if len(frames) == 1:
         return frames[0]
@@ -275,9 +280,10 @@ def normalize_prices(raw: pd.DataFrame, symbol_to_ticker: Mapping[str, str]) -> 
             continue
         block = ordered.xs(symbol, axis=1, level="Ticker")
         block = pd.DataFrame(
-            {target: pd.to_numeric(block[source], errors="coerce").to_numpy(dtype=float)
-             if source in block.columns else float("nan")
-             for source, target in _PRICE_FIELDS.items()},
+            {
+                target: pd.to_numeric(block[source], errors="coerce").to_numpy(dtype=float) if source in block.columns else float("nan")
+                for source, target in _PRICE_FIELDS.items()
+            },
             index=range(len(block)),
         )
         block.insert(0, "date", dates)
@@ -322,9 +328,7 @@ def repaired_rows(raw: pd.DataFrame, symbol_to_ticker: Mapping[str, str]) -> pd.
     return prices.merge(marked, on=["ticker", "date"])[columns].sort_values(["ticker", "date"], kind="stable").reset_index(drop=True)
 
 
-def dividend_moves(
-    old: pd.DataFrame, new: pd.DataFrame, *, threshold: float = DIVIDEND_MOVE_THRESHOLD
-) -> pd.DataFrame:
+def dividend_moves(old: pd.DataFrame, new: pd.DataFrame, *, threshold: float = DIVIDEND_MOVE_THRESHOLD) -> pd.DataFrame:
     """Per ticker, the largest relative change of an overlapping adjusted close between snapshots.
 
     Dividend adjustment multiplies every close before an ex-date by ``1 - D / P`` (dividend over

@@ -1,5 +1,6 @@
 """The funding bridge: one funding-table row as waterfall steps, from operating cash flow to the
 gap and what covered it. Pure (no I/O); USD millions; the input row is not changed."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -41,6 +42,7 @@ def funding_bridge(row: pd.Series | Mapping[str, object]) -> pd.DataFrame:
     equals the sum of the steps before it. Without operating cash flow or capex there is
     nothing to bound: the totals stay NaN.
     """
+
     def get(key: str) -> float:
         value = row[key] if key in row else np.nan
         # the row mixes text and tuples with numbers; the keys asked for here are numeric columns
@@ -57,8 +59,17 @@ def funding_bridge(row: pd.Series | Mapping[str, object]) -> pd.DataFrame:
 
     def add(step: str, measure: str, amount: float, value: float, inputs: tuple[str, ...], state: str = "reported") -> None:
         provisional = any(f"{column}:provisional" in flags for column in inputs)
-        steps.append({"step": step, "measure": measure, "amount": amount, "value": value, "state": state,
-                      "provisional": provisional, "inputs": inputs})
+        steps.append(
+            {
+                "step": step,
+                "measure": measure,
+                "amount": amount,
+                "value": value,
+                "state": state,
+                "provisional": provisional,
+                "inputs": inputs,
+            }
+        )
 
     add("operating cash flow", "relative", get("operating_cash_flow"), get("operating_cash_flow"), ("operating_cash_flow",))
     for label in ("buybacks", "dividends"):
@@ -72,8 +83,14 @@ def funding_bridge(row: pd.Series | Mapping[str, object]) -> pd.DataFrame:
                 add(f"{label} (reported quarters; the rest counted as 0)", "relative", reported, -reported, (label,), "bound")
         else:
             add(label, "relative", amount, -amount, (label,))
-    add("internal funding (at most)" if bounded else "internal funding", "total", internal, internal,
-        ("operating_cash_flow", "buybacks", "dividends"), "bound" if bounded else "reported")
+    add(
+        "internal funding (at most)" if bounded else "internal funding",
+        "total",
+        internal,
+        internal,
+        ("operating_cash_flow", "buybacks", "dividends"),
+        "bound" if bounded else "reported",
+    )
     capex = get("capex")
     if pd.isna(capex) and bounded:  # economic basis, lease principal missing in some quarter: counted as 0
         capex = gap + internal
@@ -81,7 +98,9 @@ def funding_bridge(row: pd.Series | Mapping[str, object]) -> pd.DataFrame:
     else:
         add("capex", "relative", capex, -capex, capex_inputs)
     surplus = pd.notna(gap) and gap < 0
-    gap_label = "surplus (at most)" if surplus and bounded else "surplus" if surplus else "funding gap (at least)" if bounded else "funding gap"
+    gap_label = (
+        "surplus (at most)" if surplus and bounded else "surplus" if surplus else "funding gap (at least)" if bounded else "funding gap"
+    )
     gap_state = "bound" if bounded else "surplus" if surplus else "reported"
     add(gap_label, "total", abs(gap) if surplus else gap, -gap, ("operating_cash_flow", "buybacks", "dividends", *capex_inputs), gap_state)
     running = -gap
@@ -93,8 +112,14 @@ def funding_bridge(row: pd.Series | Mapping[str, object]) -> pd.DataFrame:
         add(label, "relative", amount, amount, inputs)
         running = running + amount
     residual = -running
-    add("other and unexplained, incl. not reported" + (" (at least)" if bounded else ""), "relative", residual, residual, (),
-        "bound" if bounded else "reported")
+    add(
+        "other and unexplained, incl. not reported" + (" (at least)" if bounded else ""),
+        "relative",
+        residual,
+        residual,
+        (),
+        "bound" if bounded else "reported",
+    )
     add("end (sources = uses)", "total", running + residual, running + residual, ())
     frame = pd.DataFrame(steps, columns=list(BRIDGE_COLUMNS))
     frame[["amount", "value"]] = frame[["amount", "value"]].astype(float).round(6) + 0.0  # no -0.0

@@ -4,6 +4,7 @@ Input: an ``EventStudyResult`` of ``metrics.event_study``. Units: decimal return
 relative days in trading days. The six tests and their degrees of freedom are in
 ``metrics.event_tests``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,11 +25,28 @@ CHUNK_EVENTS = 2048  # events ranked and standardized at a time (bounded memory)
 STAT_COLUMNS: tuple[str, ...] = ("t_csect", "patell_z", "bmp_t", "kp_bmp_t", "rank_z", "gsign_z")
 P_VALUE_COLUMNS: tuple[str, ...] = tuple(f"p_{c}" for c in STAT_COLUMNS)
 SUMMARY_COLUMNS: tuple[str, ...] = (
-    "group", "sample", "window_start", "window_end", "n_events", "caar", *STAT_COLUMNS, *P_VALUE_COLUMNS,
-    "avg_cross_correlation", "small_sample", "all_confounded",
+    "group",
+    "sample",
+    "window_start",
+    "window_end",
+    "n_events",
+    "caar",
+    *STAT_COLUMNS,
+    *P_VALUE_COLUMNS,
+    "avg_cross_correlation",
+    "small_sample",
+    "all_confounded",
 )
 DAILY_COLUMNS: tuple[str, ...] = (
-    "group", "sample", "rel_day", "n_events", "aar", "caar", *STAT_COLUMNS, *P_VALUE_COLUMNS, "small_sample",
+    "group",
+    "sample",
+    "rel_day",
+    "n_events",
+    "aar",
+    "caar",
+    *STAT_COLUMNS,
+    *P_VALUE_COLUMNS,
+    "small_sample",
 )
 
 
@@ -55,7 +73,7 @@ class _SetSums:
     z_squares: np.ndarray
 
     def r_bar(self, k: int) -> float:
-        return float(event_tests.average_cross_correlation_from_sums(self.z_total[k], self.z_count[k], self.z_squares[k:k + 1])[0])
+        return float(event_tests.average_cross_correlation_from_sums(self.z_total[k], self.z_count[k], self.z_squares[k : k + 1])[0])
 
 
 def _event_order(sets: np.ndarray, group_of: np.ndarray, per_group: int) -> tuple[np.ndarray, np.ndarray]:
@@ -78,12 +96,17 @@ def _set_sums(result: EventStudyResult, sets: np.ndarray, group_of: np.ndarray, 
     whose threads stall on a busy machine) and added to the sets it belongs to."""
     n_sets, n_days = len(sets), result.estimation_residuals.shape[1]
     total_days = n_days + result.ar.shape[1]
-    sums = _SetSums(np.zeros((n_sets, total_days)), np.zeros((n_sets, total_days)), np.zeros((n_sets, n_days)),
-                    np.zeros((n_sets, n_days)), np.zeros(n_sets))
+    sums = _SetSums(
+        np.zeros((n_sets, total_days)),
+        np.zeros((n_sets, total_days)),
+        np.zeros((n_sets, n_days)),
+        np.zeros((n_sets, n_days)),
+        np.zeros(n_sets),
+    )
     estimated = result.parameters["estimated"].to_numpy(dtype=bool)
     ordered, membership = _event_order(sets, group_of, per_group)
     for start in range(0, len(ordered), CHUNK_EVENTS):
-        rows, member = ordered[start:start + CHUNK_EVENTS], membership[start:start + CHUNK_EVENTS]
+        rows, member = ordered[start : start + CHUNK_EVENTS], membership[start : start + CHUNK_EVENTS]
         residuals = result.estimation_residuals[rows]
         combined = np.concatenate([residuals, np.where(estimated[rows, None], result.ar[rows], np.nan)], axis=1)
         deviations = event_tests.rank_deviations(combined)
@@ -94,11 +117,19 @@ def _set_sums(result: EventStudyResult, sets: np.ndarray, group_of: np.ndarray, 
         runs = np.concatenate([[0], np.flatnonzero(changes) + 1])
         run_sets = groups[runs, None] * per_group + np.flatnonzero(np.ones(per_group))[None, :]
         weights = member[runs].astype(float)  # run x its group's sets: 1 where the run belongs
-        for target, values in ((sums.rank_total, np.where(finite, deviations, 0.0)), (sums.rank_count, finite),
-                               (sums.z_total, z), (sums.z_count, present), (sums.z_squares, (z**2).sum(axis=1))):
+        for target, values in (
+            (sums.rank_total, np.where(finite, deviations, 0.0)),
+            (sums.rank_count, finite),
+            (sums.z_total, z),
+            (sums.z_count, present),
+            (sums.z_squares, (z**2).sum(axis=1)),
+        ):
             run_sums = np.add.reduceat(values.astype(float), runs, axis=0)
-            np.add.at(target, run_sets.ravel(), (weights[..., None] * run_sums.reshape(len(runs), 1, -1)).reshape(
-                run_sets.size, *target.shape[1:]))
+            np.add.at(
+                target,
+                run_sets.ravel(),
+                (weights[..., None] * run_sums.reshape(len(runs), 1, -1)).reshape(run_sets.size, *target.shape[1:]),
+            )
     return sums
 
 
@@ -142,8 +173,12 @@ def _window_tables(result: EventStudyResult) -> dict[str, np.ndarray]:
     shape = (len(result.parameters), len(result.windows))
     events = result.events
     if not len(result.parameters):
-        return {"status": np.empty(shape, dtype=object), "confounded": np.zeros(shape, bool),
-                "car": np.zeros(shape), "car_se": np.zeros(shape)}
+        return {
+            "status": np.empty(shape, dtype=object),
+            "confounded": np.zeros(shape, bool),
+            "car": np.zeros(shape),
+            "car_se": np.zeros(shape),
+        }
     return {
         "status": events["status"].to_numpy().reshape(shape),
         "confounded": events["confounded"].to_numpy(dtype=bool).reshape(shape),
@@ -169,8 +204,14 @@ def _member_sets(result: EventStudyResult, in_group: np.ndarray, sample: str, ta
 
 
 def _summary_rows(
-    result: EventStudyResult, group: str, sample: str, sets: np.ndarray, first_set: int, tables: dict[str, np.ndarray],
-    min_events: int, sums: _SetSums,
+    result: EventStudyResult,
+    group: str,
+    sample: str,
+    sets: np.ndarray,
+    first_set: int,
+    tables: dict[str, np.ndarray],
+    min_events: int,
+    sums: _SetSums,
 ) -> list[dict]:
     """One SUMMARY row per window for one group and sample (sets ``first_set`` + window)."""
     offset = result.estimation_residuals.shape[1]
@@ -180,10 +221,15 @@ def _summary_rows(
         index = np.flatnonzero(sets[first_set + w])
         car = tables["car"][index, w]
         days = [offset + np.arange(a - first_day, b - first_day + 1)]
-        found = _statistics(result, index, car[:, None], (car / tables["car_se"][index, w])[:, None], days, min_events,
-                            sums, first_set + w)
-        row = {"group": group, "sample": sample, "window_start": a, "window_end": b,
-               "n_events": int(found["n_events"][0]), "caar": float(found["mean"][0]) if len(index) else np.nan}
+        found = _statistics(result, index, car[:, None], (car / tables["car_se"][index, w])[:, None], days, min_events, sums, first_set + w)
+        row = {
+            "group": group,
+            "sample": sample,
+            "window_start": a,
+            "window_end": b,
+            "n_events": int(found["n_events"][0]),
+            "caar": float(found["mean"][0]) if len(index) else np.nan,
+        }
         for name in (*STAT_COLUMNS, *P_VALUE_COLUMNS):
             row[name] = float(found[name][0])
         row["avg_cross_correlation"] = float(found["avg_cross_correlation"][0]) if len(index) >= 2 else np.nan
@@ -202,9 +248,14 @@ def _daily_frame(
     days = [np.array([offset + j]) for j in range(len(result.rel_days))]
     found = _statistics(result, index, result.ar[index], result.sar[index], days, min_events, sums, k)
     aar = np.where(found["n_events"] > 0, found["mean"], np.nan)
-    columns = {"group": group, "sample": sample, "rel_day": result.rel_days,
-               "n_events": found["n_events"].astype(int), "aar": aar,
-               "caar": np.cumsum(np.nan_to_num(aar)) + np.where(np.isnan(aar), np.nan, 0.0)}
+    columns = {
+        "group": group,
+        "sample": sample,
+        "rel_day": result.rel_days,
+        "n_events": found["n_events"].astype(int),
+        "aar": aar,
+        "caar": np.cumsum(np.nan_to_num(aar)) + np.where(np.isnan(aar), np.nan, 0.0),
+    }
     columns.update({name: found[name] for name in (*STAT_COLUMNS, *P_VALUE_COLUMNS)})
     columns["small_sample"] = found["small_sample"]
     return pd.DataFrame(columns)
@@ -238,8 +289,7 @@ def group_statistics(
     """
     tables = _window_tables(result)
     groups = _groups(result.parameters, group_by)
-    parts = [(group, sample, _member_sets(result, in_group, sample, tables)) for group, in_group in groups
-             for sample in SAMPLES]
+    parts = [(group, sample, _member_sets(result, in_group, sample, tables)) for group, in_group in groups for sample in SAMPLES]
     per_part = len(result.windows) + 1
     per_group = per_part * len(SAMPLES)
     sets = np.vstack([members for _, _, members in parts]) if parts else np.zeros((0, len(result.parameters)), bool)
@@ -252,8 +302,7 @@ def group_statistics(
     for number, (group, sample, _) in enumerate(parts):
         first = number * per_part
         summary_rows += _summary_rows(result, group, sample, sets, first, tables, min_events, sums)
-        daily_parts.append(_daily_frame(result, group, sample, sets[first + per_part - 1], first + per_part - 1,
-                                        min_events, sums))
+        daily_parts.append(_daily_frame(result, group, sample, sets[first + per_part - 1], first + per_part - 1, min_events, sums))
     summary = pd.DataFrame(summary_rows, columns=list(SUMMARY_COLUMNS))
     daily = pd.concat(daily_parts, ignore_index=True) if daily_parts else pd.DataFrame(columns=list(DAILY_COLUMNS))
     return summary, daily[list(DAILY_COLUMNS)]

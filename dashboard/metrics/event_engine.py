@@ -15,6 +15,7 @@ Formulas (models, variances, confounding, masking, statuses) are documented in
 (for the rank test) are not computed here: ``metrics.caar`` ranks once per study, and only when
 group statistics are asked for.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
@@ -83,15 +84,21 @@ def empty_block(settings: EngineSettings) -> CalendarBlock:
     """A block without events, with the right shapes and dtypes."""
     n_estimation_days, n_relative_days = len(settings.estimation_offsets), len(settings.relative_days)
     n_windows = len(settings.windows)
-    per_event = {name: np.zeros(0) for name in ("alpha", "beta", "sigma", "market_mean", "market_sxx",
-                                               "n_estimation", "n_masked", "positive_estimation")}
+    per_event = {
+        name: np.zeros(0)
+        for name in ("alpha", "beta", "sigma", "market_mean", "market_sxx", "n_estimation", "n_masked", "positive_estimation")
+    }
     per_day = {name: np.zeros((0, n_relative_days)) for name in ("abnormal", "standardized", "benchmark_event")}
     return CalendarBlock(
-        **per_event, **per_day, estimated=np.zeros(0, bool),
+        **per_event,
+        **per_day,
+        estimated=np.zeros(0, bool),
         dates=np.zeros((0, n_relative_days), dtype="datetime64[ns]"),
         estimation_residuals=np.zeros((0, n_estimation_days)),
-        car=np.zeros((0, n_windows)), car_se=np.zeros((0, n_windows)),
-        confounded=np.zeros((0, n_windows), bool), confounded_by=np.zeros((0, n_windows), dtype=object),
+        car=np.zeros((0, n_windows)),
+        car_se=np.zeros((0, n_windows)),
+        confounded=np.zeros((0, n_windows), bool),
+        confounded_by=np.zeros((0, n_windows), dtype=object),
         status=np.zeros((0, n_windows), dtype=object),
     )
 
@@ -221,9 +228,9 @@ class _Panel:
         self.n_axis, self.n_columns = matrix.shape[0], matrix.shape[1]
         width = self.before + self.n_axis + int(max(offsets.max(), 0)) + 2
         self.values = np.full((self.n_columns + 1, width), np.nan)
-        self.values[: self.n_columns, self.before: self.before + self.n_axis] = matrix.T
+        self.values[: self.n_columns, self.before : self.before + self.n_axis] = matrix.T
         self.dates = np.full(width, np.datetime64("NaT"), dtype="datetime64[ns]")
-        self.dates[self.before: self.before + self.n_axis] = axis
+        self.dates[self.before : self.before + self.n_axis] = axis
         self.cover = np.zeros((1, width), dtype=np.int32)
 
     def set_cover(self, codes: np.ndarray, positions: np.ndarray, has_day0: np.ndarray, mask_days: tuple[int, int]) -> None:
@@ -366,10 +373,19 @@ def calendar_block(
     for start in range(0, len(rows), size):
         part = slice(start, start + size)
         chunk = rows[part]
-        chunks.append(_chunk_block(
-            panel, positions[chunk], codes[chunk], stock_columns[chunk], benchmark_columns[chunk],
-            tuple(flag[part] for flag in coverage), confounded[part], confounded_by[part], settings=settings,
-        ))
+        chunks.append(
+            _chunk_block(
+                panel,
+                positions[chunk],
+                codes[chunk],
+                stock_columns[chunk],
+                benchmark_columns[chunk],
+                tuple(flag[part] for flag in coverage),
+                confounded[part],
+                confounded_by[part],
+                settings=settings,
+            )
+        )
     return _concatenate(chunks) if chunks else empty_block(settings)
 
 
@@ -416,16 +432,25 @@ def _chunk_block(
         positions, has_day0, coverage, abnormal, market_event, fit, estimated, settings=settings, n_axis=n_axis
     )
     return CalendarBlock(
-        alpha=np.where(fitted, fit.alpha, np.nan), beta=np.where(fitted, fit.beta, np.nan),
-        sigma=np.where(estimated, fit.sigma, np.nan), market_mean=np.where(estimated, fit.market_mean, np.nan),
-        market_sxx=np.where(estimated, fit.market_sxx, np.nan), n_estimation=fit.n,
+        alpha=np.where(fitted, fit.alpha, np.nan),
+        beta=np.where(fitted, fit.beta, np.nan),
+        sigma=np.where(estimated, fit.sigma, np.nan),
+        market_mean=np.where(estimated, fit.market_mean, np.nan),
+        market_sxx=np.where(estimated, fit.market_sxx, np.nan),
+        n_estimation=fit.n,
         n_masked=np.count_nonzero(usable & masked, axis=1).astype(float),
         positive_estimation=np.where(estimated, np.count_nonzero(residuals > 0, axis=1), 0).astype(float),
-        estimated=estimated, abnormal=abnormal, standardized=standardized,
+        estimated=estimated,
+        abnormal=abnormal,
+        standardized=standardized,
         benchmark_event=market_event if needs_benchmark else np.full_like(market_event, np.nan),
         dates=panel.day_dates(event_starts, len(settings.relative_days)),
-        estimation_residuals=residuals, car=car, car_se=car_se, confounded=confounded,
-        confounded_by=confounded_by, status=status,
+        estimation_residuals=residuals,
+        car=car,
+        car_se=car_se,
+        confounded=confounded,
+        confounded_by=confounded_by,
+        status=status,
     )
 
 
@@ -450,8 +475,7 @@ def event_day_returns(
     else:
         market_event = np.zeros_like(stock_event)
     slope = np.nan_to_num(fit.beta) if model == "constant_mean" else fit.beta
-    abnormal = (stock_event - np.where(fitted, fit.alpha, np.nan)[:, None]
-                - np.where(fitted, slope, np.nan)[:, None] * market_event)
+    abnormal = stock_event - np.where(fitted, fit.alpha, np.nan)[:, None] - np.where(fitted, slope, np.nan)[:, None] * market_event
     with np.errstate(invalid="ignore", divide="ignore"):
         factor = standardization_factor(model, fit, market_event)
         standardized = np.where(estimated[:, None], abnormal / (fit.sigma[:, None] * np.sqrt(factor)), np.nan)
@@ -483,8 +507,7 @@ def window_results(
         gap = ~np.isfinite(abnormal[:, days]).all(axis=1)
         status[:, w] = np.select(
             [positions < 0, no_prices, no_benchmark, before, after, ~estimated, gap],
-            ["no_day0", "no_prices", "no_benchmark", "before_coverage", "after_coverage", "insufficient_estimation",
-             "gap_in_prices"],
+            ["no_day0", "no_prices", "no_benchmark", "before_coverage", "after_coverage", "insufficient_estimation", "gap_in_prices"],
             default="ok",
         )
         ok = status[:, w] == "ok"

@@ -6,6 +6,7 @@ company's exchange calendar or on the rows of a returns file, and the sessions p
 ``return_columns`` (stocks, benchmarks, peer portfolios), then ``engine_pass`` (one
 ``event_engine.calendar_block`` per calendar). Pure: nothing here reads files or the clock.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -104,9 +105,7 @@ def _as_floats(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.apply(pd.to_numeric, errors="coerce").astype(float)
 
 
-def return_columns(
-    study: pd.DataFrame, returns: pd.DataFrame, companies: pd.DataFrame | None, model: str
-) -> pd.DataFrame:
+def return_columns(study: pd.DataFrame, returns: pd.DataFrame, companies: pd.DataFrame | None, model: str) -> pd.DataFrame:
     """The return columns the study needs: stocks, market benchmarks, and peer portfolios
     (``peers:<ticker>``, one per company with peers)."""
     tickers = study["ticker"].unique()
@@ -159,9 +158,15 @@ def engine_pass(
         positions = np.where(beyond, len(axis), positions)
         matrix = frame.reindex(axis).to_numpy(dtype=float) if len(frame.columns) else np.empty((len(axis), 0))
         block = calendar_block(
-            matrix, axis.to_numpy(), positions, stock_columns[rows], benchmark_columns[rows],
-            study.loc[members, "ticker"].to_numpy(), study.loc[members, "event_id"].to_numpy(dtype=object),
-            settings=settings, studied=studied[rows],
+            matrix,
+            axis.to_numpy(),
+            positions,
+            stock_columns[rows],
+            benchmark_columns[rows],
+            study.loc[members, "ticker"].to_numpy(),
+            study.loc[members, "event_id"].to_numpy(dtype=object),
+            settings=settings,
+            studied=studied[rows],
         )
         blocks.append((studied_row[rows[studied[rows]]], block))
     return combine_blocks(blocks, settings)

@@ -54,6 +54,7 @@ This module prepares the events (day 0, benchmarks, the returns each event needs
 result tables; ``metrics.event_engine`` computes every event of one exchange calendar at once
 (no Python loop over events), and ``metrics.caar`` averages across events and tests.
 """
+
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
@@ -97,16 +98,36 @@ STATUSES: tuple[str, ...] = (
 )
 
 EVENT_COLUMNS: tuple[str, ...] = (
-    "event_id", "ticker", "event_type", "event_date", "day0", "day0_reason", "window_start", "window_end",
-    "model", "benchmark", "alpha", "beta", "sigma", "n_estimation", "n_masked", "car", "car_se", "car_t",
-    "car_p", "confounded", "confounded_by", "status", "n_missing", "day0_alt", "car_alt",
+    "event_id",
+    "ticker",
+    "event_type",
+    "event_date",
+    "day0",
+    "day0_reason",
+    "window_start",
+    "window_end",
+    "model",
+    "benchmark",
+    "alpha",
+    "beta",
+    "sigma",
+    "n_estimation",
+    "n_masked",
+    "car",
+    "car_se",
+    "car_t",
+    "car_p",
+    "confounded",
+    "confounded_by",
+    "status",
+    "n_missing",
+    "day0_alt",
+    "car_alt",
 )
 # EVENTS.csv of the command line is a public interface: its first columns keep their order and the
 # columns added since it was published go at the end.
 ADDED_EVENT_COLUMNS: tuple[str, ...] = ("confounded_by", "day0_alt", "car_alt")
-EVENTS_FILE_COLUMNS: tuple[str, ...] = (
-    *(c for c in EVENT_COLUMNS if c not in ADDED_EVENT_COLUMNS), *ADDED_EVENT_COLUMNS
-)
+EVENTS_FILE_COLUMNS: tuple[str, ...] = (*(c for c in EVENT_COLUMNS if c not in ADDED_EVENT_COLUMNS), *ADDED_EVENT_COLUMNS)
 AR_COLUMNS: tuple[str, ...] = ("event_id", "rel_day", "date", "ar", "sar")
 CAR_PATH_COLUMNS: tuple[str, ...] = ("event_id", "rel_day", "date", "car", "car_se", "lower", "upper")
 
@@ -203,8 +224,12 @@ def run_event_study(
     returns = sorted_returns(returns)
     relative_days = np.arange(min(a for a, _ in windows), max(b for _, b in windows) + 1)
     settings = EngineSettings(
-        model=model, estimation_offsets=np.arange(estimation[0], estimation[1] + 1), relative_days=relative_days,
-        windows=windows, min_estimation=min_estimation, mask_days=mask_days,
+        model=model,
+        estimation_offsets=np.arange(estimation[0], estimation[1] + 1),
+        relative_days=relative_days,
+        windows=windows,
+        min_estimation=min_estimation,
+        mask_days=mask_days,
     )
     study = study_events(events, confounders)
     study["benchmark"] = benchmark_labels(study, companies, model, benchmark)
@@ -212,18 +237,27 @@ def run_event_study(
     frame = return_columns(study, returns, companies, model)
     block = engine_pass(study, frame, axes, settings)
     rows_as_sessions = isinstance(sessions, str) and sessions == "rows"
-    day0_alt, car_alt = _alternative_day0(study, frame, returns, companies, settings=settings,
-                                          sessions="rows" if rows_as_sessions else axes)
+    day0_alt, car_alt = _alternative_day0(
+        study, frame, returns, companies, settings=settings, sessions="rows" if rows_as_sessions else axes
+    )
     study = study[~study[SHADOW].to_numpy(dtype=bool)].reset_index(drop=True)
 
     parameters = _parameters_frame(study, block, model=model, estimation=estimation)
     return EventStudyResult(
         events=_events_frame(parameters, block, windows=windows, day0_alt=day0_alt, car_alt=car_alt),
         abnormal=_abnormal_frame(parameters, block, relative_days),
-        parameters=parameters, windows=windows, estimation=estimation, model=model, return_type=return_type,
-        rel_days=relative_days, ar=block.abnormal, sar=block.standardized, benchmark_returns=block.benchmark_event,
+        parameters=parameters,
+        windows=windows,
+        estimation=estimation,
+        model=model,
+        return_type=return_type,
+        rel_days=relative_days,
+        ar=block.abnormal,
+        sar=block.standardized,
+        benchmark_returns=block.benchmark_event,
         estimation_residuals=block.estimation_residuals,
-        positive_estimation=block.positive_estimation, dates=block.dates,
+        positive_estimation=block.positive_estimation,
+        dates=block.dates,
     )
 
 
@@ -261,15 +295,28 @@ def _parameters_frame(study: pd.DataFrame, block: CalendarBlock, *, model: str, 
     n_estimation, n_masked = block.n_estimation.astype(int), block.n_masked.astype(int)
     return pd.DataFrame(
         {
-            "event_id": study["event_id"], "ticker": study["ticker"], "event_type": study["event_type"],
-            "event_date": study["event_date"], "event_time": study["event_time"], "calendar": study["calendar"],
-            "day0": study["day0"], "day0_reason": study["day0_reason"], "model": model, "benchmark": study["benchmark"],
-            "alpha": block.alpha, "beta": block.beta, "sigma": block.sigma,
+            "event_id": study["event_id"],
+            "ticker": study["ticker"],
+            "event_type": study["event_type"],
+            "event_date": study["event_date"],
+            "event_time": study["event_time"],
+            "calendar": study["calendar"],
+            "day0": study["day0"],
+            "day0_reason": study["day0_reason"],
+            "model": model,
+            "benchmark": study["benchmark"],
+            "alpha": block.alpha,
+            "beta": block.beta,
+            "sigma": block.sigma,
             "dof": block.n_estimation - (2 if model == "market" else 1),
-            "n_estimation": n_estimation, "n_masked": n_masked,
+            "n_estimation": n_estimation,
+            "n_masked": n_masked,
             "n_missing": (estimation[1] - estimation[0] + 1) - n_estimation - n_masked,
-            "market_mean": block.market_mean, "market_sxx": block.market_sxx, "estimated": block.estimated,
-            "confounded_any": block.confounded.any(axis=1), "n_estimation_positive": block.positive_estimation,
+            "market_mean": block.market_mean,
+            "market_sxx": block.market_sxx,
+            "estimated": block.estimated,
+            "confounded_any": block.confounded.any(axis=1),
+            "n_estimation_positive": block.positive_estimation,
         }
     )
 
@@ -285,8 +332,22 @@ def _events_frame(
     """One row per event x window (``EVENT_COLUMNS``), events in input order, windows as given."""
     n_events, n_windows = len(parameters), len(windows)
     repeated = np.repeat(np.arange(n_events), n_windows)
-    copied = ["event_id", "ticker", "event_type", "event_date", "day0", "day0_reason", "model", "benchmark",
-              "alpha", "beta", "sigma", "n_estimation", "n_masked", "n_missing"]
+    copied = [
+        "event_id",
+        "ticker",
+        "event_type",
+        "event_date",
+        "day0",
+        "day0_reason",
+        "model",
+        "benchmark",
+        "alpha",
+        "beta",
+        "sigma",
+        "n_estimation",
+        "n_masked",
+        "n_missing",
+    ]
     frame = parameters[copied].iloc[repeated].reset_index(drop=True)
     frame["window_start"] = np.tile(np.array([a for a, _ in windows]), n_events)
     frame["window_end"] = np.tile(np.array([b for _, b in windows]), n_events)

@@ -13,6 +13,7 @@ References:
 - Corrado (1989), J. Financial Economics 23; Campbell & Wasley (1993) for multi-day windows.
 - Cowan (1992), Review of Quantitative Finance and Accounting 2 (generalized sign).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -215,9 +216,7 @@ def corrado_rank_z(deviations: FloatArray, day_sets: Sequence[np.ndarray]) -> tu
     return corrado_rank_z_from_sums(np.where(finite, deviations, 0.0).sum(axis=0), finite.sum(axis=0), day_sets)
 
 
-def generalized_sign_z(
-    values: FloatArray, positive_estimation: FloatArray, n_estimation: FloatArray
-) -> tuple[FloatArray, FloatArray]:
+def generalized_sign_z(values: FloatArray, positive_estimation: FloatArray, n_estimation: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Cowan (1992) generalized sign test.
 
     ``p_hat = sum_i (estimation days with AR_it > 0) / sum_i n_i`` over the events taking part

@@ -5,6 +5,7 @@ USD billions and is converted to USD millions (x ``config.USD_MILLIONS_PER_BILLI
 result is in USD millions. Formulas are those of ``metrics.funding`` (internal funding, funding
 gap and their bounds) applied to a trailing run-rate and the guided capex.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -244,9 +245,11 @@ def _forward_row(statement: pd.Series, trailing: dict, calendar: pd.DataFrame, *
         "divestment_proceeds": float(divestment_proceeds),
         **{f"implied_new_debt_{point}": borrowing(gaps[point]) for point in CAPEX_POINTS},
         "assumptions": (
-            capex_text + (f" {capex_change:+.0%}" if capex_change else "")
+            capex_text
+            + (f" {capex_change:+.0%}" if capex_change else "")
             + f"; ocf_growth {ocf_growth:+.2%}; buyback_pace x{buyback_pace:g}; dividends "
-            + ("trailing" if dividends is None else f"{dividends:,.0f}") + (f" x{dividend_pace:g}" if dividend_pace != 1 else "")
+            + ("trailing" if dividends is None else f"{dividends:,.0f}")
+            + (f" x{dividend_pace:g}" if dividend_pace != 1 else "")
             + f"; divestment_proceeds {divestment_proceeds:,.0f}; rest of gap borrowed"
         ),
         "missing": tuple(missing),

@@ -29,6 +29,7 @@ Definitions (formulas):
   row, so a TTM row carries the flags of its four quarters.
 - memo lines (beside the bridge, never in its arithmetic): see ``metrics.memo_lines``.
 """
+
 from __future__ import annotations
 
 from typing import TypeAlias, cast, get_args
@@ -76,7 +77,12 @@ EXTRA_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 # The columns a reader looks at first, in that order (tables on screen put them first).
 KEY_COLUMNS: tuple[str, ...] = (
-    "ticker", "period", "funding_gap", "funding_gap_lower_bound", "self_funded_share", "quality_flags",
+    "ticker",
+    "period",
+    "funding_gap",
+    "funding_gap_lower_bound",
+    "self_funded_share",
+    "quality_flags",
 )
 
 # Inputs summed over a period's quarters, in the order ``missing`` names them.
@@ -84,7 +90,13 @@ FLOW_INPUTS: tuple[str, ...] = FUNDING_FLOW_INPUTS
 # One-signed outflows: a missing one, counted as 0, bounds the gap from below.
 BOUNDING_OUTFLOWS: tuple[str, ...] = ("buybacks", "dividends", "finance_lease_principal")
 FUNDAMENTAL_INPUTS: tuple[str, ...] = (
-    "ticker", "fiscal_year", "fiscal_quarter", "period_end", *FLOW_INPUTS, "cash_and_securities", "source",
+    "ticker",
+    "fiscal_year",
+    "fiscal_quarter",
+    "period_end",
+    *FLOW_INPUTS,
+    "cash_and_securities",
+    "source",
 )
 
 Number: TypeAlias = float | pd.Series
@@ -112,9 +124,7 @@ def economic_capex(capex: Number, finance_lease_principal: Number) -> Number:
     return capex + finance_lease_principal
 
 
-def capex_on_basis(
-    capex: Number, finance_lease_principal: Number, *, capex_basis: CapexBasis = DEFAULT_CAPEX_BASIS
-) -> Number:
+def capex_on_basis(capex: Number, finance_lease_principal: Number, *, capex_basis: CapexBasis = DEFAULT_CAPEX_BASIS) -> Number:
     """Capex on the chosen basis (USD millions): ``reported`` = capex (purchases of P&E);
     ``economic`` = :func:`economic_capex`."""
     if capex_basis not in CAPEX_BASES:
@@ -336,15 +346,13 @@ def funding_table(
     bounded_only = result["funding_gap_lower_bound"].notna() & result["funding_gap"].isna()
     missing_by_window = any_missing.to_dict("records")
     result["bound_missing"] = [
-        tuple(c for c in counted_as_zero if missing_by_window[w][c]) if bounded else ()
-        for w, bounded in enumerate(bounded_only.to_numpy())
+        tuple(c for c in counted_as_zero if missing_by_window[w][c]) if bounded else () for w, bounded in enumerate(bounded_only.to_numpy())
     ]
     for column in BOUNDING_OUTFLOWS:  # what the bound counts: the quarters that report it
         result[f"{column}_reported"] = sums[f"bound_{column}"]
     result["quality_flags"] = quality_flags_by_window(input_cells(windows, calendar, capex_basis), flags, len(windows))
     result["memo_missing"] = [
-        tuple(dict.fromkeys(r for m in members for r in memo_missing[m])) if ok else ()
-        for members, ok in zip(windows["members"], complete)
+        tuple(dict.fromkeys(r for m in members for r in memo_missing[m])) if ok else () for members, ok in zip(windows["members"], complete)
     ]
     order = np.lexsort((windows["sort_key"].to_numpy(), windows["ticker"].to_numpy()))
     return result.iloc[order][all_columns].reset_index(drop=True)
@@ -378,7 +386,10 @@ def _figures(windows: pd.DataFrame, sums: pd.DataFrame, drawdown: pd.Series, cap
             "funding_gap": gap,
             "funding_gap_lower_bound": lower,
             "free_cash_flow": free_cash_flow(sums["operating_cash_flow"], capex),
-            **{column: coverage[column] for column in ("divestment_proceeds", "net_debt_issued", "equity_issued", "cash_drawdown", "residual")},
+            **{
+                column: coverage[column]
+                for column in ("divestment_proceeds", "net_debt_issued", "equity_issued", "cash_drawdown", "residual")
+            },
             **{line: sums[line] for line in MEMO_LINES},
             "capex_intensity": capex_intensity(capex, sums["revenue"]),
             "capex_to_ocf": capex_to_ocf(capex, sums["operating_cash_flow"]),
@@ -445,9 +456,7 @@ def _source_text(windows: pd.DataFrame, fundamentals: pd.DataFrame, calendar: pd
             continue
         ticker = calendar.at[members[0], "ticker"]
         labels = ", ".join(calendar.at[m, "fiscal_label"] for m in members)
-        opening_text = (
-            f"; opening cash_and_securities: {calendar.at[opening, 'fiscal_label']} close" if pd.notna(opening) else ""
-        )
+        opening_text = f"; opening cash_and_securities: {calendar.at[opening, 'fiscal_label']} close" if pd.notna(opening) else ""
         if len(members) == 1:
             body = f"fundamentals.csv {ticker} {labels}: {fundamentals.at[members[0], 'source']}"
         else:
@@ -487,4 +496,3 @@ def relative_deal_size(events: pd.DataFrame, ttm_table: pd.DataFrame) -> pd.Data
     no_capex = merged["amount_usd_bn"].notna() & merged["trailing_capex"].isna()
     merged.loc[no_capex, "size_note"] = "no trailing capex before the event"
     return merged
-

@@ -23,6 +23,7 @@ Definitions:
   lower confidence (an inferred date or figure, informal guidance, a later or secondary source):
   see :data:`LOWER_CONFIDENCE_MARKERS`.
 """
+
 from __future__ import annotations
 
 import re
@@ -89,9 +90,7 @@ _LINK_DTYPES: dict[str, str] = {
 GUIDED_CHANGE_COLUMN = "guided_change_usd_bn"
 GUIDANCE_LINKED_COLUMN = "guidance_linked"
 
-_MARKER_PATTERN = re.compile(
-    "|".join(rf"\b{re.escape(marker)}\b" for marker in LOWER_CONFIDENCE_MARKERS), flags=re.IGNORECASE
-)
+_MARKER_PATTERN = re.compile("|".join(rf"\b{re.escape(marker)}\b" for marker in LOWER_CONFIDENCE_MARKERS), flags=re.IGNORECASE)
 
 
 def _require_columns(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:
@@ -126,9 +125,7 @@ def _previous_vintages(guidance: pd.DataFrame, midpoint: pd.Series) -> pd.DataFr
     frame["midpoint"] = midpoint.to_numpy()
     ordered = frame.sort_values("statement_date", kind="stable")
     groups = ordered.groupby(["ticker", "fiscal_year", "period_basis"], sort=False, dropna=False)
-    previous = pd.DataFrame(
-        {"midpoint": groups["midpoint"].shift(1), "statement_date": groups["statement_date"].shift(1)}
-    )
+    previous = pd.DataFrame({"midpoint": groups["midpoint"].shift(1), "statement_date": groups["statement_date"].shift(1)})
     return previous.sort_index()
 
 
@@ -160,11 +157,7 @@ def _new_event_ids(guidance: pd.DataFrame, unlinked: np.ndarray, taken_ids: set[
     """``GV-<TICKER>-<YYYYMMDD>`` per unlinked position, ``-<fiscal_year>`` added only where needed."""
     rows = guidance.reset_index(drop=True).loc[unlinked]
     base = (
-        GUIDANCE_EVENT_ID_PREFIX
-        + "-"
-        + rows["ticker"].astype("str")
-        + "-"
-        + pd.to_datetime(rows["statement_date"]).dt.strftime("%Y%m%d")
+        GUIDANCE_EVENT_ID_PREFIX + "-" + rows["ticker"].astype("str") + "-" + pd.to_datetime(rows["statement_date"]).dt.strftime("%Y%m%d")
     )
     clash = base.duplicated(keep=False) | base.isin(taken_ids)
     ids = base.where(~clash, base + "-" + rows["fiscal_year"].astype(int).astype(str))
@@ -247,9 +240,7 @@ def guidance_headline(ticker: str, fiscal_year: int, period_basis: str, low_usd_
     (low = high) reads ``$25B``. Figures are USD billions as given, trailing zeros dropped."""
     year = calendar_year_label(fiscal_year) if period_basis == "calendar_year" else fiscal_year_label(fiscal_year)
     figure = (
-        f"${_billions_text(low_usd_bn)}B"
-        if low_usd_bn == high_usd_bn
-        else f"${_billions_text(low_usd_bn)}–{_billions_text(high_usd_bn)}B"
+        f"${_billions_text(low_usd_bn)}B" if low_usd_bn == high_usd_bn else f"${_billions_text(low_usd_bn)}–{_billions_text(high_usd_bn)}B"
     )
     return f"{ticker} guides {year} capex to {figure}"
 
@@ -267,10 +258,7 @@ def _guidance_event_rows(guidance: pd.DataFrame, events: pd.DataFrame, links: pd
             "event_time": GUIDANCE_EVENT_TIME,
             "event_type": GUIDANCE_EVENT_TYPE,
             "amount_usd_bn": new["midpoint_usd_bn"],
-            "headline": [
-                guidance_headline(r.ticker, r.fiscal_year, r.period_basis, r.low_usd_bn, r.high_usd_bn)
-                for r in new.itertuples()
-            ],
+            "headline": [guidance_headline(r.ticker, r.fiscal_year, r.period_basis, r.low_usd_bn, r.high_usd_bn) for r in new.itertuples()],
             "description": statements["wording"],
             "source_name": GUIDANCE_SOURCE_NAME,
             "source_url": statements["source_url"],

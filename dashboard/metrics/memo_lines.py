@@ -37,6 +37,7 @@ Rules of :func:`funding_memo_lines`:
   past press reports of talks (only ``report`` events) does not make the memo line unknown,
   nor does a deal whose latest event is ``withdrawn``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -196,9 +197,7 @@ def _funding_events(
     relevant: pd.DataFrame, companies: pd.DataFrame | None, sessions_by_calendar: Mapping[str, pd.DatetimeIndex] | None
 ) -> pd.DataFrame:
     """The funding events with their trading day 0 (the event study's own) and memo line."""
-    mapped = map_day0(
-        relevant[["ticker", "event_date", "event_time"]], companies=companies, sessions_by_calendar=sessions_by_calendar
-    )
+    mapped = map_day0(relevant[["ticker", "event_date", "event_time"]], companies=companies, sessions_by_calendar=sessions_by_calendar)
     frame = pd.DataFrame(
         {
             "event_id": relevant["event_id"].to_numpy(),
@@ -223,9 +222,7 @@ def _placed_in_quarters(frame: pd.DataFrame, calendar: pd.DataFrame) -> pd.DataF
     pairs = frame.reset_index(names="row").merge(bounds, on="ticker", how="inner")
     inside = pairs[(pairs["period_start"] <= pairs["day0_date"]) & (pairs["day0_date"] <= pairs["period_end"])]
     inside = inside.drop_duplicates("row").set_index("row")
-    frame = frame.assign(
-        quarter=inside["quarter"].reindex(frame.index).astype("Int64"), period=inside["fiscal_label"].reindex(frame.index)
-    )
+    frame = frame.assign(quarter=inside["quarter"].reindex(frame.index).astype("Int64"), period=inside["fiscal_label"].reindex(frame.index))
     return frame.sort_values(["day0_date", "event_id"], kind="stable", na_position="last").reset_index(drop=True)
 
 

@@ -14,6 +14,7 @@ Saturday 2024-03-30 becomes CY2024 Q1; Oracle's FY2026 Q1 ending 2025-08-31 beco
 (30 days from Sep 30 against 62 from Jun 30); Microsoft's FY2026 Q1 ending 2025-09-30 is CY2025 Q3
 exactly. The mapping must be one-to-one per company; :func:`quarter_calendar` raises otherwise.
 """
+
 from __future__ import annotations
 
 from typing import get_args
@@ -134,9 +135,7 @@ def quarter_calendar(quarters: pd.DataFrame) -> pd.DataFrame:
     frame["calendar_index"] = frame["calendar_year"] * QUARTERS_PER_YEAR + frame["calendar_quarter"] - 1
     clash = frame.duplicated(["ticker", "calendar_index"], keep=False)
     if clash.any():
-        raise DataUnavailable(
-            f"quarters: two fiscal quarters map to one calendar quarter in row(s) {list(frame.index[clash])}"
-        )
+        raise DataUnavailable(f"quarters: two fiscal quarters map to one calendar quarter in row(s) {list(frame.index[clash])}")
 
     ordered = frame.sort_values(["ticker", "fiscal_index"], kind="stable")
     previous_index = ordered.groupby("ticker")["fiscal_index"].shift(1)
@@ -155,9 +154,7 @@ def quarter_calendar(quarters: pd.DataFrame) -> pd.DataFrame:
     frame["period_start"] = start.reindex(frame.index)
 
     frame["fiscal_label"] = [fiscal_quarter_label(y, q) for y, q in zip(frame["fiscal_year"], frame["fiscal_quarter"])]
-    frame["calendar_label"] = [
-        calendar_quarter_label(y, q) for y, q in zip(frame["calendar_year"], frame["calendar_quarter"])
-    ]
+    frame["calendar_label"] = [calendar_quarter_label(y, q) for y, q in zip(frame["calendar_year"], frame["calendar_quarter"])]
     frame["calendar_note"] = [
         f"calendarized: {f} (ends {e.date().isoformat()}) shown as {c}, the calendar quarter with the nearest end date"
         for f, e, c in zip(frame["fiscal_label"], frame["period_end"], frame["calendar_label"])
@@ -209,16 +206,13 @@ def period_windows(calendar: pd.DataFrame, period: Period) -> pd.DataFrame:
         for label, needed in windows:
             members = tuple(by_index[p] for p in needed if p in by_index)
             absent = tuple(
-                (calendar_quarter_label if calendar_basis else fiscal_quarter_label)(*_year_quarter(p))
-                for p in needed
-                if p not in by_index
+                (calendar_quarter_label if calendar_basis else fiscal_quarter_label)(*_year_quarter(p)) for p in needed if p not in by_index
             )
             last = by_index.get(needed[-1])
             note = ""
             if calendar_basis and members:
                 mapped = ", ".join(
-                    f"{calendar.at[m, 'fiscal_label']} (ends {calendar.at[m, 'period_end'].date().isoformat()})"
-                    for m in members
+                    f"{calendar.at[m, 'fiscal_label']} (ends {calendar.at[m, 'period_end'].date().isoformat()})" for m in members
                 )
                 note = f"calendarized: {label} = {mapped}; {CALENDARIZATION_NOTE}"
             rows.append(
@@ -230,9 +224,7 @@ def period_windows(calendar: pd.DataFrame, period: Period) -> pd.DataFrame:
                     "members": members,
                     "absent_quarters": absent,
                     "opening": by_index.get(needed[0] - 1),
-                    "opening_label": (calendar_quarter_label if calendar_basis else fiscal_quarter_label)(
-                        *_year_quarter(needed[0] - 1)
-                    ),
+                    "opening_label": (calendar_quarter_label if calendar_basis else fiscal_quarter_label)(*_year_quarter(needed[0] - 1)),
                     "period_note": note,
                 }
             )

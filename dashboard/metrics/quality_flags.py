@@ -6,6 +6,7 @@ rests on the flow inputs of its quarters, its closing cash balance and the openi
 ``provisional``, ``rounded``, ``basis``) is carried by the row as ``column:flag``, so a TTM row
 carries the flags of its four quarters.
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -84,4 +85,8 @@ def funding_flag_notes(
     matched = cells.merge(keyed[list(FLAG_COLUMNS)], on=["ticker", "period_end", "column"])
     matched["period"] = windows["period"].reindex(matched["window"]).to_numpy()
     matched = matched.drop_duplicates(["window", "period_end", "column", "flag"])
-    return matched.rename(columns={"period_end": "quarter_end"}).sort_values(["ticker", "window", "quarter_end", "column"])[columns].reset_index(drop=True)
+    return (
+        matched.rename(columns={"period_end": "quarter_end"})
+        .sort_values(["ticker", "window", "quarter_end", "column"])[columns]
+        .reset_index(drop=True)
+    )

@@ -6,6 +6,7 @@ Tokyo holiday for a US ticker, a US holiday for a Tokyo one, dates outside its c
 dropped before differencing, so a return always spans two consecutive closes of that ticker and
 is NaN on the dates the ticker did not trade.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence

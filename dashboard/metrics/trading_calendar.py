@@ -13,6 +13,7 @@ The session lists come from ``exchange_calendars`` (a pure library: holiday rule
 no clock, since we always pass explicit start and end dates) or, for a user's ``--returns`` file,
 from that file's rows (``map_day0_to_rows``).
 """
+
 from __future__ import annotations
 
 import functools
@@ -107,9 +108,7 @@ def day0_from_sessions(
     )
 
 
-def sessions_by_calendar_for(
-    calendar_names: list[str], start: pd.Timestamp, end: pd.Timestamp
-) -> dict[str, pd.DatetimeIndex]:
+def sessions_by_calendar_for(calendar_names: list[str], start: pd.Timestamp, end: pd.Timestamp) -> dict[str, pd.DatetimeIndex]:
     """``{calendar: trading_sessions(calendar, start, end)}`` for each distinct name."""
     return {name: trading_sessions(name, start, end) for name in dict.fromkeys(calendar_names)}
 

@@ -162,9 +162,7 @@ def _user_claims() -> tuple[bool, str | None, bool | None]:
     is_logged_in = bool(user.get("is_logged_in", False))
     email = user.get("email")
     verified = user.get("email_verified")
-    return is_logged_in, (str(email) if email else None), (
-        verified if isinstance(verified, bool) else None
-    )
+    return is_logged_in, (str(email) if email else None), (verified if isinstance(verified, bool) else None)
 
 
 def require_sign_in() -> None:
@@ -191,9 +189,7 @@ def require_sign_in() -> None:
             )
             st.stop()
     is_logged_in, email, verified = _user_claims() if auth_configured else (False, None, None)
-    decision = access_decision(
-        auth_configured, is_logged_in, email, allowed_domains, email_verified=verified
-    )
+    decision = access_decision(auth_configured, is_logged_in, email, allowed_domains, email_verified=verified)
     if decision in ("open", "allowed"):
         return
     if decision == "sign_in":

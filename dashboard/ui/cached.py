@@ -7,6 +7,7 @@ key and nothing stale is served. Loaders run once per data version and process; 
 are computed once per (settings, data version). ``st.cache_data`` hands each caller its own copy,
 so a page can never mutate what another page reads.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -211,9 +212,7 @@ def cached_current_guidance(version: str) -> pd.DataFrame:
     statement for a year that has not ended."""
     from dashboard.metrics import forward
 
-    return forward.current_guidance(
-        cached_guidance(version), as_of=data_as_of(version), companies=cached_companies(version)
-    )
+    return forward.current_guidance(cached_guidance(version), as_of=data_as_of(version), companies=cached_companies(version))
 
 
 @st.cache_data(show_spinner="Computing daily returns…", max_entries=4)
@@ -270,9 +269,7 @@ def cached_car_paths(version: str, model: config.Model, windows: tuple[tuple[int
     return event_study.car_paths(cached_event_study(version, model, windows))
 
 
-def session_event_study(
-    version: str, events: pd.DataFrame, *, model: config.Model, windows: tuple[tuple[int, int], ...]
-):
+def session_event_study(version: str, events: pd.DataFrame, *, model: config.Model, windows: tuple[tuple[int, int], ...]):
     """The event study of a user's uploaded events, against the snapshot's returns: not cached
     across sessions and never written to disk (the caller keeps it in its session only).
     As on the command line, the curated events of the same company count as confounders (they
@@ -296,9 +293,7 @@ def cached_funding_memo_lines(version: str) -> pd.DataFrame:
     (USD millions), day 0 on each company's exchange calendar."""
     from dashboard.metrics import memo_lines
 
-    return memo_lines.funding_memo_lines(
-        cached_events(version), cached_fundamentals(version), companies=cached_companies(version)
-    )
+    return memo_lines.funding_memo_lines(cached_events(version), cached_fundamentals(version), companies=cached_companies(version))
 
 
 # --- SEC filings (optional: fetched with `python -m dashboard filings`) ------------------------------

@@ -6,6 +6,7 @@ transparent, so they read in light and dark mode), the image download is named
 builder in ``charts/``, see ``charts.theme.describe``) is written under it as a caption that a
 screen reader reads with the chart.
 """
+
 from __future__ import annotations
 
 from typing import Any

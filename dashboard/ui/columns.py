@@ -1,5 +1,6 @@
 """How a table's columns read on screen: labels in words, money in USD bn, ratios as percentages,
 key columns first. Exports keep the machine-readable names and units (see ``ui.tables.table``)."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -65,7 +66,12 @@ LABELS: dict[str, str] = {
 
 REACTION_KEY_COLUMNS: tuple[str, ...] = ("event_id", "ticker", "car", "car_t", "car_p", "confounded_by", "confidence")
 FUNDING_KEY_COLUMNS: tuple[str, ...] = (
-    "ticker", "period", "funding_gap", "funding_gap_lower_bound", "self_funded_share", "quality_flags",
+    "ticker",
+    "period",
+    "funding_gap",
+    "funding_gap_lower_bound",
+    "self_funded_share",
+    "quality_flags",
 )
 
 

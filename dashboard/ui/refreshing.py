@@ -4,6 +4,7 @@ Each outcome goes to the server log (Streamlit's logger: its format and ``logger
 full summary on success and the reason on failure; the viewer sees one readable line, and a
 toast on success.
 """
+
 from __future__ import annotations
 
 import os

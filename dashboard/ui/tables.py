@@ -1,5 +1,6 @@
 """Streamlit side of the one CSV export: every table shown gets its download from
 :func:`dashboard.exporting.export_csv` (formulas neutralized, numbers numeric, metadata rows)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
@@ -16,7 +17,7 @@ if TYPE_CHECKING:  # what st.column_config.* return; streamlit itself is importe
 
 
 def download_button(frame: pd.DataFrame, name: str, params: Mapping[str, object]) -> None:
-    """"Download CSV" and "Download Excel" buttons for ``frame``; each file is built when its
+    """ "Download CSV" and "Download Excel" buttons for ``frame``; each file is built when its
     button is clicked (not on every rerun) by the one export (``exporting.export_csv`` and
     ``export_xlsx``), with the data version and every dataset's as-of date from the manifest. The
     CSV's first rows hold the parameters and as-of dates, the workbook's second sheet; text a

@@ -5,6 +5,7 @@ lets Streamlit render raw HTML. Markdown is only used for text the app writes it
 must sit inside Markdown goes through :func:`escape_markdown` first, and links are produced only
 for ``http``/``https`` URLs (:func:`http_url`).
 """
+
 from __future__ import annotations
 
 import re

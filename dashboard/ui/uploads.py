@@ -20,6 +20,7 @@ Bounded, so one upload cannot exhaust the server:
 
 The upload handling takes bytes (not a Streamlit upload object) so it can be tested directly.
 """
+
 from __future__ import annotations
 
 import csv
@@ -118,9 +119,7 @@ def check_uploaded_events(name: str, data: bytes) -> UploadCheck:
         good, report = curated.validate_events(safe_name, curated=False, text=text)
     except CurationError as exc:
         return UploadCheck(safe_name, error=str(exc))
-    warnings = pd.DataFrame(
-        [(w.file, w.line, w.column, w.reason) for w in report.warnings], columns=["file", "line", "column", "reason"]
-    )
+    warnings = pd.DataFrame([(w.file, w.line, w.column, w.reason) for w in report.warnings], columns=["file", "line", "column", "reason"])
     return UploadCheck(safe_name, events=good, issues=report.as_frame(), summary=report.summary(), warnings=warnings)
 
 
@@ -175,9 +174,7 @@ def upload_event_table(
     than ``max_links`` confounding events."""
     from dashboard.metrics import event_study
 
-    result = event_study.run_event_study(
-        events, returns, companies=companies, model=model, windows=windows, confounders=confounders
-    )
+    result = event_study.run_event_study(events, returns, companies=companies, model=model, windows=windows, confounders=confounders)
     table = result.events
     del result
     links = int(table["confounded_by"].map(len).sum()) if "confounded_by" in table.columns else 0
@@ -213,8 +210,7 @@ def _table_in_worker(arguments: tuple, *, deadline: float, budget: float) -> pd.
     try:
         if not receiver.poll(max(deadline - time.monotonic(), 0.0)):
             raise UploadStudyFailed(
-                f"the study took longer than {budget:g} s and was stopped; try fewer events, "
-                f"or the command line ({COMMAND_LINE_HINT})"
+                f"the study took longer than {budget:g} s and was stopped; try fewer events, or the command line ({COMMAND_LINE_HINT})"
             )
         try:
             status, payload = receiver.recv()
@@ -278,8 +274,9 @@ def release_freed_memory() -> None:
         pass
 
 
-def session_result(version: str, check: UploadCheck, data: bytes, *, model: config.Model,
-                   windows: tuple[tuple[int, int], ...]) -> UploadStudy:
+def session_result(
+    version: str, check: UploadCheck, data: bytes, *, model: config.Model, windows: tuple[tuple[int, int], ...]
+) -> UploadStudy:
     """The event study of an upload's valid rows for this session: kept in its session state
     (keyed by the file's hash, the data version and the settings) so reruns do not recompute it,
     and nothing else is kept; never cached across sessions. A new file or new settings replace

@@ -3,6 +3,7 @@
 No computation of metrics happens here: only picking rows of ``metrics`` results and joining
 them with the curated tables for display.
 """
+
 from __future__ import annotations
 
 from typing import SupportsFloat
@@ -158,8 +159,18 @@ def event_cars(version: str, model: config.Model, windows: tuple[tuple[int, int]
     result = cached.cached_event_study(version, model, windows)
     rows = result.events[(result.events["window_start"] == window[0]) & (result.events["window_end"] == window[1])]
     events = cached.cached_study_events(version)[
-        ["event_id", "event_time", "headline", "description", "amount_usd_bn", "guided_change_usd_bn", "source_name",
-         "source_url", "confidence", "stage"]
+        [
+            "event_id",
+            "event_time",
+            "headline",
+            "description",
+            "amount_usd_bn",
+            "guided_change_usd_bn",
+            "source_name",
+            "source_url",
+            "confidence",
+            "stage",
+        ]
     ]
     return rows.merge(events, on="event_id", how="left")
 
@@ -276,8 +287,10 @@ def group_confounding_lines(
     lines = []
     if "all_confounded" in summary.columns:
         for group in summary.loc[summary["all_confounded"].astype(bool) & (summary["sample"] == "all"), "group"]:
-            lines.append(f"**{escape_markdown(group)}**: every event in this window is confounded by another event of "
-                         "the same company, so the group does not measure its event type; no bar is drawn.")
+            lines.append(
+                f"**{escape_markdown(group)}**: every event in this window is confounded by another event of "
+                "the same company, so the group does not measure its event type; no bar is drawn."
+            )
     result = cached.cached_event_study(version, model, windows)
     rows = result.events[(result.events["window_start"] == window[0]) & (result.events["window_end"] == window[1])]
     rows = rows[rows["event_id"].isin(chosen["event_id"]) & (rows["status"] == "ok")]

@@ -17,6 +17,7 @@ decimal (``ocf_growth=0.1``).
 
 Functions here never raise on a bad link: an invalid value falls back to the default.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -145,9 +146,7 @@ def parse_date(raw: str, low: dt.date, high: dt.date) -> dt.date:
 # --- the binding -------------------------------------------------------------------------------------
 
 
-def _initial(
-    key: str, parse: Callable[[str], T], default: T, encode: Callable[[T], str], label: str, valid: Callable[[Any], bool]
-) -> T:
+def _initial(key: str, parse: Callable[[str], T], default: T, encode: Callable[[T], str], label: str, valid: Callable[[Any], bool]) -> T:
     """The value a control starts with: the link's value, else the value it had when last shown
     in this session, else the default (a bad link value gives the default and a notice)."""
     raw = st.query_params.get(key)
@@ -360,9 +359,7 @@ def date_range(
             default=default,
             parse=lambda raw: parse_date(raw, low, high),
             encode=lambda value: value.isoformat(),
-            render=lambda widget_key: column.date_input(
-                label, min_value=low, max_value=high, key=widget_key, format="YYYY-MM-DD"
-            ),
+            render=lambda widget_key: column.date_input(label, min_value=low, max_value=high, key=widget_key, format="YYYY-MM-DD"),
             valid=lambda value: isinstance(value, dt.date) and low <= value <= high,
         )
 
@@ -409,7 +406,17 @@ MODEL_LABELS = {
     "peer": "Peer group (equal-weighted)",
 }
 WINDOW_OPTIONS: tuple[tuple[int, int], ...] = (
-    (-1, 1), (0, 1), (-5, 5), (0, 20), (0, 0), (-1, 0), (-2, 2), (-3, 3), (0, 5), (0, 10), (-10, 10),
+    (-1, 1),
+    (0, 1),
+    (-5, 5),
+    (0, 20),
+    (0, 0),
+    (-1, 0),
+    (-2, 2),
+    (-3, 3),
+    (0, 5),
+    (0, 10),
+    (-10, 10),
 )
 # Which shared controls each page shows (and so puts in its link).
 PAGE_CONTROLS: dict[str, tuple[str, ...]] = {
@@ -441,24 +448,30 @@ def sidebar_controls(page: str, companies: Sequence[str], company_names: dict[st
     bar = st.sidebar
     if "company" in wanted:
         values["company"] = choice(
-            "company", "Company", list(companies), companies[0],
-            format_func=lambda t: f"{company_names.get(t, t)} ({t})", container=bar,
+            "company",
+            "Company",
+            list(companies),
+            companies[0],
+            format_func=lambda t: f"{company_names.get(t, t)} ({t})",
+            container=bar,
         )
     if "capex" in wanted:
         values["capex_basis"] = choice(
-            "capex", "Capex basis", list(CAPEX_BASES), "reported",
-            format_func=CAPEX_BASIS_LABELS.__getitem__, container=bar, kind="radio",
-            help="Economic capex = reported purchases of property and equipment + principal "
-            "payments on finance leases.",
+            "capex",
+            "Capex basis",
+            list(CAPEX_BASES),
+            "reported",
+            format_func=CAPEX_BASIS_LABELS.__getitem__,
+            container=bar,
+            kind="radio",
+            help="Economic capex = reported purchases of property and equipment + principal payments on finance leases.",
         )
     if "model" in wanted:
         values["model"] = choice(
             "model", "Abnormal-return model", list(MODELS), "market", format_func=MODEL_LABELS.__getitem__, container=bar
         )
     if "windows" in wanted:
-        values["windows"] = windows_choice(
-            "windows", "Event windows", WINDOW_OPTIONS, config.DEFAULT_EVENT_WINDOWS, container=bar
-        )
+        values["windows"] = windows_choice("windows", "Event windows", WINDOW_OPTIONS, config.DEFAULT_EVENT_WINDOWS, container=bar)
     st.session_state["_shared"] = values
     return values
 

@@ -15,6 +15,7 @@ One package, three jobs (the public names are importable from here, as callers u
 
 SEC EDGAR data is public domain (a U.S. government work).
 """
+
 from __future__ import annotations
 
 from dashboard.loaders.filings.dataset import (

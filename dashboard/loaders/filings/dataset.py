@@ -8,6 +8,7 @@ fetch. Each filer's learned JSON time convention is cached in
 ``.cache/sec/submissions-time-conventions.json`` (``load_time_conventions``,
 ``save_time_conventions``).
 """
+
 from __future__ import annotations
 
 import json
@@ -33,8 +34,19 @@ HOW_TO_FETCH = (
 )
 # The saved dataset (data/filings.csv): in-scope filings with their resolved Eastern time.
 FILINGS_COLUMNS: tuple[str, ...] = (
-    "ticker", "cik", "accession", "form", "items", "filing_date", "report_date", "acceptance_json",
-    "accepted_et", "time_source", "time_basis", "primary_document", "document_url",
+    "ticker",
+    "cik",
+    "accession",
+    "form",
+    "items",
+    "filing_date",
+    "report_date",
+    "acceptance_json",
+    "accepted_et",
+    "time_source",
+    "time_basis",
+    "primary_document",
+    "document_url",
 )
 ITEM_SEPARATOR = ";"  # items are tuples inside the package, joined only in the CSV file
 
@@ -163,22 +175,26 @@ def validate_filings(source: Path | str, *, text: str | None = None) -> tuple[pd
         flag(frame[column].isna(), column, "is empty")
     flag(frame["cik"].notna() & ~frame["cik"].fillna("").str.fullmatch(r"\d+"), "cik", "is not a CIK")
     flag(frame["cik"].isna(), "cik", "is empty")
-    flag(frame["accession"].notna() & ~frame["accession"].fillna("").str.fullmatch(ACCESSION_RE.pattern[1:-1]), "accession",
-         "is not an accession number")
+    flag(
+        frame["accession"].notna() & ~frame["accession"].fillna("").str.fullmatch(ACCESSION_RE.pattern[1:-1]),
+        "accession",
+        "is not an accession number",
+    )
     filing_date = pd.to_datetime(frame["filing_date"], format="%Y-%m-%d", errors="coerce")
     flag(filing_date.isna(), "filing_date", "is not a date (YYYY-MM-DD)")
     with_offset = frame["accepted_et"].fillna("").str.contains(r"T\d{2}:\d{2}:\d{2}(?:\.\d+)?[+-]\d{2}:\d{2}$", regex=True)
     accepted = pd.to_datetime(frame["accepted_et"].where(with_offset), utc=True, errors="coerce", format="ISO8601")
     flag(accepted.isna(), "accepted_et", "is not an ISO time with its offset")
-    flag(frame["time_source"].notna() & ~frame["time_source"].isin(config.FILING_TIME_SOURCES), "time_source",
-         f"is not one of {', '.join(config.FILING_TIME_SOURCES)}")
-    flag(frame["document_url"].notna() & ~frame["document_url"].fillna("").map(_is_url).astype(bool), "document_url",
-         "is not an http(s) URL")
+    flag(
+        frame["time_source"].notna() & ~frame["time_source"].isin(config.FILING_TIME_SOURCES),
+        "time_source",
+        f"is not one of {', '.join(config.FILING_TIME_SOURCES)}",
+    )
+    flag(
+        frame["document_url"].notna() & ~frame["document_url"].fillna("").map(_is_url).astype(bool), "document_url", "is not an http(s) URL"
+    )
     flag(frame.duplicated(["ticker", "accession"], keep="first"), "accession", "duplicates an earlier row of the same ticker")
-    issues = [
-        RowIssue(name, lines[position], column, reason)
-        for position in sorted(problems) for column, reason in problems[position]
-    ]
+    issues = [RowIssue(name, lines[position], column, reason) for position in sorted(problems) for column, reason in problems[position]]
     good = np.array([p not in problems for p in range(len(frame))], dtype=bool)
     typed = _typed(frame.assign(filing_date=filing_date, accepted_et=accepted)[good])
     return typed.reset_index(drop=True), ValidationReport("filings", name, len(frame), int(good.sum()), issues)
@@ -189,7 +205,8 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     out["cik"] = pd.to_numeric(out["cik"], errors="coerce").astype("Int64")
     out["items"] = pd.Series(
         [tuple(p for p in str(v).split(ITEM_SEPARATOR) if p) if isinstance(v, str) else () for v in out["items"]],
-        index=out.index, dtype=object,
+        index=out.index,
+        dtype=object,
     )
     out["filing_date"] = pd.to_datetime(out["filing_date"]).astype("datetime64[ns]")
     out["report_date"] = pd.to_datetime(out["report_date"], format="%Y-%m-%d", errors="coerce").astype("datetime64[ns]")

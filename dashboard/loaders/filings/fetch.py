@@ -12,6 +12,7 @@
   and ``<accession>-index-headers.html`` pages found beside it are used, and a named page that is
   absent is reported, not fatal.
 """
+
 from __future__ import annotations
 
 import html
@@ -78,8 +79,12 @@ def fetch_submissions_raw(cik: int, client: SecClient, *, since: pd.Timestamp | 
     JSON raises ``RefreshError`` (``SecNotFound`` for an unknown CIK)."""
     url = submissions_url(cik)
     main = fetch_sec_json(
-        url, client, cache_path=client.folder / f"submissions-CIK{int(cik):010d}.json",
-        max_age_seconds=SUBMISSIONS_CACHE_MAX_AGE_SECONDS, check=_is_submissions, what="a submissions list",
+        url,
+        client,
+        cache_path=client.folder / f"submissions-CIK{int(cik):010d}.json",
+        max_age_seconds=SUBMISSIONS_CACHE_MAX_AGE_SECONDS,
+        check=_is_submissions,
+        what="a submissions list",
     )
     raw = SubmissionsRaw(url, main)
     for entry in _page_entries(main, pd.Timestamp(since) if since is not None else None):
@@ -89,11 +94,17 @@ def fetch_submissions_raw(cik: int, client: SecClient, *, since: pd.Timestamp | 
             continue
         try:
             raw.pages[name] = fetch_sec_json(
-                submissions_page_url(name), client, cache_path=client.folder / f"submissions-{name}",
-                max_age_seconds=PAGE_CACHE_MAX_AGE_SECONDS, check=_is_page, what="a submissions page",
+                submissions_page_url(name),
+                client,
+                cache_path=client.folder / f"submissions-{name}",
+                max_age_seconds=PAGE_CACHE_MAX_AGE_SECONDS,
+                check=_is_page,
+                what="a submissions page",
             )
         except RefreshError as exc:
-            raw.missing_pages.append(f"{url}: paged history {name} ({entry.get('filingFrom', '?')} to {entry.get('filingTo', '?')}) not read: {exc}")
+            raw.missing_pages.append(
+                f"{url}: paged history {name} ({entry.get('filingFrom', '?')} to {entry.get('filingTo', '?')}) not read: {exc}"
+            )
     return raw
 
 
@@ -134,7 +145,9 @@ def read_submissions_file(path: Path, *, since: pd.Timestamp | str | None = None
         page_path = path.parent / name
         span = f"{entry.get('filingFrom', '?')} to {entry.get('filingTo', '?')}"
         if "/" in name or "\\" in name or name.startswith(".") or not page_path.is_file():
-            raw.missing_pages.append(f"{path}: paged history {name} ({span}) named in filings.files is not beside it; those filings are not read")
+            raw.missing_pages.append(
+                f"{path}: paged history {name} ({span}) named in filings.files is not beside it; those filings are not read"
+            )
             continue
         try:
             page = json.loads(page_path.read_text(encoding="utf-8"))

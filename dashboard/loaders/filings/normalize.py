@@ -6,6 +6,7 @@
 - ``parse_sgml_header`` reads ``ACCEPTANCE-DATETIME`` (the US/Eastern wall clock, the authority on
   a filing's time) from a ``-index-headers.html`` page or the start of a ``.txt`` submission.
 """
+
 from __future__ import annotations
 
 import html
@@ -24,14 +25,31 @@ ACCESSION_RE = re.compile(r"^\d{10}-\d{2}-\d{6}$")
 ACCEPTANCE_RE = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d{1,6})?Z$")
 HEADER_ACCEPTANCE_RE = re.compile(r"<ACCEPTANCE-DATETIME>\s*(\d{14})")
 ARRAY_FIELDS: tuple[str, ...] = (
-    "accessionNumber", "filingDate", "reportDate", "acceptanceDateTime", "form", "items", "primaryDocument",
+    "accessionNumber",
+    "filingDate",
+    "reportDate",
+    "acceptanceDateTime",
+    "form",
+    "items",
+    "primaryDocument",
 )
 REQUIRED_FIELDS: tuple[str, ...] = ("accessionNumber", "filingDate", "acceptanceDateTime", "form")
 
 # One row per filing, as normalize_submissions returns it.
 RECORD_COLUMNS: tuple[str, ...] = (
-    "ticker", "cik", "accession", "form", "items", "filing_date", "report_date", "acceptance_json",
-    "acceptance_clock", "primary_document", "document_url", "source_file", "source_index",
+    "ticker",
+    "cik",
+    "accession",
+    "form",
+    "items",
+    "filing_date",
+    "report_date",
+    "acceptance_json",
+    "acceptance_clock",
+    "primary_document",
+    "document_url",
+    "source_file",
+    "source_index",
 )
 SEC_ARCHIVES_URL = "https://www.sec.gov"
 
@@ -172,15 +190,24 @@ def _row_issues(frame: pd.DataFrame, file: str) -> tuple[dict[int, list[tuple[st
     for name in REQUIRED_FIELDS:
         flag(text[name].isna() | (text[name] == ""), name, lambda v: "is missing" if v is None else f"{v!r} is empty or not text")
     accession_ok = text["accessionNumber"].map(lambda v: bool(v and ACCESSION_RE.match(v))).astype(bool)
-    flag(text["accessionNumber"].notna() & (text["accessionNumber"] != "") & ~accession_ok, "accessionNumber",
-         lambda v: f"{v!r} is not an accession number (##########-##-######)")
+    flag(
+        text["accessionNumber"].notna() & (text["accessionNumber"] != "") & ~accession_ok,
+        "accessionNumber",
+        lambda v: f"{v!r} is not an accession number (##########-##-######)",
+    )
     filing_date = pd.to_datetime(text["filingDate"], format="%Y-%m-%d", errors="coerce")
-    flag(text["filingDate"].notna() & (text["filingDate"] != "") & filing_date.isna(), "filingDate",
-         lambda v: f"{v!r} is not a date (YYYY-MM-DD)")
+    flag(
+        text["filingDate"].notna() & (text["filingDate"] != "") & filing_date.isna(),
+        "filingDate",
+        lambda v: f"{v!r} is not a date (YYYY-MM-DD)",
+    )
     acceptance = text["acceptanceDateTime"].map(lambda v: ACCEPTANCE_RE.match(v) if v else None)
     clock = pd.to_datetime(acceptance.map(lambda m: m.group(1) if m else None), format="%Y-%m-%dT%H:%M:%S", errors="coerce")
-    flag(text["acceptanceDateTime"].notna() & (text["acceptanceDateTime"] != "") & clock.isna(), "acceptanceDateTime",
-         lambda v: f"{v!r} is not a time like 2025-07-30T20:02:43.000Z")
+    flag(
+        text["acceptanceDateTime"].notna() & (text["acceptanceDateTime"] != "") & clock.isna(),
+        "acceptanceDateTime",
+        lambda v: f"{v!r} is not a time like 2025-07-30T20:02:43.000Z",
+    )
     items_bad = frame["items"].map(lambda v: v is not None and not isinstance(v, str)).astype(bool)
     flag(items_bad, "items", lambda v: f"{v!r} is not comma-separated text")
     duplicate = text["accessionNumber"].duplicated(keep="first") & accession_ok
@@ -239,14 +266,17 @@ def normalize_submissions(raw: SubmissionsRaw, *, ticker: str) -> NormalizedSubm
                     "form": rows["form"].astype("str"),
                     "items": pd.Series(
                         [tuple(p.strip() for p in (v or "").split(",") if p.strip()) for v in rows["items"]],
-                        index=rows.index, dtype=object,
+                        index=rows.index,
+                        dtype=object,
                     ),
                     "filing_date": rows["filing_date"].astype("datetime64[ns]"),
                     "report_date": pd.to_datetime(rows["reportDate"], format="%Y-%m-%d", errors="coerce").astype("datetime64[ns]"),
                     "acceptance_json": rows["acceptanceDateTime"].astype("str"),
                     "acceptance_clock": rows["acceptance_clock"].astype("datetime64[ns]"),
                     "primary_document": rows["primaryDocument"].astype("str"),
-                    "document_url": [document_url(cik, a, d) for a, d in zip(rows["accessionNumber"], rows["primaryDocument"], strict=True)],
+                    "document_url": [
+                        document_url(cik, a, d) for a, d in zip(rows["accessionNumber"], rows["primaryDocument"], strict=True)
+                    ],
                     "source_file": file,
                     "source_index": rows.index.to_numpy(dtype=int),
                 },

@@ -12,6 +12,7 @@ modules, two jobs; the public names are importable from here, as callers use the
 
 Nothing here reads files, the network or the clock; no input is modified.
 """
+
 from __future__ import annotations
 
 from dashboard.metrics.filings.matching import (

@@ -17,6 +17,7 @@ the app and the command line show.
 
 Nothing here reads files, the network or the clock; no input is modified.
 """
+
 from __future__ import annotations
 
 import re
@@ -181,7 +182,12 @@ def _session_positions(day0: pd.Series, sessions: pd.DatetimeIndex) -> np.ndarra
 
 
 MATCH_COLUMNS: tuple[str, ...] = (
-    "matched_event_id", "status", "changes_event_day0", "event_day0", "candidate_event_ids", "match_basis",
+    "matched_event_id",
+    "status",
+    "changes_event_day0",
+    "event_day0",
+    "candidate_event_ids",
+    "match_basis",
 )
 
 
@@ -224,14 +230,16 @@ def match_filings_to_events(
         mapped["_pos"] = -1
         for name, members in mapped.groupby("calendar").groups.items():
             mapped.loc[members, "_pos"] = _session_positions(mapped.loc[members, "day0"], sessions_by_calendar[name])
-        own = pd.DataFrame({
-            "_row": np.arange(n),
-            "ticker": filings["ticker"].to_numpy(),
-            "accession": filings["accession"].to_numpy(),
-            "compatible_types": filings["compatible_types"].to_numpy(),
-            "calendar": event_calendars(filings, companies).to_numpy(),
-            "_own_pos": -1,
-        })
+        own = pd.DataFrame(
+            {
+                "_row": np.arange(n),
+                "ticker": filings["ticker"].to_numpy(),
+                "accession": filings["accession"].to_numpy(),
+                "compatible_types": filings["compatible_types"].to_numpy(),
+                "calendar": event_calendars(filings, companies).to_numpy(),
+                "_own_pos": -1,
+            }
+        )
         for name, members in own.groupby("calendar").groups.items():
             own.loc[members, "_own_pos"] = _session_positions(filings["day0"].iloc[members], sessions_by_calendar[name])
         # every (filing, event) pair of one company: a few thousand filings x a few dozen events
@@ -240,7 +248,8 @@ def match_filings_to_events(
         near = (pairs["_own_pos"] >= 0) & (pairs["_pos"] >= 0) & ((pairs["_pos"] - pairs["_own_pos"]).abs() <= window)
         compatible = pd.Series(
             [t in allowed for t, allowed in zip(pairs["event_type"], pairs["compatible_types"], strict=True)],
-            index=pairs.index, dtype=bool,
+            index=pairs.index,
+            dtype=bool,
         )
         rules = (("accession", citing & near), ("window", near & compatible), ("accession_outside_window", citing))
         decided: set[int] = set()
@@ -253,7 +262,8 @@ def match_filings_to_events(
     matched = [c[0] if len(c) == 1 else (NEW if not c else "") for c in candidates]
     matched_day0 = pd.Series(
         [event_day0.get(m, pd.NaT) if s == "matched" else pd.NaT for m, s in zip(matched, status, strict=True)],
-        index=filings.index, dtype="datetime64[ns]",
+        index=filings.index,
+        dtype="datetime64[ns]",
     )
     own_day0 = pd.to_datetime(filings["day0"]).astype("datetime64[ns]")
     comparable = (pd.Series(status, index=filings.index) == "matched") & (
@@ -318,8 +328,19 @@ def filing_candidates(
 
 
 SUGGESTION_COLUMNS: tuple[str, ...] = (
-    "event_id", "ticker", "accession", "form", "accepted_et", "time_source", "suggested_event_date",
-    "suggested_event_time", "day0", "event_day0", "changes_event_day0", "document_url", "other_accessions",
+    "event_id",
+    "ticker",
+    "accession",
+    "form",
+    "accepted_et",
+    "time_source",
+    "suggested_event_date",
+    "suggested_event_time",
+    "day0",
+    "event_day0",
+    "changes_event_day0",
+    "document_url",
+    "other_accessions",
 )
 
 

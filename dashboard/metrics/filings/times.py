@@ -15,6 +15,7 @@ session its news reaches the market.
 
 Nothing here reads files, the network or the clock; no input is modified.
 """
+
 from __future__ import annotations
 
 import functools
@@ -89,8 +90,7 @@ def json_convention_from_readings(clock: pd.Series) -> ConventionEvidence:
     if len(proves_et) and len(proves_utc):
         return ConventionEvidence(
             None,
-            f"JSON readings contradict each other ({len(proves_utc)} only possible as UTC, "
-            f"{len(proves_et)} only as the Eastern clock)",
+            f"JSON readings contradict each other ({len(proves_utc)} only possible as UTC, {len(proves_et)} only as the Eastern clock)",
         )
     if len(proves_et):
         first = proves_et.iloc[0]
