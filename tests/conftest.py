@@ -33,6 +33,7 @@ SLOW_MODULES = frozenset(
     {
         "test_app_pages", "test_notebooks", "test_browser", "test_auth", "test_deployment_config",
         "test_upload_matches_cli", "test_cli_golden", "test_reliability_refresh_kill",
+        "test_reliability_app", "test_reliability_app_server",
     }
 )  # fmt: skip
 # Words in a test's own source that mean it starts a process, a server or an AppTest.
