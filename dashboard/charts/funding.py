@@ -12,6 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from dashboard.charts.period_traces import period_scatter
 from dashboard.charts.theme import (
     ACCENT,
     GAP,
@@ -70,18 +71,17 @@ def capex_vs_internal_funding_figure(table: pd.DataFrame, *, names: dict[str, st
             col=col + 1,
         )
         figure.add_trace(
-            go.Scatter(
-                x=part["period_end"],
-                y=part["internal_funding"] / BN,
+            period_scatter(
+                part,
+                part["internal_funding"] / BN,
                 name="Internal funding (OCF − buybacks − dividends)",
+                hovertemplate="%{customdata}<br>internal funding %{y:,.1f} bn<extra></extra>",
                 mode="lines+markers",
                 line=dict(color=INK, width=2),
                 marker=dict(size=4),
                 legendgroup="internal",
                 showlegend=position == 0,
                 connectgaps=False,
-                customdata=labels,
-                hovertemplate="%{customdata}<br>internal funding %{y:,.1f} bn<extra></extra>",
             ),
             row=row + 1,
             col=col + 1,
@@ -89,16 +89,15 @@ def capex_vs_internal_funding_figure(table: pd.DataFrame, *, names: dict[str, st
         if "internal_funding_upper_bound" in part.columns:
             bounded = part[part["internal_funding"].isna() & part["internal_funding_upper_bound"].notna()]
             figure.add_trace(
-                go.Scatter(
-                    x=bounded["period_end"],
-                    y=bounded["internal_funding_upper_bound"] / BN,
+                period_scatter(
+                    bounded,
+                    bounded["internal_funding_upper_bound"] / BN,
                     name="Internal funding, at most (buybacks or dividends not reported)",
+                    hovertemplate="%{customdata}<br>internal funding at most %{y:,.1f} bn<extra></extra>",
                     mode="markers",
                     marker=dict(symbol="triangle-down-open", size=8, color=INK),
                     legendgroup="bound",
                     showlegend=position == 0,
-                    customdata=[plain(p) for p in bounded["period"]],
-                    hovertemplate="%{customdata}<br>internal funding at most %{y:,.1f} bn<extra></extra>",
                 ),
                 row=row + 1,
                 col=col + 1,
@@ -235,30 +234,28 @@ def compare_figure(
     for ticker, part in table.groupby("ticker", sort=False):
         part = part.sort_values("period_end")
         figure.add_trace(
-            go.Scatter(
-                x=part["period_end"],
-                y=part[metric] * scale,
+            period_scatter(
+                part,
+                part[metric] * scale,
                 name=plain(names.get(ticker, ticker)),
+                hovertemplate="%{fullData.name} %{customdata}: %{y:,.1f}" + ("%" if percent else " bn") + "<extra></extra>",
                 mode="lines+markers",
                 line=dict(color=company_color(ticker)),
                 connectgaps=False,
-                customdata=[plain(p) for p in part["period"]],
-                hovertemplate="%{fullData.name} %{customdata}: %{y:,.1f}" + ("%" if percent else " bn") + "<extra></extra>",
             )
         )
         bound_column = f"{metric}_lower_bound"
         if bound_column in part.columns:
             bounded = part[part[metric].isna() & part[bound_column].notna()]
             figure.add_trace(
-                go.Scatter(
-                    x=bounded["period_end"],
-                    y=bounded[bound_column] * scale,
-                    mode="markers",
+                period_scatter(
+                    bounded,
+                    bounded[bound_column] * scale,
                     name=plain(names.get(ticker, ticker)) + ", at least",
+                    hovertemplate="%{fullData.name} %{customdata}: at least %{y:,.1f} bn<extra></extra>",
+                    mode="markers",
                     legendgroup=str(ticker),
                     marker=dict(symbol="triangle-up-open", size=9, color=company_color(ticker)),
-                    customdata=[plain(p) for p in bounded["period"]],
-                    hovertemplate="%{fullData.name} %{customdata}: at least %{y:,.1f} bn<extra></extra>",
                 )
             )
     figure.update_yaxes(ticksuffix="%" if percent else " bn")

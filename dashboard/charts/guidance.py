@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard.charts.period_traces import period_scatter
 from dashboard.charts.theme import ACCENT, company_color, empty_figure, plain, styled
 from dashboard.config import USD_MILLIONS_PER_BILLION
 
@@ -25,33 +26,25 @@ def capex_guidance_figure(ttm: pd.DataFrame, fiscal_years: pd.DataFrame, guidanc
     if ttm.empty and guidance.empty:
         return empty_figure("No capex or guidance for this company.")
     figure = go.Figure()
-    if not ttm.empty:
-        part = ttm.sort_values("period_end")
-        figure.add_trace(
-            go.Scatter(
-                x=part["period_end"],
-                y=part["capex"] / BN,
-                name="Capex, trailing 12 months",
-                mode="lines",
-                line=dict(color=company_color(ticker), width=2.5),
-                connectgaps=False,
-                customdata=[plain(p) for p in part["period"]],
-                hovertemplate="%{customdata}: %{y:,.1f} bn<extra></extra>",
-            )
-        )
-    if not fiscal_years.empty:
-        part = fiscal_years.sort_values("period_end")
-        figure.add_trace(
-            go.Scatter(
-                x=part["period_end"],
-                y=part["capex"] / BN,
-                name="Capex, fiscal year (reported)",
-                mode="markers",
-                marker=dict(symbol="square", size=9, color=ACCENT),
-                customdata=[plain(p) for p in part["period"]],
-                hovertemplate="%{customdata} actual: %{y:,.1f} bn<extra></extra>",
-            )
-        )
+    # the trailing-twelve-month line and the fiscal-year squares: rows, name, hover, style
+    capex_traces = (
+        (
+            ttm,
+            "Capex, trailing 12 months",
+            "%{customdata}: %{y:,.1f} bn<extra></extra>",
+            dict(mode="lines", line=dict(color=company_color(ticker), width=2.5), connectgaps=False),
+        ),
+        (
+            fiscal_years,
+            "Capex, fiscal year (reported)",
+            "%{customdata} actual: %{y:,.1f} bn<extra></extra>",
+            dict(mode="markers", marker=dict(symbol="square", size=9, color=ACCENT)),
+        ),
+    )
+    for rows, name, hover, style in capex_traces:
+        if not rows.empty:
+            part = rows.sort_values("period_end")
+            figure.add_trace(period_scatter(part, part["capex"] / BN, name=name, hovertemplate=hover, **style))
     years = sorted(guidance["fiscal_year"].unique()) if not guidance.empty else []
     for position, year in enumerate(years):
         part = guidance[guidance["fiscal_year"] == year].sort_values("statement_date")

@@ -28,6 +28,59 @@ def rebased(series: pd.Series) -> pd.Series:
     return series / series.iloc[0] * 100 if not series.empty else series
 
 
+def _rebased_line(line: pd.Series, name: str, style: dict) -> go.Scatter:
+    """A rebased close series as a line named ``name`` (escaped); the hover shows date and level."""
+    return go.Scatter(
+        x=line.index,
+        y=line,
+        name=plain(name),
+        mode="lines",
+        line=style,
+        hovertemplate="%{x|%Y-%m-%d}: %{y:.1f}<extra>" + plain(name) + "</extra>",
+    )
+
+
+def _add_event_markers(figure: go.Figure, markers: pd.DataFrame, stock_line: pd.Series, *, window_label: str) -> None:
+    """One marker trace per CAR sign and significance (see :func:`price_vs_benchmark_figure`), each
+    marker on the stock's rebased close of its day 0 (or the last close before it)."""
+    day0 = pd.to_datetime(markers["day0"])
+    position = stock_line.index.searchsorted(day0, side="right") - 1
+    inside = (position >= 0) & day0.notna().to_numpy()
+    y = np.where(inside, stock_line.to_numpy()[np.clip(position, 0, None)], np.nan)
+    car = markers["car"].to_numpy(dtype=float)
+    significant = markers["car_p"].to_numpy(dtype=float) < SIGNIFICANCE
+    groups = [
+        ("▲ CAR > 0, p < 0.05", (car > 0) & significant, POSITIVE, "triangle-up"),
+        ("△ CAR > 0, not significant", (car > 0) & ~significant, POSITIVE, "triangle-up-open"),
+        ("▼ CAR < 0, p < 0.05", (car < 0) & significant, NEGATIVE, "triangle-down"),
+        ("▽ CAR < 0, not significant", (car < 0) & ~significant, NEGATIVE, "triangle-down-open"),
+        ("no CAR", ~np.isfinite(car), NEUTRAL, "x"),
+    ]
+    for name, mask, color, symbol in groups:
+        mask = mask & inside
+        if not mask.any():
+            continue
+        part = markers[mask]
+        hover = [
+            f"<b>{plain(row.event_id)}</b> {pd.Timestamp(row.day0).date() if pd.notna(row.day0) else ''}<br>{plain(row.headline, 120)}"
+            f"<br>CAR {window_label}: "
+            + ("n/a (" + plain(row.status) + ")" if pd.isna(row.car) else f"{row.car:+.1%} (t {row.car_t:.2f}, p {row.car_p:.3f})")
+            for row in part.itertuples()
+        ]
+        figure.add_trace(
+            go.Scatter(
+                x=day0[mask],
+                y=y[mask],
+                mode="markers",
+                name=f"Event: {name}",
+                marker=dict(color=color, symbol=symbol, size=12, line=dict(width=2, color=color)),
+                hovertext=hover,
+                hoverinfo="text",
+                customdata=part["event_id"].tolist(),
+            )
+        )
+
+
 def price_vs_benchmark_figure(
     closes: pd.DataFrame,
     *,
@@ -53,66 +106,12 @@ def price_vs_benchmark_figure(
     start = common.min() if len(common) else stock.index.min()
     stock_line = rebased(stock[stock.index >= start])
     figure = go.Figure()
-    figure.add_trace(
-        go.Scatter(
-            x=stock_line.index,
-            y=stock_line,
-            name=plain(ticker),
-            mode="lines",
-            line=dict(color=company_color(ticker), width=2),
-            hovertemplate="%{x|%Y-%m-%d}: %{y:.1f}<extra>" + plain(ticker) + "</extra>",
-        )
-    )
+    figure.add_trace(_rebased_line(stock_line, ticker, dict(color=company_color(ticker), width=2)))
     if not bench.empty:
         bench_line = rebased(bench[bench.index >= start])
-        figure.add_trace(
-            go.Scatter(
-                x=bench_line.index,
-                y=bench_line,
-                name=plain(benchmark),
-                mode="lines",
-                line=dict(color=BENCHMARK, width=1.5, dash="dot"),
-                hovertemplate="%{x|%Y-%m-%d}: %{y:.1f}<extra>" + plain(benchmark) + "</extra>",
-            )
-        )
+        figure.add_trace(_rebased_line(bench_line, benchmark, dict(color=BENCHMARK, width=1.5, dash="dot")))
     if not markers.empty:
-        day0 = pd.to_datetime(markers["day0"])
-        # Marker sits on the stock's rebased close of day 0 (or the last close before it).
-        position = stock_line.index.searchsorted(day0, side="right") - 1
-        inside = (position >= 0) & day0.notna().to_numpy()
-        y = np.where(inside, stock_line.to_numpy()[np.clip(position, 0, None)], np.nan)
-        car = markers["car"].to_numpy(dtype=float)
-        significant = markers["car_p"].to_numpy(dtype=float) < SIGNIFICANCE
-        groups = [
-            ("▲ CAR > 0, p < 0.05", (car > 0) & significant, POSITIVE, "triangle-up"),
-            ("△ CAR > 0, not significant", (car > 0) & ~significant, POSITIVE, "triangle-up-open"),
-            ("▼ CAR < 0, p < 0.05", (car < 0) & significant, NEGATIVE, "triangle-down"),
-            ("▽ CAR < 0, not significant", (car < 0) & ~significant, NEGATIVE, "triangle-down-open"),
-            ("no CAR", ~np.isfinite(car), NEUTRAL, "x"),
-        ]
-        for name, mask, color, symbol in groups:
-            mask = mask & inside
-            if not mask.any():
-                continue
-            part = markers[mask]
-            hover = [
-                f"<b>{plain(row.event_id)}</b> {pd.Timestamp(row.day0).date() if pd.notna(row.day0) else ''}<br>{plain(row.headline, 120)}"
-                f"<br>CAR {window_label}: "
-                + ("n/a (" + plain(row.status) + ")" if pd.isna(row.car) else f"{row.car:+.1%} (t {row.car_t:.2f}, p {row.car_p:.3f})")
-                for row in part.itertuples()
-            ]
-            figure.add_trace(
-                go.Scatter(
-                    x=day0[mask],
-                    y=y[mask],
-                    mode="markers",
-                    name=f"Event: {name}",
-                    marker=dict(color=color, symbol=symbol, size=12, line=dict(width=2, color=color)),
-                    hovertext=hover,
-                    hoverinfo="text",
-                    customdata=part["event_id"].tolist(),
-                )
-            )
+        _add_event_markers(figure, markers, stock_line, window_label=window_label)
     figure.update_yaxes(
         title_text="Rebased (first common close = 100)" + (", log scale" if log_scale else ""), type="log" if log_scale else "linear"
     )

@@ -3,6 +3,8 @@ and CAR against deal size. Decimal returns in, percentages shown."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -18,6 +20,12 @@ TYPE_SYMBOLS = {
     "divestment": "circle", "asset_sale": "square", "jv_spv_financing": "diamond", "debt_issuance": "triangle-up",
     "equity_issuance": "triangle-down", "capex_guidance": "star", "earnings": "hexagon", "cost_cut": "cross", "other": "x",
 }  # fmt: skip
+
+
+def _percent_path(rows: pd.DataFrame, column: str, *, mode: str = "lines", **style: Any) -> go.Scatter:
+    """``column`` of ``rows`` (decimal returns) in percent against ``rel_day``, a line by default;
+    ``style``: any other ``go.Scatter`` property."""
+    return go.Scatter(x=rows["rel_day"], y=rows[column] * 100, mode=mode, **style)
 
 
 def car_paths_figure(paths: pd.DataFrame, *, highlight: str | None, labels: dict[str, str] | None = None) -> go.Figure:
@@ -37,10 +45,9 @@ def car_paths_figure(paths: pd.DataFrame, *, highlight: str | None, labels: dict
         order = np.lexsort((joined["car"].isna().to_numpy(), joined["rel_day"].to_numpy(), pd.factorize(joined["event_id"])[0]))
         joined = joined.iloc[order]
         figure.add_trace(
-            go.Scatter(
-                x=joined["rel_day"],
-                y=joined["car"] * 100,
-                mode="lines",
+            _percent_path(
+                joined,
+                "car",
                 line=dict(color=NEUTRAL, width=1),
                 name="Other events",
                 opacity=0.6,
@@ -51,14 +58,11 @@ def car_paths_figure(paths: pd.DataFrame, *, highlight: str | None, labels: dict
         )
     if highlight is not None and (paths["event_id"] == highlight).any():
         part = paths[paths["event_id"] == highlight]
+        figure.add_trace(_percent_path(part, "upper", line=dict(width=0), showlegend=False, hoverinfo="skip"))
         figure.add_trace(
-            go.Scatter(x=part["rel_day"], y=part["upper"] * 100, mode="lines", line=dict(width=0), showlegend=False, hoverinfo="skip")
-        )
-        figure.add_trace(
-            go.Scatter(
-                x=part["rel_day"],
-                y=part["lower"] * 100,
-                mode="lines",
+            _percent_path(
+                part,
+                "lower",
                 line=dict(width=0),
                 fill="tonexty",
                 fillcolor="rgba(86,180,233,0.25)",
@@ -67,9 +71,9 @@ def car_paths_figure(paths: pd.DataFrame, *, highlight: str | None, labels: dict
             )
         )
         figure.add_trace(
-            go.Scatter(
-                x=part["rel_day"],
-                y=part["car"] * 100,
+            _percent_path(
+                part,
+                "car",
                 mode="lines+markers",
                 line=dict(color=ACCENT, width=3),
                 name=plain(labels.get(highlight, highlight), 60),
