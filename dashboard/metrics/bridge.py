@@ -3,7 +3,8 @@ gap and what covered it. Pure (no I/O); USD millions; the input row is not chang
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import partial
 from typing import SupportsFloat, cast
 
 import numpy as np
@@ -42,24 +43,39 @@ def funding_bridge(row: pd.Series | Mapping[str, object]) -> pd.DataFrame:
     equals the sum of the steps before it. Without operating cash flow or capex there is
     nothing to bound: the totals stay NaN.
     """
-
-    def get(key: str) -> float:
-        value = row[key] if key in row else np.nan
-        # the row mixes text and tuples with numbers; the keys asked for here are numeric columns
-        return float(cast(SupportsFloat, value)) if pd.notna(value) else np.nan
-
+    get = partial(_number, row)
     flags = set(row["quality_flags"]) if "quality_flags" in row and isinstance(row["quality_flags"], tuple) else set()
     basis = row["capex_basis"] if "capex_basis" in row else "reported"
     capex_inputs = ("capex", "finance_lease_principal") if basis == "economic" else ("capex",)
     exact = pd.notna(get("funding_gap"))
     gap = get("funding_gap") if exact else get("funding_gap_lower_bound")
     internal = get("internal_funding") if exact else get("internal_funding_upper_bound")
-    bounded = not exact and pd.notna(gap)
-    steps: list[dict] = []
+    bounded = bool(not exact and pd.notna(gap))
+    steps = _Steps(flags)
+    _add_internal_funding(steps, get, internal=internal, bounded=bounded)
+    _add_capex_and_gap(steps, get, gap=gap, internal=internal, bounded=bounded, capex_inputs=capex_inputs)
+    _add_sources_and_residual(steps, get, gap=gap, bounded=bounded)
+    return steps.frame()
 
-    def add(step: str, measure: str, amount: float, value: float, inputs: tuple[str, ...], state: str = "reported") -> None:
-        provisional = any(f"{column}:provisional" in flags for column in inputs)
-        steps.append(
+
+def _number(row: pd.Series | Mapping[str, object], key: str) -> float:
+    """``row[key]`` as a float; NaN where the key is absent or the cell is missing."""
+    value = row[key] if key in row else np.nan
+    # the row mixes text and tuples with numbers; the keys asked for here are numeric columns
+    return float(cast(SupportsFloat, value)) if pd.notna(value) else np.nan
+
+
+class _Steps:
+    """The bridge's rows in order; a step is provisional when a cell behind it carries the
+    ``<column>:provisional`` quality flag."""
+
+    def __init__(self, flags: set[str]) -> None:
+        self.flags = flags
+        self.rows: list[dict] = []
+
+    def add(self, step: str, measure: str, amount: float, value: float, inputs: tuple[str, ...], state: str = "reported") -> None:
+        provisional = any(f"{column}:provisional" in self.flags for column in inputs)
+        self.rows.append(
             {
                 "step": step,
                 "measure": measure,
@@ -71,6 +87,16 @@ def funding_bridge(row: pd.Series | Mapping[str, object]) -> pd.DataFrame:
             }
         )
 
+    def frame(self) -> pd.DataFrame:
+        frame = pd.DataFrame(self.rows, columns=list(BRIDGE_COLUMNS))
+        frame[["amount", "value"]] = frame[["amount", "value"]].astype(float).round(6) + 0.0  # no -0.0
+        return frame
+
+
+def _add_internal_funding(steps: _Steps, get: Callable[[str], float], *, internal: float, bounded: bool) -> None:
+    """Operating cash flow, buybacks and dividends (what the reporting quarters show where the
+    gap is only bounded), then the internal-funding subtotal."""
+    add = steps.add
     add("operating cash flow", "relative", get("operating_cash_flow"), get("operating_cash_flow"), ("operating_cash_flow",))
     for label in ("buybacks", "dividends"):
         amount = get(label)
@@ -91,6 +117,13 @@ def funding_bridge(row: pd.Series | Mapping[str, object]) -> pd.DataFrame:
         ("operating_cash_flow", "buybacks", "dividends"),
         "bound" if bounded else "reported",
     )
+
+
+def _add_capex_and_gap(
+    steps: _Steps, get: Callable[[str], float], *, gap: float, internal: float, bounded: bool, capex_inputs: tuple[str, ...]
+) -> None:
+    """Capex, then the funding-gap subtotal (a negative gap shown as a surplus)."""
+    add = steps.add
     capex = get("capex")
     if pd.isna(capex) and bounded:  # economic basis, lease principal missing in some quarter: counted as 0
         capex = gap + internal
@@ -103,6 +136,12 @@ def funding_bridge(row: pd.Series | Mapping[str, object]) -> pd.DataFrame:
     )
     gap_state = "bound" if bounded else "surplus" if surplus else "reported"
     add(gap_label, "total", abs(gap) if surplus else gap, -gap, ("operating_cash_flow", "buybacks", "dividends", *capex_inputs), gap_state)
+
+
+def _add_sources_and_residual(steps: _Steps, get: Callable[[str], float], *, gap: float, bounded: bool) -> None:
+    """The financing lines (:data:`_SOURCE_STEPS`), the residual that brings the running total
+    back to zero, and the end total."""
+    add = steps.add
     running = -gap
     for label, column, inputs in _SOURCE_STEPS:
         amount = get(column)
@@ -121,6 +160,3 @@ def funding_bridge(row: pd.Series | Mapping[str, object]) -> pd.DataFrame:
         "bound" if bounded else "reported",
     )
     add("end (sources = uses)", "total", running + residual, running + residual, ())
-    frame = pd.DataFrame(steps, columns=list(BRIDGE_COLUMNS))
-    frame[["amount", "value"]] = frame[["amount", "value"]].astype(float).round(6) + 0.0  # no -0.0
-    return frame
