@@ -46,6 +46,7 @@ from dashboard.config import (
     Period,
 )
 from dashboard.errors import require_columns
+from dashboard.metrics.funding_windows import BOUNDING_OUTFLOWS, bound_missing, memo_notes, missing_inputs, source_text, window_sums
 from dashboard.metrics.memo_lines import (
     MEMO_LINES,
     funding_memo_lines,
@@ -54,7 +55,7 @@ from dashboard.metrics.memo_lines import (
     memo_unknown_reasons,
 )
 from dashboard.metrics.periods import period_windows, quarter_calendar
-from dashboard.metrics.quality_flags import flow_inputs, input_cells, quality_flags_by_window
+from dashboard.metrics.quality_flags import input_cells, quality_flags_by_window
 
 CAPEX_BASES: tuple[str, ...] = get_args(CapexBasis)
 
@@ -87,8 +88,6 @@ KEY_COLUMNS: tuple[str, ...] = (
 
 # Inputs summed over a period's quarters, in the order ``missing`` names them.
 FLOW_INPUTS: tuple[str, ...] = FUNDING_FLOW_INPUTS
-# One-signed outflows: a missing one, counted as 0, bounds the gap from below.
-BOUNDING_OUTFLOWS: tuple[str, ...] = ("buybacks", "dividends", "finance_lease_principal")
 FUNDAMENTAL_INPUTS: tuple[str, ...] = (
     "ticker",
     "fiscal_year",
@@ -323,7 +322,7 @@ def funding_table(
     )
     quarter_values = fundamentals[[*FLOW_INPUTS, "cash_and_securities"]].astype(float).join(memo[list(MEMO_LINES)])
     windows = period_windows(calendar, period).reset_index(drop=True)
-    sums, any_missing, complete = _window_sums(quarter_values, windows)
+    sums, any_missing, complete = window_sums(quarter_values, windows)
     last_member = windows["members"].map(lambda m: m[-1] if m else None)
     cash = quarter_values["cash_and_securities"].to_dict()
     closing_cash = last_member.map(lambda m: cash[m] if m is not None else np.nan)
@@ -332,34 +331,23 @@ def funding_table(
     # Series in, Series out: the Number alias cannot say so.
     drawdown = cast(pd.Series, cash_drawdown(opening_cash.astype(float), closing_cash.astype(float))).where(complete)
     result = _figures(windows, sums, drawdown, capex_basis)
-    result["missing"] = _missing_inputs(windows, any_missing, closing_cash, opening_cash, capex_basis)
-    result["source"] = _source_text(windows, fundamentals, calendar)
+    result["missing"] = missing_inputs(windows, any_missing, closing_cash, opening_cash, capex_basis)
+    result["source"] = source_text(windows, fundamentals, calendar)
     result = result.join(basis_columns(result["ticker"], companies))
     result["period_note"] = windows["period_note"]
-    memo_events, memo_missing = memo["memo_events"].to_dict(), memo["memo_missing"].to_dict()
-    result["memo_events"] = [
-        tuple(e for m in members for e in memo_events[m]) if ok else () for members, ok in zip(windows["members"], complete)
-    ]
+    result["memo_events"], result["memo_missing"] = memo_notes(windows, complete, memo)
     starts = calendar["period_start"].to_dict()
     result["period_start"] = windows["members"].map(lambda m: starts[m[0]] if m else pd.NaT)
-    counted_as_zero = [c for c in BOUNDING_OUTFLOWS if capex_basis == "economic" or c != "finance_lease_principal"]
-    bounded_only = result["funding_gap_lower_bound"].notna() & result["funding_gap"].isna()
-    missing_by_window = any_missing.to_dict("records")
-    result["bound_missing"] = [
-        tuple(c for c in counted_as_zero if missing_by_window[w][c]) if bounded else () for w, bounded in enumerate(bounded_only.to_numpy())
-    ]
+    result["bound_missing"] = bound_missing(result, any_missing, capex_basis)
     for column in BOUNDING_OUTFLOWS:  # what the bound counts: the quarters that report it
         result[f"{column}_reported"] = sums[f"bound_{column}"]
     result["quality_flags"] = quality_flags_by_window(input_cells(windows, calendar, capex_basis), flags, len(windows))
-    result["memo_missing"] = [
-        tuple(dict.fromkeys(r for m in members for r in memo_missing[m])) if ok else () for members, ok in zip(windows["members"], complete)
-    ]
     order = np.lexsort((windows["sort_key"].to_numpy(), windows["ticker"].to_numpy()))
     return result.iloc[order][all_columns].reset_index(drop=True)
 
 
 def _figures(windows: pd.DataFrame, sums: pd.DataFrame, drawdown: pd.Series, capex_basis: CapexBasis) -> pd.DataFrame:
-    """The table's figures per window from its sums (``_window_sums``) and cash drawdown: the
+    """The table's figures per window from its sums (``funding_windows.window_sums``) and cash drawdown: the
     definitions above applied column by column, in :data:`OUTPUT_COLUMNS` order."""
     capex = capex_on_basis(sums["capex"], sums["finance_lease_principal"], capex_basis=capex_basis)
     internal = internal_funding(sums["operating_cash_flow"], sums["buybacks"], sums["dividends"])
@@ -399,70 +387,6 @@ def _figures(windows: pd.DataFrame, sums: pd.DataFrame, drawdown: pd.Series, cap
             "not_reported": [names if pd.notna(value) else () for names, value in zip(coverage["not_reported"], coverage["residual"])],
         }
     )
-
-
-def _window_sums(quarter_values: pd.DataFrame, windows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
-    """Per window: exact sums (NaN when any quarter lacks the figure), the bound inputs
-    (``bound_<column>``: capex complete or NaN, outflows with missing quarters as 0), which
-    inputs are missing in some quarter, and whether every quarter is present."""
-    members = windows["members"].explode().dropna()
-    member_values = quarter_values.loc[members.to_numpy()].set_axis(members.index)
-    flow_columns = [*FLOW_INPUTS, *MEMO_LINES]
-    grouped = member_values[flow_columns].groupby(level=0)
-    any_missing = member_values[flow_columns].isna().groupby(level=0).any()
-    exact = grouped.sum(min_count=1).mask(any_missing).reindex(windows.index)
-    any_missing = any_missing.reindex(windows.index, fill_value=True)
-    complete = windows["absent_quarters"].map(len) == 0
-    exact[~complete] = np.nan
-    bound = member_values[list(BOUNDING_OUTFLOWS)].groupby(level=0).sum().reindex(windows.index).where(complete)
-    exact["bound_capex"] = exact["capex"]
-    for column in BOUNDING_OUTFLOWS:
-        exact[f"bound_{column}"] = bound[column]
-    return exact, any_missing, complete
-
-
-def _missing_inputs(
-    windows: pd.DataFrame,
-    any_missing: pd.DataFrame,
-    closing_cash: pd.Series,
-    opening_cash: pd.Series,
-    capex_basis: CapexBasis,
-) -> list[tuple[str, ...]]:
-    """Per window, the inputs of the bridge's arithmetic that are missing (or its absent quarters)."""
-    inputs = flow_inputs(capex_basis)
-    names_by_window = []
-    rows = zip(windows["absent_quarters"], any_missing.to_dict("records"), closing_cash.isna(), windows["opening"].isna(),
-               windows["opening_label"], opening_cash.isna())  # fmt: skip
-    for absent, missing, no_closing, no_opening_quarter, opening_label, no_opening in rows:
-        if absent:
-            names_by_window.append(tuple(f"quarter {label}" for label in absent))
-            continue
-        names = [c for c in inputs if missing[c]]
-        if no_closing:
-            names.append("cash_and_securities")
-        if no_opening_quarter:
-            names.append(f"cash_and_securities_start ({opening_label} absent)")
-        elif no_opening:
-            names.append("cash_and_securities_start")
-        names_by_window.append(tuple(names))
-    return names_by_window
-
-
-def _source_text(windows: pd.DataFrame, fundamentals: pd.DataFrame, calendar: pd.DataFrame) -> list[str]:
-    texts = []
-    for members, opening in zip(windows["members"], windows["opening"]):
-        if not members:
-            texts.append("")
-            continue
-        ticker = calendar.at[members[0], "ticker"]
-        labels = ", ".join(calendar.at[m, "fiscal_label"] for m in members)
-        opening_text = f"; opening cash_and_securities: {calendar.at[opening, 'fiscal_label']} close" if pd.notna(opening) else ""
-        if len(members) == 1:
-            body = f"fundamentals.csv {ticker} {labels}: {fundamentals.at[members[0], 'source']}"
-        else:
-            body = f"fundamentals.csv {ticker}: sum of {labels} (each quarter's source in the quarterly rows)"
-        texts.append(body + opening_text + "; memo lines: events.csv funding_usd_bn")
-    return texts
 
 
 # --- deal size ---------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from dashboard.config import USD_MILLIONS_PER_BILLION
+from dashboard.metrics import funding
 
 if TYPE_CHECKING:  # what st.column_config.* return; streamlit itself is imported where used
     from streamlit.elements.lib.column_types import ColumnConfig
@@ -65,14 +66,7 @@ LABELS: dict[str, str] = {
 }  # fmt: skip
 
 REACTION_KEY_COLUMNS: tuple[str, ...] = ("event_id", "ticker", "car", "car_t", "car_p", "confounded_by", "confidence")
-FUNDING_KEY_COLUMNS: tuple[str, ...] = (
-    "ticker",
-    "period",
-    "funding_gap",
-    "funding_gap_lower_bound",
-    "self_funded_share",
-    "quality_flags",
-)
+FUNDING_KEY_COLUMNS: tuple[str, ...] = funding.KEY_COLUMNS  # the funding table's own reading order
 
 
 def _label(column: str) -> str:
