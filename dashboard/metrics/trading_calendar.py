@@ -19,9 +19,13 @@ from __future__ import annotations
 import functools
 import warnings
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:  # imported where used: the library takes a moment to load
+    from exchange_calendars import ExchangeCalendar
 
 DEFAULT_CALENDAR = "XNYS"
 SAME_SESSION = "same_session"
@@ -42,8 +46,10 @@ def trading_sessions(calendar_name: str, start: pd.Timestamp | str, end: pd.Time
     return _sessions(calendar_name, pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()).copy()
 
 
-@functools.lru_cache(maxsize=32)
-def _sessions(calendar_name: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.DatetimeIndex:
+def exchange_calendar(calendar_name: str, start: pd.Timestamp, end: pd.Timestamp) -> ExchangeCalendar:
+    """exchange_calendars' calendar ``calendar_name`` (``XNYS``, ``XTKS``, ...) from ``start`` to
+    ``end``: holiday rules and early closes from the library, no file and no clock. Raises
+    ``ValueError`` for an unknown calendar."""
     import exchange_calendars as xcals
 
     try:
@@ -51,13 +57,22 @@ def _sessions(calendar_name: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.
             # exchange_calendars 4.13 reads Series.values on tz-aware data, which pandas 3.1
             # deprecates; the sessions it returns are unaffected.
             warnings.simplefilter("ignore", getattr(pd.errors, "Pandas4Warning", FutureWarning))
-            factory = xcals.get_calendar(calendar_name, start=start, end=end)
+            return xcals.get_calendar(calendar_name, start=start, end=end)
     except xcals.errors.InvalidCalendarName as exc:
         raise ValueError(f"unknown exchange calendar {calendar_name!r}") from exc
-    sessions = pd.DatetimeIndex(factory.sessions)
+
+
+def naive_sessions(sessions: Any) -> pd.DatetimeIndex:
+    """Session labels as tz-naive midnight timestamps (ns)."""
+    sessions = pd.DatetimeIndex(sessions)
     if sessions.tz is not None:
         sessions = sessions.tz_localize(None)
     return sessions.as_unit("ns")
+
+
+@functools.lru_cache(maxsize=32)
+def _sessions(calendar_name: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.DatetimeIndex:
+    return naive_sessions(exchange_calendar(calendar_name, start, end).sessions)
 
 
 def _as_ns(values: pd.Series | pd.DatetimeIndex | np.ndarray) -> np.ndarray:

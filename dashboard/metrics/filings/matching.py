@@ -39,6 +39,15 @@ ACCESSION_PATTERN = re.compile(r"\d{10}-\d{2}-\d{6}")
 _ARCHIVE_FOLDER = re.compile(r"/Archives/edgar/data/\d+/(\d{18})(?:/|$)")
 NEW = "new"
 
+# What match_filings_to_events adds to each filing, in order.
+MATCH_COLUMNS: tuple[str, ...] = (
+    "matched_event_id",
+    "status",
+    "changes_event_day0",
+    "event_day0",
+    "candidate_event_ids",
+    "match_basis",
+)
 CANDIDATE_COLUMNS: tuple[str, ...] = (
     "ticker",
     "accession",
@@ -51,12 +60,7 @@ CANDIDATE_COLUMNS: tuple[str, ...] = (
     "day0_reason",
     "suggested_event_type",
     "document_url",
-    "matched_event_id",
-    "status",
-    "changes_event_day0",
-    "event_day0",
-    "candidate_event_ids",
-    "match_basis",
+    *MATCH_COLUMNS,
     "suggested_event_date",
     "suggested_event_time",
     "suggestion_note",
@@ -181,14 +185,58 @@ def _session_positions(day0: pd.Series, sessions: pd.DatetimeIndex) -> np.ndarra
     return np.where(ok, position, -1)
 
 
-MATCH_COLUMNS: tuple[str, ...] = (
-    "matched_event_id",
-    "status",
-    "changes_event_day0",
-    "event_day0",
-    "candidate_event_ids",
-    "match_basis",
-)
+def _candidate_events(
+    filings: pd.DataFrame,
+    events: pd.DataFrame,
+    *,
+    sessions_by_calendar: Mapping[str, pd.DatetimeIndex],
+    companies: pd.DataFrame | None,
+    window: int,
+) -> tuple[list[tuple[str, ...]], list[str], dict[str, pd.Timestamp]]:
+    """Per filing (by position): the events the first matching rule of
+    :func:`match_filings_to_events` finds (sorted) and that rule's name ("" and () for none);
+    and every event's day 0 on its company's calendar."""
+    n = len(filings)
+    candidates: list[tuple[str, ...]] = [()] * n
+    basis = [""] * n
+    event_day0: dict[str, pd.Timestamp] = {}
+    if not n or not len(events):
+        return candidates, basis, event_day0
+    mapped = map_day0(events, companies=companies, sessions_by_calendar=sessions_by_calendar)
+    mapped["_accession"] = event_accessions(events)
+    event_day0 = dict(zip(mapped["event_id"], mapped["day0"], strict=True))
+    mapped["_pos"] = -1
+    for name, members in mapped.groupby("calendar").groups.items():
+        mapped.loc[members, "_pos"] = _session_positions(mapped.loc[members, "day0"], sessions_by_calendar[name])
+    own = pd.DataFrame(
+        {
+            "_row": np.arange(n),
+            "ticker": filings["ticker"].to_numpy(),
+            "accession": filings["accession"].to_numpy(),
+            "compatible_types": filings["compatible_types"].to_numpy(),
+            "calendar": event_calendars(filings, companies).to_numpy(),
+            "_own_pos": -1,
+        }
+    )
+    for name, members in own.groupby("calendar").groups.items():
+        own.loc[members, "_own_pos"] = _session_positions(filings["day0"].iloc[members], sessions_by_calendar[name])
+    # every (filing, event) pair of one company: a few thousand filings x a few dozen events
+    pairs = own.merge(mapped[["ticker", "event_id", "event_type", "_accession", "_pos"]], on="ticker")
+    citing = (pairs["_accession"] == pairs["accession"]).fillna(False).astype(bool)
+    near = (pairs["_own_pos"] >= 0) & (pairs["_pos"] >= 0) & ((pairs["_pos"] - pairs["_own_pos"]).abs() <= window)
+    compatible = pd.Series(
+        [t in allowed for t, allowed in zip(pairs["event_type"], pairs["compatible_types"], strict=True)],
+        index=pairs.index,
+        dtype=bool,
+    )
+    rules = (("accession", citing & near), ("window", near & compatible), ("accession_outside_window", citing))
+    decided: set[int] = set()
+    for why, rule in rules:  # a filing is decided by the first rule that finds any event for it
+        chosen = pairs[rule & ~pairs["_row"].isin(decided)]
+        for row, ids in chosen.groupby("_row")["event_id"]:
+            candidates[int(row)], basis[int(row)] = tuple(sorted(ids)), why
+        decided |= set(chosen["_row"])
+    return candidates, basis, event_day0
 
 
 def match_filings_to_events(
@@ -219,45 +267,9 @@ def match_filings_to_events(
     ``event_day0`` (the matched event's current day 0) and ``changes_event_day0`` (nullable
     boolean: the filing's day 0 differs from the event's; NA unless matched within the window).
     """
-    n = len(filings)
-    candidates: list[tuple[str, ...]] = [()] * n
-    basis = [""] * n
-    event_day0: dict[str, pd.Timestamp] = {}
-    if n and len(events):
-        mapped = map_day0(events, companies=companies, sessions_by_calendar=sessions_by_calendar)
-        mapped["_accession"] = event_accessions(events)
-        event_day0 = dict(zip(mapped["event_id"], mapped["day0"], strict=True))
-        mapped["_pos"] = -1
-        for name, members in mapped.groupby("calendar").groups.items():
-            mapped.loc[members, "_pos"] = _session_positions(mapped.loc[members, "day0"], sessions_by_calendar[name])
-        own = pd.DataFrame(
-            {
-                "_row": np.arange(n),
-                "ticker": filings["ticker"].to_numpy(),
-                "accession": filings["accession"].to_numpy(),
-                "compatible_types": filings["compatible_types"].to_numpy(),
-                "calendar": event_calendars(filings, companies).to_numpy(),
-                "_own_pos": -1,
-            }
-        )
-        for name, members in own.groupby("calendar").groups.items():
-            own.loc[members, "_own_pos"] = _session_positions(filings["day0"].iloc[members], sessions_by_calendar[name])
-        # every (filing, event) pair of one company: a few thousand filings x a few dozen events
-        pairs = own.merge(mapped[["ticker", "event_id", "event_type", "_accession", "_pos"]], on="ticker")
-        citing = (pairs["_accession"] == pairs["accession"]).fillna(False).astype(bool)
-        near = (pairs["_own_pos"] >= 0) & (pairs["_pos"] >= 0) & ((pairs["_pos"] - pairs["_own_pos"]).abs() <= window)
-        compatible = pd.Series(
-            [t in allowed for t, allowed in zip(pairs["event_type"], pairs["compatible_types"], strict=True)],
-            index=pairs.index,
-            dtype=bool,
-        )
-        rules = (("accession", citing & near), ("window", near & compatible), ("accession_outside_window", citing))
-        decided: set[int] = set()
-        for why, rule in rules:  # a filing is decided by the first rule that finds any event for it
-            chosen = pairs[rule & ~pairs["_row"].isin(decided)]
-            for row, ids in chosen.groupby("_row")["event_id"]:
-                candidates[int(row)], basis[int(row)] = tuple(sorted(ids)), why
-            decided |= set(chosen["_row"])
+    candidates, basis, event_day0 = _candidate_events(
+        filings, events, sessions_by_calendar=sessions_by_calendar, companies=companies, window=window
+    )
     status = ["matched" if len(c) == 1 else "ambiguous" if len(c) > 1 else NEW for c in candidates]
     matched = [c[0] if len(c) == 1 else (NEW if not c else "") for c in candidates]
     matched_day0 = pd.Series(

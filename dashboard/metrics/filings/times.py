@@ -19,7 +19,6 @@ Nothing here reads files, the network or the clock; no input is modified.
 from __future__ import annotations
 
 import functools
-import warnings
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
@@ -28,7 +27,7 @@ import pandas as pd
 
 from dashboard import config
 from dashboard.config import JsonTimeConvention
-from dashboard.metrics.trading_calendar import day0_from_sessions
+from dashboard.metrics.trading_calendar import day0_from_sessions, exchange_calendar, naive_sessions
 
 # Header and JSON readings of one filing agree when they are this close (the JSON has milliseconds).
 HEADER_TOLERANCE = pd.Timedelta(seconds=60)
@@ -221,20 +220,10 @@ class ExchangeHours(NamedTuple):
 
 @functools.lru_cache(maxsize=32)
 def _exchange_hours(calendar_name: str, start: pd.Timestamp, end: pd.Timestamp) -> ExchangeHours:
-    import exchange_calendars as xcals
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", getattr(pd.errors, "Pandas4Warning", FutureWarning))
-            calendar = xcals.get_calendar(calendar_name, start=start, end=end)
-    except xcals.errors.InvalidCalendarName as exc:
-        raise ValueError(f"unknown exchange calendar {calendar_name!r}") from exc
+    calendar = exchange_calendar(calendar_name, start, end)
     schedule = calendar.schedule
-    sessions = pd.DatetimeIndex(schedule.index)
-    if sessions.tz is not None:
-        sessions = sessions.tz_localize(None)
     return ExchangeHours(
-        sessions.as_unit("ns"),
+        naive_sessions(schedule.index),
         pd.DatetimeIndex(schedule["open"]).tz_convert("UTC"),
         pd.DatetimeIndex(schedule["close"]).tz_convert("UTC"),
         str(calendar.tz),
