@@ -23,7 +23,7 @@ import pandas as pd
 from dashboard import config
 from dashboard.errors import DataUnavailable, RefreshInProgress
 from dashboard.loaders import snapshot
-from dashboard.loaders.filings.normalize import ACCESSION_RE
+from dashboard.loaders.filings.normalize import ACCESSION_RE, FILING_FIELDS
 from dashboard.loaders.validation import RowIssue, ValidationReport, read_text, read_text_table, warn_rejected
 
 CONVENTIONS_FILE = "submissions-time-conventions.json"
@@ -34,14 +34,7 @@ HOW_TO_FETCH = (
 )
 # The saved dataset (data/filings.csv): in-scope filings with their resolved Eastern time.
 FILINGS_COLUMNS: tuple[str, ...] = (
-    "ticker",
-    "cik",
-    "accession",
-    "form",
-    "items",
-    "filing_date",
-    "report_date",
-    "acceptance_json",
+    *FILING_FIELDS,
     "accepted_et",
     "time_source",
     "time_basis",

@@ -35,8 +35,8 @@ ARRAY_FIELDS: tuple[str, ...] = (
 )
 REQUIRED_FIELDS: tuple[str, ...] = ("accessionNumber", "filingDate", "acceptanceDateTime", "form")
 
-# One row per filing, as normalize_submissions returns it.
-RECORD_COLUMNS: tuple[str, ...] = (
+# What identifies and dates a filing, as read from the submissions JSON (first in every filings table).
+FILING_FIELDS: tuple[str, ...] = (
     "ticker",
     "cik",
     "accession",
@@ -45,6 +45,10 @@ RECORD_COLUMNS: tuple[str, ...] = (
     "filing_date",
     "report_date",
     "acceptance_json",
+)
+# One row per filing, as normalize_submissions returns it.
+RECORD_COLUMNS: tuple[str, ...] = (
+    *FILING_FIELDS,
     "acceptance_clock",
     "primary_document",
     "document_url",
@@ -216,6 +220,50 @@ def _row_issues(frame: pd.DataFrame, file: str) -> tuple[dict[int, list[tuple[st
     return problems, parsed
 
 
+def _filing_rows(rows: pd.DataFrame, *, ticker: str, cik: int, file: str) -> pd.DataFrame:
+    """The good parsed rows of one file (``_row_issues``) as :data:`RECORD_COLUMNS`."""
+    return pd.DataFrame(
+        {
+            "ticker": ticker,
+            "cik": cik,
+            "accession": rows["accessionNumber"].astype("str"),
+            "form": rows["form"].astype("str"),
+            "items": pd.Series(
+                [tuple(p.strip() for p in (v or "").split(",") if p.strip()) for v in rows["items"]],
+                index=rows.index,
+                dtype=object,
+            ),
+            "filing_date": rows["filing_date"].astype("datetime64[ns]"),
+            "report_date": pd.to_datetime(rows["reportDate"], format="%Y-%m-%d", errors="coerce").astype("datetime64[ns]"),
+            "acceptance_json": rows["acceptanceDateTime"].astype("str"),
+            "acceptance_clock": rows["acceptance_clock"].astype("datetime64[ns]"),
+            "primary_document": rows["primaryDocument"].astype("str"),
+            "document_url": [document_url(cik, a, d) for a, d in zip(rows["accessionNumber"], rows["primaryDocument"], strict=True)],
+            "source_file": file,
+            "source_index": rows.index.to_numpy(dtype=int),
+        },
+        columns=list(RECORD_COLUMNS),
+    )
+
+
+def _header_times(headers: Mapping[str, str], issues: list[RowIssue]) -> dict[str, pd.Timestamp]:
+    """Each SGML header's Eastern acceptance time by accession; a header that does not parse or
+    names another accession is left out and reported in ``issues``."""
+    header_et: dict[str, pd.Timestamp] = {}
+    for accession, text in headers.items():
+        name = f"{accession}-index-headers.html"
+        try:
+            header = parse_sgml_header(text)
+        except ValueError as exc:
+            issues.append(RowIssue(name, 0, "ACCEPTANCE-DATETIME", f"{exc}; the JSON time is used"))
+            continue
+        if header.accession is not None and header.accession != accession:
+            issues.append(RowIssue(name, 0, "ACCESSION NUMBER", f"{header.accession!r} is another filing; header not used"))
+            continue
+        header_et[accession] = header.accepted_et
+    return header_et
+
+
 def normalize_submissions(raw: SubmissionsRaw, *, ticker: str) -> NormalizedSubmissions:
     """One row per filing of ``recent`` and every paged file read (pure).
 
@@ -257,43 +305,7 @@ def normalize_submissions(raw: SubmissionsRaw, *, ticker: str) -> NormalizedSubm
             issues.append(RowIssue(file, int(found), "primaryDocument", "is missing; the filing's index page is linked instead (row kept)"))
         rows = parsed[good]
         seen.update(rows["accessionNumber"])
-        frames.append(
-            pd.DataFrame(
-                {
-                    "ticker": ticker,
-                    "cik": cik,
-                    "accession": rows["accessionNumber"].astype("str"),
-                    "form": rows["form"].astype("str"),
-                    "items": pd.Series(
-                        [tuple(p.strip() for p in (v or "").split(",") if p.strip()) for v in rows["items"]],
-                        index=rows.index,
-                        dtype=object,
-                    ),
-                    "filing_date": rows["filing_date"].astype("datetime64[ns]"),
-                    "report_date": pd.to_datetime(rows["reportDate"], format="%Y-%m-%d", errors="coerce").astype("datetime64[ns]"),
-                    "acceptance_json": rows["acceptanceDateTime"].astype("str"),
-                    "acceptance_clock": rows["acceptance_clock"].astype("datetime64[ns]"),
-                    "primary_document": rows["primaryDocument"].astype("str"),
-                    "document_url": [
-                        document_url(cik, a, d) for a, d in zip(rows["accessionNumber"], rows["primaryDocument"], strict=True)
-                    ],
-                    "source_file": file,
-                    "source_index": rows.index.to_numpy(dtype=int),
-                },
-                columns=list(RECORD_COLUMNS),
-            )
-        )
+        frames.append(_filing_rows(rows, ticker=ticker, cik=cik, file=file))
     filings = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(RECORD_COLUMNS))
-    header_et: dict[str, pd.Timestamp] = {}
-    for accession, text in raw.headers.items():
-        name = f"{accession}-index-headers.html"
-        try:
-            header = parse_sgml_header(text)
-        except ValueError as exc:
-            issues.append(RowIssue(name, 0, "ACCEPTANCE-DATETIME", f"{exc}; the JSON time is used"))
-            continue
-        if header.accession is not None and header.accession != accession:
-            issues.append(RowIssue(name, 0, "ACCESSION NUMBER", f"{header.accession!r} is another filing; header not used"))
-            continue
-        header_et[accession] = header.accepted_et
+    header_et = _header_times(raw.headers, issues)
     return NormalizedSubmissions(filings, issues, header_et)
