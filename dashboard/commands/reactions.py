@@ -68,6 +68,11 @@ def _window(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(f"{exc}{hint}") from None
 
 
+def _choice(parser: argparse.ArgumentParser, flag: str, choices: Iterable[str], default: str, what: str) -> None:
+    """An option taking one of ``choices``; its help is ``what`` and the default."""
+    parser.add_argument(flag, choices=choices, default=default, help=f"{what} (default: {default})")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--events", type=Path, metavar="FILE", help="events CSV (default: the curated events)")
     parser.add_argument(
@@ -76,15 +81,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="wide CSV or Parquet: date + one column of decimal returns per ticker (any tickers, benchmark included)",
     )
-    parser.add_argument(
-        "--return-type",
-        choices=config.RETURN_TYPES,
-        default=config.DEFAULT_RETURN_TYPE,
-        help=f"{' or '.join(config.RETURN_TYPES)} returns (default: {config.DEFAULT_RETURN_TYPE})",
-    )
-    parser.add_argument(
-        "--model", choices=config.MODELS, default=config.DEFAULT_MODEL, help=f"expected-return model (default: {config.DEFAULT_MODEL})"
-    )
+    _choice(parser, "--return-type", config.RETURN_TYPES, config.DEFAULT_RETURN_TYPE, f"{' or '.join(config.RETURN_TYPES)} returns")
+    _choice(parser, "--model", config.MODELS, config.DEFAULT_MODEL, "expected-return model")
     parser.add_argument(
         "--benchmark",
         metavar="TICKER",
@@ -105,12 +103,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="A,B",
         help=f"event window, repeatable, e.g. --window=-1,1 --window=0,1 (default: {defaults})",
     )
-    parser.add_argument(
-        "--group-by",
-        choices=config.GROUP_BYS,
-        default=config.DEFAULT_GROUP_BY,
-        help=f"groups of the summary (default: {config.DEFAULT_GROUP_BY})",
-    )
+    _choice(parser, "--group-by", config.GROUP_BYS, config.DEFAULT_GROUP_BY, "groups of the summary")
     parser.add_argument(
         "--min-estimation",
         type=int,
