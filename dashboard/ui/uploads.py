@@ -159,34 +159,43 @@ def estimated_links(events: pd.DataFrame, windows: tuple[tuple[int, int], ...]) 
     return total * len(windows)
 
 
-def upload_event_table(
-    events: pd.DataFrame,
-    returns: pd.DataFrame,
-    companies: pd.DataFrame,
-    confounders: pd.DataFrame,
-    model: config.Model,
-    windows: tuple[tuple[int, int], ...],
-    max_links: int = config.UPLOAD_MAX_CONFOUNDER_LINKS,
-) -> pd.DataFrame:
+@dataclass
+class StudyInputs:
+    """What an upload's study runs on, as :func:`study_uploaded_events` hands it to
+    :func:`upload_event_table` (here, or pickled to the worker process)."""
+
+    events: pd.DataFrame  # the user's valid rows
+    returns: pd.DataFrame
+    companies: pd.DataFrame
+    confounders: pd.DataFrame  # the study's own events
+    model: config.Model
+    windows: tuple[tuple[int, int], ...]
+    max_links: int = config.UPLOAD_MAX_CONFOUNDER_LINKS
+
+
+def upload_event_table(inputs: StudyInputs) -> pd.DataFrame:
     """``metrics.event_study.run_event_study(...).events`` for a user's events, with the study
     events as confounders, exactly as ``reactions --events`` does; only the table is returned, so
     the arrays of the full result are freed at once. ``UploadTooLarge`` when the table lists more
-    than ``max_links`` confounding events."""
+    than ``inputs.max_links`` confounding events."""
     from dashboard.metrics import event_study
 
-    result = event_study.run_event_study(events, returns, companies=companies, model=model, windows=windows, confounders=confounders)
+    model, windows, confounders = inputs.model, inputs.windows, inputs.confounders
+    result = event_study.run_event_study(
+        inputs.events, inputs.returns, companies=inputs.companies, model=model, windows=windows, confounders=confounders
+    )
     table = result.events
     del result
     links = int(table["confounded_by"].map(len).sum()) if "confounded_by" in table.columns else 0
-    if links > max_links:
+    if links > inputs.max_links:
         raise UploadTooLarge(links)
     return table
 
 
-def _worker(connection, arguments: tuple) -> None:
+def _worker(connection, inputs: StudyInputs) -> None:
     """The worker process: compute the table and send it back (or the failure's type)."""
     try:
-        connection.send(("ok", upload_event_table(*arguments)))
+        connection.send(("ok", upload_event_table(inputs)))
     except UploadTooLarge as exc:
         connection.send(("too_large", exc.links))
     except BaseException as exc:  # noqa: BLE001 - reported to the parent as a type name only
@@ -199,12 +208,12 @@ class UploadStudyFailed(Exception):
     """The upload's study did not finish; the message is for the user."""
 
 
-def _table_in_worker(arguments: tuple, *, deadline: float, budget: float) -> pd.DataFrame:
+def _table_in_worker(inputs: StudyInputs, *, deadline: float, budget: float) -> pd.DataFrame:
     """Run ``upload_event_table`` in a fresh process and return its table; kill the process and
     raise ``UploadStudyFailed`` when ``deadline`` (``time.monotonic()``) passes first."""
     context = multiprocessing.get_context("spawn")  # never fork a server with threads
     receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_worker, args=(sender, arguments), daemon=True, name="upload-study")
+    process = context.Process(target=_worker, args=(sender, inputs), daemon=True, name="upload-study")
     process.start()
     sender.close()
     try:
@@ -246,18 +255,18 @@ def study_uploaded_events(
     after ``time_budget`` seconds (the wait for a free worker slot counts too). A study that does
     not finish, or whose table would list more than ``max_links`` confounding events, gives an
     ``UploadStudy`` with ``error`` and an empty table."""
-    arguments = (events, returns, companies, confounders, model, tuple(windows), max_links)
+    inputs = StudyInputs(events, returns, companies, confounders, model, tuple(windows), max_links)
     small = len(events) <= in_process_limit and estimated_links(events, tuple(windows)) <= config.UPLOAD_IN_PROCESS_LINKS
     if small:
         try:
-            return UploadStudy(upload_event_table(*arguments))
+            return UploadStudy(upload_event_table(inputs))
         except UploadTooLarge as exc:
             return UploadStudy(pd.DataFrame(), too_large_message(exc.links))
     deadline = time.monotonic() + time_budget
     if not _STUDY_SLOTS.acquire(timeout=time_budget):
         return UploadStudy(pd.DataFrame(), "the server is busy with another large upload; try again in a minute")
     try:
-        return UploadStudy(_table_in_worker(arguments, deadline=deadline, budget=time_budget))
+        return UploadStudy(_table_in_worker(inputs, deadline=deadline, budget=time_budget))
     except UploadStudyFailed as exc:
         return UploadStudy(pd.DataFrame(), str(exc))
     finally:
