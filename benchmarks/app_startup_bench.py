@@ -1,27 +1,29 @@
-"""Dashboard startup and company-switch times against a bare one-page Streamlit app.
+"""Dashboard startup, Company page and company-switch times against a bare one-page Streamlit app.
 
-    python benchmarks/app_startup_bench.py [--rounds 3]
+    python benchmarks/app_startup_bench.py [--rounds 3] [--switches 4]
 
-From the repository root; needs Chromium at /usr/bin/chromium (Playwright drives it). Each round
-starts a fresh server (``tests/streamlit_server.running_streamlit``: ``python -m streamlit run
-<app>`` headless on a free port of 127.0.0.1) for the dashboard and for a bare app written to a
-temporary folder, and measures, with the same clock and browser:
+From the repository root; needs Chromium at /usr/bin/chromium (Playwright drives it). The bare app
+is the issue's: one page with a selectbox, a title and one Plotly line of 1,187 points. Each round
+starts a fresh server for each app (``tests/streamlit_server.running_streamlit``: ``python -m
+streamlit run <app>`` headless on a free port of 127.0.0.1) and measures, with the same clock and
+browser:
 
 - **first page ready**: from launching the server process to the page's heading being visible and
-  the script run finished (the app root's script state back to "notRunning") in a new browser
-  page opened as soon as ``/_stcore/health`` answers. For the dashboard this is the home page (overview), so it includes
-  loading and caching the data and the funding metrics.
-- **Company page load**: on the warm server, loading the Company page (Meta, its default
-  section) until every chart is drawn, against reloading the bare app until its chart is drawn.
-- **switch**: timed until the run has finished and every chart on the page is drawn. On the
-  dashboard's company page, choosing another company in the sidebar until the
-  new company's heading is shown and the run has finished (first switch to a company: cold for its
-  rows, the cached study; then a switch back: everything cached); on the bare app, choosing another
-  option of a selectbox until its new heading is shown. The bare app is the issue's: one page with
-a selectbox, a title and one Plotly line of 1,187 points.
+  the script run finished (the app root's script state back to "notRunning"), in a new browser
+  page opened as soon as ``/_stcore/health`` answers. For the dashboard this is the home page
+  (overview), so it includes loading and caching the data and the funding metrics.
+- **Company page, first chart**: on the warm servers, a fresh load of the Company page (Meta, its
+  default section) until its first chart is drawn, against a fresh load of the bare app until its
+  chart is drawn; and the same until the run has finished and **every** chart is drawn.
+- **switch**: with both servers running and both pages open, switches alternate between the two
+  apps (bare, dashboard, bare, ...), so load on the machine falls on both alike. A switch is timed
+  from choosing the option until the new heading is shown, the run has finished and every chart on
+  the page is drawn. The dashboard switches from Meta to Microsoft and back (the first switch of a
+  round is cold for Microsoft's figures; later ones are cached); the bare app between two options.
 
-Reports the median over rounds of each time and the ratio dashboard / bare app measured in the
-same round. No assertion: numbers only (CONVENTIONS: performance lives here, not in tests).
+Reports the median over all measurements and the median of the ratios dashboard / bare app taken
+pair by pair in the same round. No assertion: numbers only (CONVENTIONS: performance lives here,
+not in tests).
 """
 
 from __future__ import annotations
@@ -68,6 +70,12 @@ CHARTS_DRAWN = """() => {
     return charts.length > 0 && charts.every((chart) => chart.querySelector('.js-plotly-plot .main-svg') !== null);
 }"""
 
+# At least one chart drawn (the run may still be going).
+FIRST_CHART_DRAWN = """() => document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot .main-svg') !== null"""
+
+DASHBOARD_HOME = "AI capex against internal funding"
+META, MICROSOFT = "Meta Platforms (META)", "Microsoft (MSFT)"
+
 
 def settle(page) -> None:
     page.wait_for_function(RUN_FINISHED, polling=50, timeout=120_000)
@@ -87,80 +95,101 @@ def switch(page, option: str, heading: str) -> float:
     return time.perf_counter() - began
 
 
-def one_round(browser) -> dict[str, float]:
-    times: dict[str, float] = {}
+def fresh_load(page, url: str, heading: str) -> tuple[float, float]:
+    """Seconds from navigating to ``url`` until the first chart is drawn, and until the run has
+    finished with every chart drawn (``heading`` shown)."""
+    began = time.perf_counter()
+    page.goto(url)
+    page.wait_for_function(FIRST_CHART_DRAWN, polling=20, timeout=120_000)
+    first = time.perf_counter() - began
+    ready(page, heading)
+    return first, time.perf_counter() - began
+
+
+def start_page(browser, url: str, heading: str, began: float) -> tuple[object, float]:
+    """A new browser page at ``url`` ready, and the seconds since ``began`` (the server's launch)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto(url)
+    ready(page, heading)
+    return page, time.perf_counter() - began
+
+
+def one_round(browser, switches: int) -> dict[str, list[float]]:
+    times: dict[str, list[float]] = {}
+
+    def record(name: str, value: float) -> None:
+        times.setdefault(name, []).append(value)
+
     with tempfile.TemporaryDirectory() as folder:
-        bare = Path(folder) / "bare_app.py"
-        bare.write_text(BARE_APP, encoding="utf-8")
-        for name, app, heading in (
-            ("bare", bare, "Bare Alpha"),
-            ("dashboard", REPO / "dashboard" / "app.py", "AI capex against internal funding"),
-        ):
+        bare_app = Path(folder) / "bare_app.py"
+        bare_app.write_text(BARE_APP, encoding="utf-8")
+        began = time.perf_counter()
+        with running_streamlit(bare_app, cwd=REPO) as bare_url:
+            record("bare_health", time.perf_counter() - began)
+            bare, seconds = start_page(browser, bare_url + "/", "Bare Alpha", began)
+            record("bare_first_page", seconds)
             began = time.perf_counter()
-            with running_streamlit(app, cwd=REPO) as url:
-                times[f"{name}_health"] = time.perf_counter() - began
-                context = browser.new_context(viewport={"width": 1400, "height": 1000})
-                page = context.new_page()
-                page.goto(url + "/")
-                ready(page, heading)
-                times[f"{name}_first_page"] = time.perf_counter() - began
-                if name == "bare":
-                    began = time.perf_counter()
-                    page.goto(url + "/")
-                    ready(page, heading)
-                    times["bare_company_first_chart"] = time.perf_counter() - began
-                    times["bare_switch"] = switch(page, "Beta", "Bare Beta")
-                    times["bare_switch_back"] = switch(page, "Alpha", "Bare Alpha")
-                else:
-                    began = time.perf_counter()
-                    page.goto(url + "/company")
-                    ready(page, "Meta Platforms (META)")
-                    times["dashboard_company_first_chart"] = time.perf_counter() - began
-                    times["dashboard_switch"] = switch(page, "Microsoft (MSFT)", "Microsoft (MSFT)")
-                    times["dashboard_switch_back"] = switch(page, "Meta Platforms (META)", "Meta Platforms (META)")
-                context.close()
+            with running_streamlit(REPO / "dashboard" / "app.py", cwd=REPO) as url:
+                record("dashboard_health", time.perf_counter() - began)
+                dashboard, seconds = start_page(browser, url + "/", DASHBOARD_HOME, began)
+                record("dashboard_first_page", seconds)
+                for _ in range(2):
+                    first, every = fresh_load(bare, bare_url + "/", "Bare Alpha")
+                    record("bare_company_first_chart", first)
+                    record("bare_company_every_chart", every)
+                    first, every = fresh_load(dashboard, url + "/company", META)
+                    record("dashboard_company_first_chart", first)
+                    record("dashboard_company_every_chart", every)
+                for number in range(switches):
+                    there = "switch" if number == 0 else "switch_again"
+                    record("bare_" + there, switch(bare, "Beta", "Bare Beta"))
+                    record("dashboard_" + there, switch(dashboard, MICROSOFT, MICROSOFT))
+                    record("bare_switch_back", switch(bare, "Alpha", "Bare Alpha"))
+                    record("dashboard_switch_back", switch(dashboard, META, META))
     return times
+
+
+MEASURES = (
+    ("server start to /_stcore/health", "health"),
+    ("server start to first page ready", "first_page"),
+    ("Company page fresh load to its first chart drawn (warm server)", "company_first_chart"),
+    ("Company page fresh load to every chart drawn (warm server)", "company_every_chart"),
+    ("switch company (first time: cold for its figures)", "switch"),
+    ("switch company again (cached)", "switch_again"),
+    ("switch back (cached)", "switch_back"),
+)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--switches", type=int, default=4, help="switch pairs (there and back) per round")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
-    rounds: list[dict[str, float]] = []
+    rounds: list[dict[str, list[float]]] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         for number in range(max(1, min(args.rounds, 10))):
-            rounds.append(one_round(browser))
-            print(f"round {number + 1}: " + ", ".join(f"{k} {v:.2f}s" for k, v in rounds[-1].items()), flush=True)
+            rounds.append(one_round(browser, max(2, args.switches)))
+            print(
+                f"round {number + 1}: " + ", ".join(f"{k} " + "/".join(f"{v:.2f}" for v in vs) for k, vs in rounds[-1].items()), flush=True
+            )
         browser.close()
 
     def median(key: str) -> float:
-        return statistics.median(r[key] for r in rounds)
+        return statistics.median(v for r in rounds for v in r[key])
 
-    def ratio(numerator: str, denominator: str) -> float:
-        return statistics.median(r[numerator] / r[denominator] for r in rounds)
+    def ratio(key: str) -> float:
+        return statistics.median(d / b for r in rounds for d, b in zip(r["dashboard_" + key], r["bare_" + key]))
 
     load = os.getloadavg()[0]
-    print(f"\nmedian of {len(rounds)} rounds (load average {load:.1f}, {os.cpu_count()} cores)")
-    print("| measure | dashboard | bare app | ratio |")
+    print(f"\nmedians over {len(rounds)} rounds (load average {load:.1f}, {os.cpu_count()} cores)")
+    print("| measure | dashboard | bare app | ratio (median of pairs) |")
     print("|---|---|---|---|")
-    print(
-        f"| server start to /_stcore/health | {median('dashboard_health'):.2f} s | {median('bare_health'):.2f} s | {ratio('dashboard_health', 'bare_health'):.2f}x |"
-    )
-    print(
-        f"| server start to first page ready | {median('dashboard_first_page'):.2f} s | {median('bare_first_page'):.2f} s | {ratio('dashboard_first_page', 'bare_first_page'):.2f}x |"
-    )
-    print(
-        f"| Company page load to every chart drawn (warm server) | {median('dashboard_company_first_chart'):.2f} s | {median('bare_company_first_chart'):.2f} s | {ratio('dashboard_company_first_chart', 'bare_company_first_chart'):.2f}x |"
-    )
-    print(
-        f"| switch company (first time) | {median('dashboard_switch'):.2f} s | {median('bare_switch'):.2f} s | {ratio('dashboard_switch', 'bare_switch'):.2f}x |"
-    )
-    print(
-        f"| switch back (cached) | {median('dashboard_switch_back'):.2f} s | {median('bare_switch_back'):.2f} s | {ratio('dashboard_switch_back', 'bare_switch_back'):.2f}x |"
-    )
+    for label, key in MEASURES:
+        print(f"| {label} | {median('dashboard_' + key):.2f} s | {median('bare_' + key):.2f} s | {ratio(key):.2f}x |")
     return 0
 
 

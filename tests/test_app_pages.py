@@ -437,12 +437,14 @@ def test_price_chart_scale_and_range_are_in_the_link():
 def test_every_company_shows_the_same_charts_even_without_data():
     """SoftBank has no fundamentals and a short price history: its sections draw the same charts
     as Meta's, each saying inside itself what is missing."""
-    for section in ("funding", "reactions"):
+    for section in ("funding", "forward", "reactions"):
         meta = open_page("company", company="META", section=section)
         softbank = open_page("company", company="9984.T", section=section)
         assert len(softbank.get("plotly_chart")) == len(meta.get("plotly_chart")) > 0
     empty = [c.value for c in open_page("company", company="9984.T", section="funding").caption if c.value.startswith("Chart: No")]
-    assert len(empty) == 3  # capex and guidance, bridge, memo lines
+    assert len(empty) == 2  # bridge, memo lines
+    empty = [c.value for c in open_page("company", company="9984.T", section="forward").caption if c.value.startswith("Chart: No")]
+    assert len(empty) == 1  # capex and guidance
 
 
 FILINGS_FIXTURE = config.REPO_ROOT / "tests" / "fixtures" / "filings" / "dataset"

@@ -1,6 +1,7 @@
-"""Company: one section at a time (bound to the link's ``section``): the funding gap (capex and
-guidance, the bridge with memo lines and quality flags), the forward view with what-if sliders, or
-the market reactions (price against benchmark with event markers, CAR paths, event detail).
+"""Company: one section at a time (bound to the link's ``section``): the funding gap (the bridge
+with memo lines and quality flags), guidance and the forward view (capex against every guidance
+vintage, the implied gap with what-if sliders), the market reactions (price against benchmark
+with event markers, CAR paths, event detail) or the SEC filings.
 Only the open section is built, so a company switch redraws one section, not the whole page."""
 
 from __future__ import annotations
@@ -8,7 +9,11 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.ui import cached, widgets
-from dashboard.ui import company_sections as sections
+from dashboard.ui.company_filings import filings_section
+from dashboard.ui.company_forward import forward_section
+from dashboard.ui.company_funding import funding_section
+from dashboard.ui.company_reactions import reactions_section
+from dashboard.ui.company_view import SECTIONS, CompanyView
 from dashboard.ui.text import escape_markdown
 
 version = cached.data_version()
@@ -45,12 +50,7 @@ if ticker in coverage.index:
             icon=":material/event_busy:",
         )
 
-view = sections.CompanyView(version, ticker, company, basis, model, windows, params)
-section = widgets.choice("section", "Section", list(sections.SECTIONS), "funding", format_func=sections.SECTIONS.__getitem__, kind="radio")
-draw = {
-    "funding": sections.funding_section,
-    "forward": sections.forward_section,
-    "reactions": sections.reactions_section,
-    "filings": sections.filings_section,
-}
+view = CompanyView(version, ticker, company, basis, model, windows, params)
+section = widgets.choice("section", "Section", list(SECTIONS), "funding", format_func=SECTIONS.__getitem__, kind="radio")
+draw = {"funding": funding_section, "forward": forward_section, "reactions": reactions_section, "filings": filings_section}
 draw[section](view)

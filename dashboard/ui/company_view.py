@@ -1,0 +1,36 @@
+"""What every section of the Company page shares: the page's settings for one company, and the
+names of its sections (the link's ``section`` parameter). The sections themselves live in
+``company_funding``, ``company_forward``, ``company_reactions`` and ``company_filings``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from dashboard.config import CapexBasis, Model
+
+SECTIONS: dict[str, str] = {
+    "funding": "Funding gap",
+    "forward": "Guidance and forward view",
+    "reactions": "Market reactions",
+    "filings": "SEC filings",
+}
+
+
+@dataclass(frozen=True)
+class CompanyView:
+    """The shared settings of the page: data version, company and its row, capex basis, model,
+    event windows and the link parameters every table export records."""
+
+    version: str
+    ticker: str
+    company: pd.Series
+    basis: CapexBasis
+    model: Model
+    windows: tuple[tuple[int, int], ...]
+    params: dict
+
+    @property
+    def name(self) -> str:
+        return str(self.company["name"])
