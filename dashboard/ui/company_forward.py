@@ -28,7 +28,8 @@ FORWARD_KEY_COLUMNS = (
 
 
 class WhatIf(NamedTuple):
-    """One what-if setting: its link key, label, range, default, step, display format and help."""
+    """One what-if setting: the arguments of its ``widgets.number`` slider (link key, label, range,
+    default, step, display format and help)."""
 
     key: str
     label: str
@@ -112,18 +113,7 @@ def _forward_view(view: CompanyView, base: pd.DataFrame) -> None:
         format_func=lambda n: n.replace("_", " · "),
     )
     settings = {
-        what_if.key: widgets.number(
-            what_if.key,
-            what_if.label,
-            low=what_if.low,
-            high=what_if.high,
-            default=what_if.default,
-            step=what_if.step,
-            container=column,
-            format=what_if.format,
-            help=what_if.help,
-        )
-        for what_if, column in zip(WHAT_IFS, st.columns(len(WHAT_IFS)))
+        what_if.key: widgets.number(**what_if._asdict(), container=column) for what_if, column in zip(WHAT_IFS, st.columns(len(WHAT_IFS)))
     }
     what_if = cached.cached_forward_view(
         view.version,
