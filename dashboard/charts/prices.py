@@ -97,18 +97,21 @@ def price_vs_benchmark_figure(
     car, car_t, car_p, status`` (CAR of the window named ``window_label``). Markers: a triangle
     up for a positive CAR and down for a negative one (shape, not only colour), filled when
     p < 0.05 and hollow when not; a grey cross has no CAR. ``log_scale`` draws the y axis on a log
-    scale; ``start`` shows the range from that date to the last close (None: everything)."""
+    scale; ``start`` shows the range from that date to the last close, rebased at the first common
+    close on or after it (None: everything)."""
     if ticker not in closes.columns:
         return empty_figure(f"No prices for {ticker}.")
     stock = closes[ticker].dropna()
     bench = closes[benchmark].dropna() if benchmark in closes.columns else pd.Series(dtype=float)
     common = stock.index.intersection(bench.index)
-    start = common.min() if len(common) else stock.index.min()
-    stock_line = rebased(stock[stock.index >= start])
+    first = common.min() if len(common) else stock.index.min()
+    if start is not None:  # a shorter range is rebased at its own first close
+        first = max(first, pd.Timestamp(start))
+    stock_line = rebased(stock[stock.index >= first])
     figure = go.Figure()
     figure.add_trace(_rebased_line(stock_line, ticker, dict(color=company_color(ticker), width=2)))
     if not bench.empty:
-        bench_line = rebased(bench[bench.index >= start])
+        bench_line = rebased(bench[bench.index >= first])
         figure.add_trace(_rebased_line(bench_line, benchmark, dict(color=BENCHMARK, width=1.5, dash="dot")))
     if not markers.empty:
         _add_event_markers(figure, markers, stock_line, window_label=window_label)

@@ -10,10 +10,10 @@ plus plain strings, numbers and tuples, so a refresh that changes the data chang
 from __future__ import annotations
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import config
+from dashboard.charts import Figure
 from dashboard.charts.funding import funding_bridge_figure, memo_lines_figure
 from dashboard.charts.guidance import capex_guidance_figure
 from dashboard.charts.prices import price_vs_benchmark_figure
@@ -30,7 +30,7 @@ def funding_rows(version: str, period: config.Period, basis: config.CapexBasis, 
 
 
 @st.cache_resource(show_spinner=False, max_entries=_FIGURES)
-def guidance_figure(version: str, basis: config.CapexBasis, ticker: str) -> go.Figure:
+def guidance_figure(version: str, basis: config.CapexBasis, ticker: str) -> Figure:
     """Trailing-12-month and fiscal-year capex with every guidance vintage of ``ticker``."""
     guidance = cached.cached_guidance(version)
     return capex_guidance_figure(
@@ -42,7 +42,7 @@ def guidance_figure(version: str, basis: config.CapexBasis, ticker: str) -> go.F
 
 
 @st.cache_resource(show_spinner=False, max_entries=_FIGURES)
-def bridge_figure(version: str, period: config.Period, basis: config.CapexBasis, ticker: str, label: str) -> go.Figure:
+def bridge_figure(version: str, period: config.Period, basis: config.CapexBasis, ticker: str, label: str) -> Figure:
     """The funding-gap waterfall of one company's period (an empty chart saying so without data)."""
     if not label:
         return funding_bridge_figure(pd.DataFrame(), title="")
@@ -51,7 +51,7 @@ def bridge_figure(version: str, period: config.Period, basis: config.CapexBasis,
 
 
 @st.cache_resource(show_spinner=False, max_entries=_FIGURES)
-def memo_figure(version: str, period: config.Period, basis: config.CapexBasis, ticker: str, label: str) -> go.Figure:
+def memo_figure(version: str, period: config.Period, basis: config.CapexBasis, ticker: str, label: str) -> Figure:
     """The memo lines of one company's period (an empty chart saying so without data)."""
     rows = funding_rows(version, period, basis, ticker)
     rows = rows[rows["period"] == label]
@@ -67,7 +67,7 @@ def price_figure(
     benchmark: str,
     log_scale: bool,
     years: int | None,
-) -> go.Figure:
+) -> Figure:
     """The price against its market benchmark with the events of ``ticker`` marked by their CAR
     over the first window; ``years`` limits the range to the last so many years (None: all)."""
     window = windows[0]
@@ -90,7 +90,7 @@ def price_figure(
 @st.cache_resource(show_spinner=False, max_entries=_FIGURES)
 def paths_figure(
     version: str, model: config.Model, windows: tuple[tuple[int, int], ...], event_ids: tuple[str, ...], selected: str | None
-) -> go.Figure:
+) -> Figure:
     """The CAR paths of ``event_ids`` with ``selected`` highlighted (an empty chart without events)."""
     if not event_ids:
         return car_paths_figure(pd.DataFrame(columns=["event_id", "rel_day", "car"]), highlight=None)
