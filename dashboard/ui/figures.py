@@ -1,7 +1,8 @@
-"""The Company page's figures, built once per data version and settings and shared by every session.
+"""The Overview's and Company page's figures, built once per data version and settings and shared by
+every session.
 
 Building a Plotly figure (validating every property, applying the theme) costs more than the rest
-of a Company page run, so each figure a company switch shows is kept here with
+of a Company page run, so each figure a page load or a company switch shows is kept here with
 ``st.cache_resource``: one object per key, handed to every session without a copy. Callers only
 draw them (``ui.charts.show_chart`` reads a figure, never changes it). Keys are the data version
 plus plain strings, numbers and tuples, so a refresh that changes the data changes every key.
@@ -14,7 +15,7 @@ import streamlit as st
 
 from dashboard import config
 from dashboard.charts import Figure
-from dashboard.charts.funding import funding_bridge_figure, memo_lines_figure
+from dashboard.charts.funding import capex_vs_internal_funding_figure, funding_bridge_figure, memo_lines_figure
 from dashboard.charts.guidance import capex_guidance_figure
 from dashboard.charts.prices import price_vs_benchmark_figure
 from dashboard.charts.reactions import car_paths_figure
@@ -27,6 +28,15 @@ def funding_rows(version: str, period: config.Period, basis: config.CapexBasis, 
     """One company's funding-table rows of a period type, oldest first."""
     rows = cached.cached_funding_table(version, period, basis)
     return rows[rows["ticker"] == ticker].sort_values("period_end")
+
+
+@st.cache_resource(show_spinner=False, max_entries=_FIGURES)
+def overview_figure(version: str, basis: config.CapexBasis, ticker: str) -> Figure:
+    """Quarterly capex against internal funding of ``ticker`` (the Overview's small multiple)."""
+    companies = cached.cached_companies(version)
+    return capex_vs_internal_funding_figure(
+        funding_rows(version, "quarter", basis, ticker), names=dict(zip(companies["ticker"], companies["name"])), columns=1
+    )
 
 
 @st.cache_resource(show_spinner=False, max_entries=_FIGURES)
