@@ -1,13 +1,14 @@
-"""CSV export speed: ``export_csv`` (columns converted at once, rows joined once) against the
-per-cell loop it replaced, on the same SYNTHETIC tables, measured in the same run.
+"""CSV export speed: ``export_csv`` (columns converted at once with Arrow compute, rows joined
+once) against the per-cell loop it replaced, on the same SYNTHETIC tables, measured in the same run.
 
 Run from the repo root:  python benchmarks/export_bench.py [--rows 1000 10000 100000] [--repeats 3]
 
 Two tables per size (SYNTHETIC: random returns and events, not market data):
 - ``events``: the EVENTS.csv table ``reactions`` writes (25 columns), from an event study of
   rows / 4 events x the 4 default windows on the benchmark's synthetic returns;
-- ``dense``: 17 columns where every float is distinct (8 of them), the worst case: ``repr`` of
-  a float, the one step both versions share, is then most of the cost.
+- ``dense``: 17 columns where every float is distinct (8 of them), the worst case: formatting
+  the floats (Arrow's shortest-digit cast, ``repr`` only for the few values in exponent
+  notation) is then most of the cost.
 
 The baseline is the old loop, kept only as the yardstick (``tests/test_export_vectorized.py``
 holds it as the test oracle): one ``_cell`` call per cell over ``itertuples``, one ``writerow``

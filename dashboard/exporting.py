@@ -40,12 +40,16 @@ read them with a plain ``pd.read_csv``; the run prints their parameters and as-o
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import TypedDict, Unpack
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 METADATA_MARK = "#"
@@ -89,25 +93,33 @@ def _cell(value: object) -> object:
 
 
 QUOTED_CHARACTERS: tuple[str, ...] = (",", '"', "\r", "\n")  # csv.QUOTE_MINIMAL quotes a cell holding one
-_JOIN = "\x00"  # joins a column's cells to look for what needs a per-cell pass (a false alarm only costs time)
+TEXT = pa.large_string()  # the type of every column's cells and of the rows (64-bit offsets: no size limit)
 
 
-def _neutralized(texts: list[str]) -> list[str]:
-    """Texts with the formula prefix quoted; one scan of the joined column decides whether any
-    cell needs it."""
-    joined = _JOIN + _JOIN.join(texts)
-    if not any(_JOIN + prefix in joined for prefix in FORMULA_PREFIXES):
+def _text(value: str) -> pa.Scalar:
+    return pa.scalar(value, TEXT)
+
+
+def _concat(*parts: pa.Array | pa.Scalar) -> pa.Array:
+    """The element-wise concatenation of text arrays and text scalars."""
+    return pc.binary_join_element_wise(*parts, _text(""))
+
+
+def _neutralized(texts: pa.Array) -> pa.Array:
+    """Texts with a single quote before an OWASP formula prefix (``neutralize_text`` on each)."""
+    formula = pc.is_in(pc.utf8_slice_codeunits(texts, 0, 1), value_set=pa.array(FORMULA_PREFIXES, TEXT))
+    if not pc.any(formula).as_py():
         return texts
-    return ["'" + text if text.startswith(FORMULA_PREFIXES) else text for text in texts]
+    return pc.if_else(formula, _concat(_text("'"), texts), texts)
 
 
-def _csv_quoted(texts: list[str]) -> list[str]:
+def _csv_quoted(texts: pa.Array) -> pa.Array:
     """Cells quoted as ``csv.writer`` does with ``QUOTE_MINIMAL`` (a cell holding a comma, a quote
     or a line break is enclosed in quotes, its quotes doubled)."""
-    joined = _JOIN.join(texts)
-    if not any(character in joined for character in QUOTED_CHARACTERS):
+    quoted = functools.reduce(pc.or_, [pc.match_substring(texts, character) for character in QUOTED_CHARACTERS])
+    if not pc.any(quoted).as_py():
         return texts
-    return ['"' + text.replace('"', '""') + '"' if any(c in text for c in QUOTED_CHARACTERS) else text for text in texts]
+    return pc.if_else(quoted, _concat(_text('"'), pc.replace_substring(texts, '"', '""'), _text('"')), texts)
 
 
 def _is_missing_marker(value: object) -> bool:
@@ -125,9 +137,9 @@ def _text_of(value: object) -> str | None:
     return None
 
 
-def _text_cells(values: np.ndarray) -> list[str] | None:
+def _text_cells(values: np.ndarray) -> pa.Array | None:
     """An object column whose cells are all text, lists/tuples of text or missing markers, as
-    neutralized text, computed once per distinct cell; None when it holds anything else
+    neutralized and quoted text, computed once per distinct cell; None when it holds anything else
     (numbers, dates, lists of numbers: the cell-by-cell path writes those)."""
     missing = pd.isna(values)
     if not all(_is_missing_marker(v) for v in values[missing]):
@@ -142,14 +154,7 @@ def _text_cells(values: np.ndarray) -> list[str] | None:
         if text is None:
             return None
         texts.append(text)
-    return np.asarray(_neutralized(texts), dtype=object)[codes].tolist()
-
-
-def _via_distinct(values: np.ndarray | pd.Series, texts_of: Callable[[np.ndarray], object]) -> list[str]:
-    """``texts_of(values)`` computed once per distinct value (a hash pass; missing values are
-    one more distinct value), then spread back to every row."""
-    codes, distinct = pd.factorize(values, use_na_sentinel=False)
-    return np.asarray(texts_of(np.asarray(distinct)), dtype=object)[codes].tolist()
+    return _csv_quoted(_neutralized(pa.array(texts, TEXT))).take(pa.array(codes))
 
 
 def _date_texts(values: np.ndarray) -> np.ndarray:
@@ -163,71 +168,91 @@ def _date_texts(values: np.ndarray) -> np.ndarray:
     return cells
 
 
-def _date_cells(column: pd.Series) -> list[str]:
-    """A tz-naive datetime column: ``YYYY-MM-DD`` at midnight, ISO 8601 with the time otherwise."""
-    return _via_distinct(column.to_numpy(dtype="datetime64[ns]"), lambda d: _date_texts(d.astype("datetime64[ns]")))
+def _date_cells(column: pd.Series) -> pa.Array:
+    """A tz-naive datetime column: ``YYYY-MM-DD`` at midnight, ISO 8601 with the time otherwise;
+    computed once per distinct value (a hash pass; missing values are one more distinct value)."""
+    codes, distinct = pd.factorize(column.to_numpy(dtype="datetime64[ns]"), use_na_sentinel=False)
+    return pa.array(_date_texts(np.asarray(distinct).astype("datetime64[ns]")), TEXT).take(pa.array(codes))
 
 
-def _float_cells(values: np.ndarray) -> list[str]:
+def _float_cells(values: np.ndarray) -> pa.Array:
     """``repr`` of each float (the shortest text that reads back the same), empty for NaN.
 
-    ``repr`` is the costly step, so it runs once per run of equal values (a per-event figure
-    repeats on each of its window rows), compared bit for bit so that -0.0 stays -0.0."""
-    values = values.astype(float)
+    Arrow's cast to text writes the same shortest digits as ``repr`` (the nearest to the value
+    when several are as short) in a fraction of the time, but not always in repr's notation. Where
+    ``repr`` uses fixed notation (1e-4 <= |x| < 1e16) and Arrow too (no exponent), its text is
+    repr's, with ``.0`` after a whole number; any other value (NaN, zero, inf, exponent notation)
+    is written by ``repr`` itself. Each run of equal values (a per-event figure repeats on each of
+    its window rows; compared bit for bit, so -0.0 stays -0.0) is converted once."""
+    values = values.astype(np.float64)
     bits = values.view(np.int64)
-    starts = np.flatnonzero(np.concatenate([[True], bits[1:] != bits[:-1]])) if len(values) else np.zeros(0, int)
+    starts = np.flatnonzero(np.concatenate([[True], bits[1:] != bits[:-1]])) if len(values) else np.zeros(0, np.int64)
     firsts = values[starts]
-    texts = np.empty(len(starts), dtype=object)
-    finite = ~np.isnan(firsts)
-    texts[finite] = list(map(repr, firsts[finite].tolist()))
-    texts[~finite] = ""
+    texts = pc.cast(pa.array(firsts), TEXT)
+    magnitude = np.abs(firsts)
+    fixed = pc.and_not(pa.array((magnitude >= 1e-4) & (magnitude < 1e16)), pc.match_substring(texts, "e"))
+    whole = pc.and_not(fixed, pc.match_substring(texts, "."))
+    if pc.any(whole).as_py():
+        texts = pc.if_else(whole, _concat(texts, _text(".0")), texts)
+    others = pc.indices_nonzero(pc.invert(fixed)).to_numpy()
+    if len(others):
+        written = ["" if value != value else repr(value) for value in firsts[others].tolist()]
+        texts = pc.replace_with_mask(texts, pc.invert(fixed), pa.array(written, TEXT))
     if len(starts) == len(values):
-        return texts.tolist()
-    return texts[np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(values))))].tolist()
+        return texts
+    return texts.take(pa.array(np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(values))))))
 
 
-def _string_texts(distinct: np.ndarray) -> list[str]:
-    return _csv_quoted(_neutralized(["" if _is_missing_marker(text) else str(text) for text in distinct.tolist()]))
+def _text_column(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """A text column (missing as empty) neutralized and quoted, once per distinct text."""
+    if isinstance(texts, pa.ChunkedArray):  # e.g. a pandas column made by concat
+        texts = texts.combine_chunks()
+    encoded = pc.dictionary_encode(pc.fill_null(texts.cast(TEXT), _text("")))
+    return _csv_quoted(_neutralized(encoded.dictionary)).take(encoded.indices)
 
 
-def _string_cells(column: pd.Series) -> list[str]:
-    """A pandas string column (missing as empty), neutralized and quoted once per distinct text."""
-    return _via_distinct(column, _string_texts)
-
-
-def _column_cells(column: pd.Series) -> list[str]:
+def _column_cells(column: pd.Series) -> pa.Array:
     """One column's cells as written text (what ``_cell`` gives per value, quoted as
     ``csv.writer`` would), vectorized for the column types tables hold; any other column goes
     cell by cell."""
     dtype = column.dtype
     if isinstance(dtype, np.dtype):
         if dtype.kind == "b":
-            return np.where(column.to_numpy(), "true", "false").tolist()
+            return pc.if_else(pa.array(column.to_numpy()), _text("true"), _text("false"))
         if dtype.kind in "iu":
-            return _via_distinct(column.to_numpy(), lambda distinct: list(map(str, distinct.tolist())))
+            return pc.cast(pa.array(column.to_numpy()), TEXT)
         if dtype.kind == "f":
             return _float_cells(column.to_numpy())
         if dtype.kind == "M":
             return _date_cells(column)
     if isinstance(dtype, pd.StringDtype):
-        return _string_cells(column)
+        return _text_column(pa.array(column))
     if dtype == np.dtype(object) or isinstance(dtype, pd.CategoricalDtype):
         cells = _text_cells(column.to_numpy(dtype=object))
         if cells is not None:
-            return _csv_quoted(cells)
-    return _csv_quoted([str(_cell(value)) for value in column])
+            return cells
+    return _csv_quoted(pa.array([str(_cell(value)) for value in column], TEXT))
 
 
-def _body_text(frame: pd.DataFrame) -> str:
-    """The data rows as CSV text (``\\r\\n`` after each row), columns converted one at a time."""
+def _utf8(texts: pa.Array) -> memoryview:
+    """The texts of an Arrow text array without nulls, one after the other: a view of its data
+    buffer (not copied)."""
+    offsets = np.frombuffer(texts.buffers()[1], dtype=np.int64)[texts.offset : texts.offset + len(texts) + 1]
+    return memoryview(texts.buffers()[2])[int(offsets[0]) : int(offsets[-1])]
+
+
+def _body_bytes(frame: pd.DataFrame) -> bytes | memoryview:
+    """The data rows as CSV bytes (``\\r\\n`` after each row): each column converted to text at
+    once, then the columns joined into rows at once."""
     if not len(frame):
-        return ""
+        return b""
     if not len(frame.columns):
-        return "\r\n" * len(frame)
+        return b"\r\n" * len(frame)
     columns = [_column_cells(frame.iloc[:, k]) for k in range(len(frame.columns))]
     if len(columns) == 1:  # csv.writer quotes a row's only cell when it is empty
-        columns = [['""' if cell == "" else cell for cell in columns[0]]]
-    return "\r\n".join(map(",".join, zip(*columns, strict=True))) + "\r\n"
+        columns = [pc.if_else(pc.equal(columns[0], _text("")), _text('""'), columns[0])]
+    columns[-1] = _concat(columns[-1], _text("\r\n"))
+    return _utf8(pc.binary_join_element_wise(*columns, _text(",")))
 
 
 def _as_of_rows(as_of: Mapping[str, str] | str | None) -> list[list[str]]:
@@ -242,35 +267,36 @@ def _writer(buffer: io.StringIO):
     return csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
 
 
-def export_csv(
-    frame: pd.DataFrame,
-    *,
-    params: Mapping[str, object] | None = None,
-    as_of: Mapping[str, str] | str | None = None,
-    name: str = "table",
-    data_version: str | None = None,
-    with_metadata: bool = True,
-) -> bytes:
+class ExportMetadata(TypedDict, total=False):
+    """What an export records about its table, every key optional: ``params``, every setting that
+    shaped the table (query-string names); ``as_of``, each dataset's as-of date (ISO) or one date;
+    ``name``, the table's name (``"table"`` when not given); ``data_version``, the manifest hash."""
+
+    params: Mapping[str, object] | None
+    as_of: Mapping[str, str] | str | None
+    name: str
+    data_version: str | None
+
+
+def export_csv(frame: pd.DataFrame, *, with_metadata: bool = True, **metadata: Unpack[ExportMetadata]) -> bytes:
     """``frame`` as CSV bytes with metadata rows first (see the module docstring for the format).
 
-    ``params``: every setting that shaped the table (query-string names); ``as_of``: each
-    dataset's as-of date (ISO) or one date; ``data_version``: the manifest hash;
-    ``with_metadata=False`` leaves out the metadata rows. The index is not
-    written (reset it first to keep it). An empty frame gives the metadata and the header only.
-    The input frame is not modified. Cells are converted a column at a time (text columns
-    neutralized in one pass), then joined into rows.
+    ``metadata``: the keywords of :class:`ExportMetadata`; ``with_metadata=False`` leaves out the
+    metadata rows. The index is not written (reset it first to keep it). An empty frame gives the
+    metadata and the header only. The input frame is not modified. Cells are converted a column
+    at a time (text columns neutralized once per distinct text), then joined into rows at once.
     """
     buffer = io.StringIO()
     writer = _writer(buffer)
     if with_metadata:
-        writer.writerow(["# dashboard export", neutralize_text(str(name))])
-        if data_version is not None:
+        writer.writerow(["# dashboard export", neutralize_text(str(metadata.get("name", "table")))])
+        if (data_version := metadata.get("data_version")) is not None:
             writer.writerow(["# data_version", neutralize_text(str(data_version))])
-        writer.writerows(_as_of_rows(as_of))
-        for key, value in (params or {}).items():
+        writer.writerows(_as_of_rows(metadata.get("as_of")))
+        for key, value in (metadata.get("params") or {}).items():
             writer.writerow([f"# param {neutralize_text(str(key))}", _metadata_value(value)])
     writer.writerow([_cell(str(column)) for column in frame.columns])
-    return (buffer.getvalue() + _body_text(frame)).encode("utf-8")
+    return b"".join([buffer.getvalue().encode("utf-8"), _body_bytes(frame)])
 
 
 def export_csv_chunks(frame: pd.DataFrame, *, rows_per_chunk: int = 50_000) -> Iterator[bytes]:
@@ -282,7 +308,7 @@ def export_csv_chunks(frame: pd.DataFrame, *, rows_per_chunk: int = 50_000) -> I
         writer = _writer(buffer)
         if start == 0:
             writer.writerow([_cell(str(column)) for column in frame.columns])
-        yield (buffer.getvalue() + _body_text(frame.iloc[start : start + rows_per_chunk])).encode("utf-8")
+        yield b"".join([buffer.getvalue().encode("utf-8"), _body_bytes(frame.iloc[start : start + rows_per_chunk])])
 
 
 def read_export(data: bytes) -> tuple[pd.DataFrame, dict[str, str]]:
@@ -329,21 +355,14 @@ def _excel_cell(value: object) -> object:
     return neutralize_text(str(value))
 
 
-def export_xlsx(
-    frame: pd.DataFrame,
-    *,
-    params: Mapping[str, object] | None = None,
-    as_of: Mapping[str, str] | str | None = None,
-    name: str = "table",
-    data_version: str | None = None,
-) -> bytes:
+def export_xlsx(frame: pd.DataFrame, **metadata: Unpack[ExportMetadata]) -> bytes:
     """``frame`` as an Excel workbook (bytes): the ``data`` sheet first (header, then the rows),
-    then a ``metadata`` sheet with the export's name, data version, as-of dates and parameters,
-    the same as the CSV's metadata rows. Cells are converted by the CSV's rules: numbers stay
-    numbers, text and headers are neutralized (a leading ``'`` before ``= + - @``, a tab or a
-    carriage return) and stored as text, never as formulas; lists are joined with ``;``.
-    ``ValueError`` when the table has more rows than a worksheet holds (use CSV then). The input
-    frame is not modified."""
+    then a ``metadata`` sheet with the export's name, data version, as-of dates and parameters
+    (``metadata``: the keywords of :class:`ExportMetadata`), the same as the CSV's metadata rows.
+    Cells are converted by the CSV's rules: numbers stay numbers, text and headers are neutralized
+    (a leading ``'`` before ``= + - @``, a tab or a carriage return) and stored as text, never as
+    formulas; lists are joined with ``;``. ``ValueError`` when the table has more rows than a
+    worksheet holds (use CSV then). The input frame is not modified."""
     from openpyxl import Workbook  # imported here: only Excel exports pay for it
     from openpyxl.cell import WriteOnlyCell
 
@@ -364,19 +383,19 @@ def export_xlsx(
     data.append(row_of([str(column) for column in frame.columns]))
     for values in frame.itertuples(index=False, name=None):
         data.append(row_of(list(values)))
-    metadata = workbook.create_sheet(METADATA_SHEET)
-    rows: list[list[object]] = [["dashboard export", name]]
-    if data_version is not None:
+    sheet = workbook.create_sheet(METADATA_SHEET)
+    rows: list[list[object]] = [["dashboard export", metadata.get("name", "table")]]
+    if (data_version := metadata.get("data_version")) is not None:
         rows.append(["data_version", data_version])
-    rows += [[key.lstrip("# "), value] for key, value in _as_of_rows(as_of)]
+    rows += [[key.lstrip("# "), value] for key, value in _as_of_rows(metadata.get("as_of"))]
     rows += [[f"param {key}", LIST_SEPARATOR.join(map(str, value)) if isinstance(value, (list, tuple)) else value]
-             for key, value in (params or {}).items()]  # fmt: skip
+             for key, value in (metadata.get("params") or {}).items()]  # fmt: skip
     for key, value in rows:
-        cells = [WriteOnlyCell(metadata, value=_excel_cell(key)), WriteOnlyCell(metadata, value=_metadata_value(value))]
+        cells = [WriteOnlyCell(sheet, value=_excel_cell(key)), WriteOnlyCell(sheet, value=_metadata_value(value))]
         for cell in cells:
             if isinstance(cell.value, str):
                 cell.data_type = "s"
-        metadata.append(cells)
+        sheet.append(cells)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -391,22 +410,13 @@ def export_format_problem(path: object) -> str | None:
     return None if f".{suffix}" in EXPORT_SUFFIXES else f"{path}: the output format is chosen by the suffix: .csv or .xlsx"
 
 
-def export_file(
-    frame: pd.DataFrame,
-    path: object,
-    *,
-    params: Mapping[str, object] | None = None,
-    as_of: Mapping[str, str] | str | None = None,
-    name: str = "table",
-    data_version: str | None = None,
-    with_metadata: bool = True,
-) -> Iterator[bytes]:
+def export_file(frame: pd.DataFrame, path: object, *, with_metadata: bool = True, **metadata: Unpack[ExportMetadata]) -> Iterator[bytes]:
     """The bytes of ``frame`` in the format ``path``'s suffix names (``.xlsx``: :func:`export_xlsx`,
     always with its metadata sheet; otherwise CSV: :func:`export_csv`, in pieces when it has no
     metadata rows)."""
     if str(path).lower().endswith(".xlsx"):
-        yield export_xlsx(frame, params=params, as_of=as_of, name=name, data_version=data_version)
+        yield export_xlsx(frame, **metadata)
     elif with_metadata:
-        yield export_csv(frame, params=params, as_of=as_of, name=name, data_version=data_version)
+        yield export_csv(frame, **metadata)
     else:
         yield from export_csv_chunks(frame)
