@@ -76,19 +76,20 @@ def numpy_loop(events: pd.DataFrame, returns: pd.DataFrame) -> np.ndarray:
     """Baseline: per event, slice the stock and benchmark, ``lstsq`` the market model, and sum the
     ARs of each window (events x windows CARs)."""
     matrix = returns.to_numpy(dtype=float)
-    column = {name: k for k, name in enumerate(returns.columns)}
-    benchmark = matrix[:, column["MKT"]]
-    day0 = returns.index.get_indexer(events["event_date"])
-    stocks = events["ticker"].map(column).to_numpy()
-    first, last = min(a for a, _ in WINDOWS), max(b for _, b in WINDOWS)
+    column_of = {name: k for k, name in enumerate(returns.columns)}
+    benchmark = matrix[:, column_of["MKT"]]
+    day0_rows = returns.index.get_indexer(events["event_date"])
+    stock_columns = events["ticker"].map(column_of).to_numpy()
+    first, last = min(start for start, _ in WINDOWS), max(end for _, end in WINDOWS)
     cars = np.empty((len(events), len(WINDOWS)))
-    for k in range(len(events)):
-        p0, c = day0[k], stocks[k]
-        x, y = benchmark[p0 + ESTIMATION[0] : p0 + ESTIMATION[1] + 1], matrix[p0 + ESTIMATION[0] : p0 + ESTIMATION[1] + 1, c]
-        (alpha, beta), *_ = np.linalg.lstsq(np.column_stack([np.ones_like(x), x]), y, rcond=None)
-        ar = matrix[p0 + first : p0 + last + 1, c] - alpha - beta * benchmark[p0 + first : p0 + last + 1]
-        for w, (a, b) in enumerate(WINDOWS):
-            cars[k, w] = ar[a - first : b - first + 1].sum()
+    for event in range(len(events)):
+        day0, column = day0_rows[event], stock_columns[event]
+        estimation = slice(day0 + ESTIMATION[0], day0 + ESTIMATION[1] + 1)
+        market, stock = benchmark[estimation], matrix[estimation, column]
+        (alpha, beta), *_ = np.linalg.lstsq(np.column_stack([np.ones_like(market), market]), stock, rcond=None)
+        abnormal = matrix[day0 + first : day0 + last + 1, column] - alpha - beta * benchmark[day0 + first : day0 + last + 1]
+        for window, (start, end) in enumerate(WINDOWS):
+            cars[event, window] = abnormal[start - first : end - first + 1].sum()
     return cars
 
 
@@ -98,18 +99,19 @@ def statsmodels_loop(events: pd.DataFrame, returns: pd.DataFrame) -> pd.DataFram
 
     rows = []
     for event in events.itertuples(index=False):
-        p0 = returns.index.get_loc(event.event_date)
-        est = returns.iloc[p0 + ESTIMATION[0] : p0 + ESTIMATION[1] + 1][[event.ticker, "MKT"]].dropna()
-        fit = sm.OLS(est[event.ticker], sm.add_constant(est["MKT"])).fit()
+        day0 = returns.index.get_loc(event.event_date)
+        estimation = returns.iloc[day0 + ESTIMATION[0] : day0 + ESTIMATION[1] + 1][[event.ticker, "MKT"]].dropna()
+        fit = sm.OLS(estimation[event.ticker], sm.add_constant(estimation["MKT"])).fit()
         alpha, beta = fit.params["const"], fit.params["MKT"]
-        sigma2, n = fit.scale, len(est)
-        x_mean, sxx = est["MKT"].mean(), ((est["MKT"] - est["MKT"].mean()) ** 2).sum()
-        for a, b in WINDOWS:
-            window = returns.iloc[p0 + a : p0 + b + 1]
-            ar = window[event.ticker] - alpha - beta * window["MKT"]
-            length = b - a + 1
-            var = sigma2 * (length + length**2 / n + (window["MKT"].sum() - length * x_mean) ** 2 / sxx)
-            rows.append((event.event_id, a, b, ar.sum(), math.sqrt(var)))
+        variance, n = fit.scale, len(estimation)
+        market_mean = estimation["MKT"].mean()
+        market_sxx = ((estimation["MKT"] - market_mean) ** 2).sum()
+        for start, end in WINDOWS:
+            window = returns.iloc[day0 + start : day0 + end + 1]
+            abnormal = window[event.ticker] - alpha - beta * window["MKT"]
+            length = end - start + 1
+            car_variance = variance * (length + length**2 / n + (window["MKT"].sum() - length * market_mean) ** 2 / market_sxx)
+            rows.append((event.event_id, start, end, abnormal.sum(), math.sqrt(car_variance)))
     return pd.DataFrame(rows, columns=["event_id", "window_start", "window_end", "car", "car_se"])
 
 

@@ -77,7 +77,8 @@ def sorted_returns(returns: pd.DataFrame) -> pd.DataFrame:
     out = returns.copy(deep=False)
     out.index = pd.DatetimeIndex(pd.to_datetime(out.index)).as_unit("ns")
     out = out.sort_index()
-    out.columns = [str(c) for c in out.columns]
+    if pd.api.types.infer_dtype(out.columns, skipna=False) != "string":  # names already text: nothing to convert
+        out.columns = [str(c) for c in out.columns]
     return out
 
 
@@ -98,21 +99,38 @@ def events_with_day0(
     return map_day0(study, companies=companies, sessions_by_calendar=by_calendar), by_calendar
 
 
+def _numeric(frame: pd.DataFrame) -> bool:
+    """Every column of ``frame`` is numeric (each distinct dtype checked once)."""
+    return all(pd.api.types.is_numeric_dtype(dtype) for dtype in set(frame.dtypes))
+
+
 def _as_floats(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` as float64 columns (one conversion for a numeric frame; text parsed, bad -> NaN)."""
-    if all(pd.api.types.is_numeric_dtype(dtype) for dtype in frame.dtypes):
+    if _numeric(frame):
         return frame.astype(float)
     return frame.apply(pd.to_numeric, errors="coerce").astype(float)
 
 
+def _among(names: pd.Index, columns: pd.Index) -> list[str]:
+    """The ``names`` that are ``columns``, in their order (a hash lookup, not a scan per name)."""
+    found = columns.get_indexer(names) >= 0 if columns.is_unique else names.isin(columns)
+    return names[found].tolist()
+
+
 def return_columns(study: pd.DataFrame, returns: pd.DataFrame, companies: pd.DataFrame | None, model: str) -> pd.DataFrame:
     """The return columns the study needs: stocks, market benchmarks, and peer portfolios
-    (``peers:<ticker>``, one per company with peers)."""
-    tickers = study["ticker"].unique()
-    names = [t for t in tickers if t in returns.columns]
+    (``peers:<ticker>``, one per company with peers). When the stocks and benchmarks are most of
+    a numeric ``returns``, all of it (as floats): the engine reads columns by name, and selecting
+    would copy every column it reads once more."""
+    tickers = pd.Index(study["ticker"].unique())
+    names = _among(tickers, returns.columns)
     if model in ("market", "market_adjusted"):
-        names += [name for name in study["benchmark"].dropna().unique() if name in returns.columns]
-    frame = _as_floats(returns[list(dict.fromkeys(names))]) if names else pd.DataFrame(index=returns.index)
+        names += _among(pd.Index(study["benchmark"].dropna().unique()), returns.columns)
+    names = list(dict.fromkeys(names))
+    if model != "peer" and 2 * len(names) > len(returns.columns) and _numeric(returns):
+        frame = returns.astype(float)
+    else:
+        frame = _as_floats(returns[names]) if names else pd.DataFrame(index=returns.index)
     if model == "peer" and companies is not None:
         peers = peers_from_companies(companies)
         wanted = {t: peers[t] for t in tickers if t in peers and peers[t]}
@@ -131,6 +149,14 @@ def benchmark_column_names(study: pd.DataFrame, frame: pd.DataFrame, model: str)
     return pd.Series(np.nan, index=study.index)
 
 
+def _column_positions(columns: pd.Index, names: pd.Series) -> np.ndarray:
+    """The position of each name among ``columns`` (the last one if repeated; -1: absent or NaN)."""
+    if columns.is_unique:
+        return columns.get_indexer(names).astype(np.int64)
+    column_of = {name: i for i, name in enumerate(columns)}
+    return names.map(column_of).fillna(-1).astype(np.int64).to_numpy()
+
+
 def engine_pass(
     study: pd.DataFrame,
     frame: pd.DataFrame,
@@ -139,13 +165,11 @@ def engine_pass(
 ) -> CalendarBlock:
     """One engine block per exchange calendar, combined in the events' order; confounders
     (``_shadow``) shape the flags and masks and get no rows."""
-    column_of = {name: i for i, name in enumerate(frame.columns)}
-    benchmark_column = benchmark_column_names(study, frame, settings.model)
-    stock_columns = study["ticker"].map(column_of).fillna(-1).astype(int).to_numpy()
+    stock_columns = _column_positions(frame.columns, study["ticker"])
     if settings.model == "constant_mean":
         benchmark_columns = np.full(len(study), -2)
     else:
-        benchmark_columns = benchmark_column.map(column_of).fillna(-1).astype(int).to_numpy()
+        benchmark_columns = _column_positions(frame.columns, benchmark_column_names(study, frame, settings.model))
     studied = ~study[SHADOW].to_numpy(dtype=bool)
     studied_row = np.cumsum(studied) - 1  # row of each studied event in the result
     blocks = []

@@ -247,11 +247,11 @@ def run_event_study(
         events=_events_frame(parameters, block, windows=windows, day0_alt=day0_alt, car_alt=car_alt),
         abnormal=_abnormal_frame(parameters, block, relative_days),
         parameters=parameters,
-        windows=windows,
+        windows=settings.windows,
         estimation=estimation,
-        model=model,
+        model=settings.model,
         return_type=return_type,
-        rel_days=relative_days,
+        rel_days=settings.relative_days,
         ar=block.abnormal,
         sar=block.standardized,
         benchmark_returns=block.benchmark_event,
@@ -329,49 +329,41 @@ def _events_frame(
     day0_alt: np.ndarray,
     car_alt: np.ndarray,
 ) -> pd.DataFrame:
-    """One row per event x window (``EVENT_COLUMNS``), events in input order, windows as given."""
+    """One row per event x window (``EVENT_COLUMNS``), events in input order, windows as given;
+    the per-event columns come from ``parameters`` (same dtypes), repeated per window."""
     n_events, n_windows = len(parameters), len(windows)
     repeated = np.repeat(np.arange(n_events), n_windows)
-    copied = [
-        "event_id",
-        "ticker",
-        "event_type",
-        "event_date",
-        "day0",
-        "day0_reason",
-        "model",
-        "benchmark",
-        "alpha",
-        "beta",
-        "sigma",
-        "n_estimation",
-        "n_masked",
-        "n_missing",
-    ]
-    frame = parameters[copied].iloc[repeated].reset_index(drop=True)
-    frame["window_start"] = np.tile(np.array([a for a, _ in windows]), n_events)
-    frame["window_end"] = np.tile(np.array([b for _, b in windows]), n_events)
     dof = parameters["dof"].to_numpy(dtype=float)[:, None]
     with np.errstate(invalid="ignore", divide="ignore"):
         car_t = block.car / block.car_se
         car_p = np.where(dof > 0, 2.0 * special.stdtr(np.maximum(dof, 1), -np.abs(car_t)), np.nan)
-    frame["car"], frame["car_se"] = block.car.ravel(), block.car_se.ravel()
-    frame["car_t"], frame["car_p"] = car_t.ravel(), car_p.ravel()
-    frame["confounded"] = block.confounded.ravel()
-    frame["confounded_by"] = block.confounded_by.ravel()
-    frame["status"] = pd.Series(block.status.ravel(), dtype="str")
-    frame["day0_alt"] = np.repeat(day0_alt, n_windows)
-    frame["car_alt"] = car_alt.ravel()
-    return frame[list(EVENT_COLUMNS)]
+    per_window = {
+        "window_start": np.tile(np.array([a for a, _ in windows]), n_events),
+        "window_end": np.tile(np.array([b for _, b in windows]), n_events),
+        "car": block.car.ravel(),
+        "car_se": block.car_se.ravel(),
+        "car_t": car_t.ravel(),
+        "car_p": car_p.ravel(),
+        "confounded": block.confounded.ravel(),
+        "confounded_by": block.confounded_by.ravel(),
+        "status": pd.array(block.status.ravel(), dtype="str"),
+        "day0_alt": np.repeat(day0_alt, n_windows),
+        "car_alt": car_alt.ravel(),
+    }
+    # one frame built at once: no column-by-column insertion, no final reordering copy
+    return pd.DataFrame({c: per_window[c] if c in per_window else parameters[c].array.take(repeated) for c in EVENT_COLUMNS})
 
 
 def _abnormal_frame(parameters: pd.DataFrame, block: CalendarBlock, relative_days: np.ndarray) -> pd.DataFrame:
     """AR.csv: one row per event x relative day."""
+    event_ids = parameters["event_id"]
+    repeated = event_ids.array.take(np.repeat(np.arange(len(parameters)), len(relative_days)))
     return pd.DataFrame(
         {
-            "event_id": np.repeat(parameters["event_id"].to_numpy(), len(relative_days)),
+            # an object column goes in as values, for pandas to infer its type as for any list of ids
+            "event_id": np.asarray(repeated, dtype=object) if event_ids.dtype == object else repeated,
             "rel_day": np.tile(relative_days, len(parameters)),
-            "date": pd.DatetimeIndex(block.dates.ravel()),
+            "date": block.dates.ravel(),
             "ar": block.abnormal.ravel(),
             "sar": block.standardized.ravel(),
         }
