@@ -7,9 +7,13 @@ subprocesses (the command line, Streamlit servers, notebooks) inherit it.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 FROZEN_SNAPSHOT = Path(__file__).resolve().parent / "fixtures" / "snapshot"
 os.environ["DASHBOARD_DATA_DIR"] = str(FROZEN_SNAPSHOT)
@@ -18,6 +22,9 @@ import pytest  # noqa: E402
 
 from dashboard import config  # noqa: E402
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 @pytest.fixture
 def data_copy(tmp_path: Path) -> Path:
@@ -25,6 +32,54 @@ def data_copy(tmp_path: Path) -> Path:
     target = tmp_path / "data"
     shutil.copytree(config.DATA_DIR, target)
     return target
+
+
+@pytest.fixture(scope="session")
+def _snapshot_frames() -> dict[str, pd.DataFrame]:
+    """The frozen snapshot's curated frames, loaded once per session; never handed out as they are."""
+    from dashboard.loaders.curated import load_companies, load_events, load_fundamentals, load_fundamentals_flags, load_guidance
+
+    fundamentals = load_fundamentals()
+    return {
+        "fundamentals": fundamentals,
+        "events": load_events(),
+        "companies": load_companies(),
+        "flags": load_fundamentals_flags(fundamentals=fundamentals),
+        "guidance": load_guidance(),
+    }
+
+
+@pytest.fixture(scope="module")
+def snapshot_frames(_snapshot_frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Copies of the frozen snapshot's ``fundamentals``, ``events``, ``companies``, ``flags`` and
+    ``guidance`` (as ``load_*`` returns them) for one module: loaded once per session, copied per
+    module, so a module that changes its frames changes no other module's."""
+    return {name: frame.copy(deep=True) for name, frame in _snapshot_frames.items()}
+
+
+@pytest.fixture(scope="session")
+def snapshot_table(_snapshot_frames: dict[str, pd.DataFrame]) -> Callable[..., pd.DataFrame]:
+    """``snapshot_table(period="quarter", capex_basis="reported")``: ``funding_table`` of the frozen
+    snapshot (its fundamentals, events, companies and quality flags, as the app computes it).
+
+    Each setting is computed once per session, for the tests that only read the table; every call
+    returns a fresh copy, so a test may change what it gets. Tests of the computation itself
+    (synthetic inputs, inputs not mutated) call ``funding_table`` directly.
+    """
+    from dashboard.metrics.funding import funding_table
+
+    frames = _snapshot_frames
+    computed: dict[tuple[str, str], pd.DataFrame] = {}
+
+    def table(period: str = "quarter", capex_basis: str = "reported") -> pd.DataFrame:
+        if (period, capex_basis) not in computed:
+            computed[(period, capex_basis)] = funding_table(
+                frames["fundamentals"], frames["events"], companies=frames["companies"], flags=frames["flags"],
+                period=period, capex_basis=capex_basis,  # type: ignore[arg-type]
+            )  # fmt: skip
+        return computed[(period, capex_basis)].copy()
+
+    return table
 
 
 # The slow tier: AppTest, notebooks, a real browser or server, and anything that starts a
@@ -36,22 +91,49 @@ SLOW_MODULES = frozenset(
         "test_reliability_app", "test_reliability_app_server",
     }
 )  # fmt: skip
+# Tests whose process starts inside the library: a large upload's study runs in a spawned worker
+# (dashboard.ui.uploads._table_in_worker, reached with in_process_limit=0).
+SLOW_TESTS = frozenset(
+    {
+        "test_reliability_uploads::test_the_worker_gives_the_same_table_as_the_server_process",
+        "test_reliability_uploads::test_a_study_over_the_time_budget_is_stopped",
+        "test_reliability_uploads::test_a_table_with_too_many_confounding_events_is_refused",
+    }
+)
 # Words in a test's own source that mean it starts a process, a server or an AppTest.
 _PROCESS_WORDS = ("subprocess", "AppTest", "running_streamlit", "main([", "run_cli(", "_run_refresh(", "sys.executable")
+# The same, in a helper of the test's module that the test calls (``_cli(...)`` running
+# ``python -m dashboard``); an in-process ``main([...])`` in a helper does not count.
+_HELPER_PROCESS_WORDS = ("subprocess", "AppTest", "running_streamlit", "sys.executable")
+
+
+@functools.cache
+def _source(function: object) -> str:
+    """The function's source without whitespace, so that ``main(\n    [`` (as ruff format splits a
+    long call) still reads ``main([``."""
+    try:
+        return "".join(inspect.getsource(function).split())  # type: ignore[arg-type]
+    except (OSError, TypeError):
+        return ""
 
 
 def _starts_processes(function: object) -> bool:
-    import inspect
-
-    try:
-        source = inspect.getsource(function)
-    except (OSError, TypeError):
-        return False
-    return any(word in source for word in _PROCESS_WORDS)
+    if any(word in _source(function) for word in _PROCESS_WORDS):
+        return True
+    code, namespace = getattr(function, "__code__", None), getattr(function, "__globals__", {})
+    helpers = [namespace.get(name) for name in (code.co_names if code else ())]
+    return any(
+        inspect.isfunction(helper)
+        and helper.__module__ == function.__module__  # type: ignore[attr-defined]
+        and any(word in _source(helper) for word in _HELPER_PROCESS_WORDS)
+        for helper in helpers
+    )
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
         module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
-        if module in SLOW_MODULES or _starts_processes(getattr(item, "function", None)):
+        function = getattr(item, "function", None)
+        name = f"{module}::{getattr(function, '__name__', '')}"
+        if module in SLOW_MODULES or name in SLOW_TESTS or _starts_processes(function):
             item.add_marker(pytest.mark.slow)

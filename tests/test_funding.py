@@ -12,13 +12,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard.loaders.curated import (
-    load_companies,
-    load_events,
-    load_fundamentals,
-    load_fundamentals_flags,
-    load_guidance,
-)
 from dashboard.metrics.bridge import funding_bridge
 from dashboard.metrics.forward import forward_view
 from dashboard.metrics.funding import (
@@ -40,27 +33,33 @@ TUPLE_COLUMNS = ["missing", "bound_missing", "not_reported", "quality_flags", "m
 
 
 @pytest.fixture(scope="module")
-def fundamentals() -> pd.DataFrame:
-    return load_fundamentals()
+def fundamentals(snapshot_frames) -> pd.DataFrame:
+    return snapshot_frames["fundamentals"]
 
 
 @pytest.fixture(scope="module")
-def events() -> pd.DataFrame:
-    return load_events()
+def events(snapshot_frames) -> pd.DataFrame:
+    return snapshot_frames["events"]
 
 
 @pytest.fixture(scope="module")
-def companies() -> pd.DataFrame:
-    return load_companies()
+def companies(snapshot_frames) -> pd.DataFrame:
+    return snapshot_frames["companies"]
 
 
 @pytest.fixture(scope="module")
-def flags() -> pd.DataFrame:
-    return load_fundamentals_flags()
+def flags(snapshot_frames) -> pd.DataFrame:
+    return snapshot_frames["flags"]
 
 
 def table(fundamentals, events, companies, period="quarter", capex_basis="reported", flags=None) -> pd.DataFrame:
     return funding_table(fundamentals, events, companies=companies, flags=flags, period=period, capex_basis=capex_basis)
+
+
+@pytest.fixture(scope="module")
+def memo(fundamentals, events, companies) -> pd.DataFrame:
+    """funding_memo_lines of the snapshot's events, by event id (read only)."""
+    return funding_memo_lines(events, fundamentals, companies=companies).set_index("event_id")
 
 
 def row(frame: pd.DataFrame, ticker: str, period: str) -> pd.Series:
@@ -69,13 +68,13 @@ def row(frame: pd.DataFrame, ticker: str, period: str) -> pd.Series:
     return rows.iloc[0]
 
 
-def test_columns_are_the_issues_then_extras(fundamentals, events, companies) -> None:
-    assert list(table(fundamentals, events, companies).columns) == [*OUTPUT_COLUMNS, *EXTRA_COLUMNS]
+def test_columns_are_the_issues_then_extras(snapshot_table) -> None:
+    assert list(snapshot_table().columns) == [*OUTPUT_COLUMNS, *EXTRA_COLUMNS]
 
 
 @pytest.mark.parametrize("period", PERIODS)
-def test_list_columns_are_tuples_of_text(fundamentals, events, companies, flags, period) -> None:
-    result = table(fundamentals, events, companies, period, flags=flags)
+def test_list_columns_are_tuples_of_text(snapshot_table, period) -> None:
+    result = snapshot_table(period)
     for column in TUPLE_COLUMNS:
         assert result[column].map(lambda v: isinstance(v, tuple) and all(isinstance(p, str) and p for p in v)).all(), column
     # Nothing inside the package is a ';'-joined string any more (a join happens only on export).
@@ -120,10 +119,10 @@ META_EXPECTED = {
 
 
 @pytest.mark.parametrize("period", list(META_EXPECTED))
-def test_meta_2025_quarters_on_both_bases(fundamentals, events, companies, period) -> None:
+def test_meta_2025_quarters_on_both_bases(snapshot_table, period) -> None:
     expected = META_EXPECTED[period]
-    reported = row(table(fundamentals, events, companies), "META", period)
-    economic = row(table(fundamentals, events, companies, capex_basis="economic"), "META", period)
+    reported = row(snapshot_table(), "META", period)
+    economic = row(snapshot_table(capex_basis="economic"), "META", period)
     ocf, capex, lease, _buybacks, _dividends = META_2025[period]
     assert reported["capex"] == capex and reported["capex_basis"] == "reported"
     assert economic["capex"] == expected["economic_capex"] and economic["capex_basis"] == "economic"
@@ -140,15 +139,15 @@ def test_meta_2025_quarters_on_both_bases(fundamentals, events, companies, perio
     assert reported["self_funded_share"] == pytest.approx(min(expected["internal_funding"] / capex, 1.0))
 
 
-def test_meta_economic_capex_matches_the_headline_figures(fundamentals, events, companies) -> None:
+def test_meta_economic_capex_matches_the_headline_figures(snapshot_table) -> None:
     # PROVENANCE: Meta's capex incl. finance leases Q1-Q3 2025 = 13.69B, 17.01B, 19.37B.
-    economic = table(fundamentals, events, companies, capex_basis="economic")
+    economic = snapshot_table(capex_basis="economic")
     headline = [round(row(economic, "META", p)["capex"] / 1000, 2) for p in ("FY2025 Q1", "FY2025 Q2", "FY2025 Q3")]
     assert headline == [13.69, 17.01, 19.37]
 
 
-def test_meta_coverage_lines_by_hand(fundamentals, events, companies) -> None:
-    q2 = row(table(fundamentals, events, companies), "META", "FY2025 Q2")
+def test_meta_coverage_lines_by_hand(snapshot_table) -> None:
+    q2 = row(snapshot_table(), "META", "FY2025 Q2")
     assert q2["net_debt_issued"] == 0 - 0
     assert q2["cash_drawdown"] == 70230 - 47071  # Q1 close - Q2 close = 23159
     # Meta's asset-sale proceeds and equity issued are not in the data: they stay NaN (never a
@@ -190,9 +189,9 @@ def test_residual_balances_sources_and_uses_synthetic(fundamentals, events, comp
 
 
 @pytest.mark.parametrize("capex_basis", ["reported", "economic"])
-def test_fiscal_year_equals_ttm_at_fiscal_year_end(fundamentals, events, companies, capex_basis) -> None:
-    years = table(fundamentals, events, companies, "fiscal_year", capex_basis)
-    ttm = table(fundamentals, events, companies, "ttm", capex_basis)
+def test_fiscal_year_equals_ttm_at_fiscal_year_end(snapshot_table, capex_basis) -> None:
+    years = snapshot_table("fiscal_year", capex_basis)
+    ttm = snapshot_table("ttm", capex_basis)
     complete = years[years["period_end"].notna()].copy()
     complete["period"] = complete["period"] + " Q4"
     complete["period"] = "TTM to " + complete["period"]
@@ -203,8 +202,8 @@ def test_fiscal_year_equals_ttm_at_fiscal_year_end(fundamentals, events, compani
     pd.testing.assert_frame_equal(keyed_years.sort_index(), keyed_ttm.sort_index())
 
 
-def test_meta_fiscal_2024_by_hand(fundamentals, events, companies) -> None:
-    fy = row(table(fundamentals, events, companies, "fiscal_year"), "META", "FY2024")
+def test_meta_fiscal_2024_by_hand(snapshot_table) -> None:
+    fy = row(snapshot_table("fiscal_year"), "META", "FY2024")
     assert fy["capex"] == 6400 + 8173 + 8258 + 14425  # 37256
     assert fy["operating_cash_flow"] == 19246 + 19370 + 24724 + 27988  # 91328
     assert fy["buybacks"] == 14640 + 6310 + 8860 + 0  # 29810
@@ -223,25 +222,25 @@ def test_meta_fiscal_2024_by_hand(fundamentals, events, companies) -> None:
     # residual = gap - (net debt + drawdown), the unreported lines left in it
     assert fy["residual"] == -19194 - (10432 + (65403 - 77815))  # -17214
     assert fy["not_reported"] == ("divestment_proceeds", "equity_issued")
-    q3 = row(table(fundamentals, events, companies), "META", "FY2024 Q3")
+    q3 = row(snapshot_table(), "META", "FY2024 Q3")
     assert q3["announced_funding_memo"] == 10500 and q3["jv_spv_financing_memo"] == 0  # covered: nothing else raised
     assert "FY2024 Q1, FY2024 Q2, FY2024 Q3, FY2024 Q4" in fy["source"]
 
 
-def test_ttm_with_fewer_than_four_quarters_is_nan(fundamentals, events, companies) -> None:
-    ttm = table(fundamentals, events, companies, "ttm")
+def test_ttm_with_fewer_than_four_quarters_is_nan(snapshot_table) -> None:
+    ttm = snapshot_table("ttm")
     first = row(ttm, "META", "TTM to FY2022 Q3")  # only FY2022 Q1-Q3 exist
     assert first[NUMERIC].isna().all()
     assert first["missing"] == ("quarter FY2021 Q4",)
     assert np.isnan(first["funding_gap_lower_bound"]) and first["bound_missing"] == ()
-    msft = row(table(fundamentals, events, companies, "fiscal_year"), "MSFT", "FY2022")  # Q3, Q4 only
+    msft = row(snapshot_table("fiscal_year"), "MSFT", "FY2022")  # Q3, Q4 only
     assert msft[NUMERIC].isna().all()
     assert msft["missing"] == ("quarter FY2022 Q1", "quarter FY2022 Q2")
 
 
-def test_calendarized_periods(fundamentals, events, companies) -> None:
-    quarters = table(fundamentals, events, companies)
-    calendarized = table(fundamentals, events, companies, "calendar_quarter")
+def test_calendarized_periods(snapshot_table) -> None:
+    quarters = snapshot_table()
+    calendarized = snapshot_table("calendar_quarter")
     for ticker, fiscal, calendar, end in [
         ("MSFT", "FY2026 Q1", "CY2025 Q3", "2025-09-30"),
         ("ORCL", "FY2026 Q1", "CY2025 Q3", "2025-08-31"),
@@ -251,7 +250,7 @@ def test_calendarized_periods(fundamentals, events, companies) -> None:
         assert b["period_end"] == pd.Timestamp(end)
         pd.testing.assert_series_equal(a[NUMERIC], b[NUMERIC], check_names=False)
         assert f"{fiscal} (ends {end})" in b["period_note"] and "nearest end date" in b["period_note"]
-    year = row(table(fundamentals, events, companies, "calendar_year"), "MSFT", "CY2024")
+    year = row(snapshot_table("calendar_year"), "MSFT", "CY2024")
     # MSFT CY2024 = FY2024 Q3 + FY2024 Q4 + FY2025 Q1 + FY2025 Q2
     assert year["capex"] == 10952 + 13873 + 14923 + 15804  # 55552
     assert year["operating_cash_flow"] == 31917 + 37195 + 34180 + 22291  # 125583
@@ -262,11 +261,11 @@ def test_calendarized_periods(fundamentals, events, companies) -> None:
 
 
 @pytest.mark.parametrize("period", PERIODS)
-def test_same_amount_on_capex_and_ocf_leaves_gap_unchanged(fundamentals, events, companies, period) -> None:
+def test_same_amount_on_capex_and_ocf_leaves_gap_unchanged(fundamentals, events, companies, snapshot_table, period) -> None:
     shifted = fundamentals.copy()  # synthetic: +5,000 on both lines of every quarter
     shifted["capex"] = shifted["capex"] + 5000
     shifted["operating_cash_flow"] = shifted["operating_cash_flow"] + 5000
-    before = table(fundamentals, events, companies, period)
+    before = snapshot_table(period)
     after = table(shifted, events, companies, period)
     pd.testing.assert_series_equal(before["funding_gap"], after["funding_gap"])
     assert before["funding_gap"].notna().sum() > 0
@@ -318,8 +317,8 @@ def test_inputs_never_mutated(fundamentals, events, companies, flags, period, ca
 # --- missing inputs -------------------------------------------------------------------------------
 
 
-def test_orcl_missing_buybacks(fundamentals, events, companies) -> None:
-    q = row(table(fundamentals, events, companies), "ORCL", "FY2026 Q1")
+def test_orcl_missing_buybacks(snapshot_table) -> None:
+    q = row(snapshot_table(), "ORCL", "FY2026 Q1")
     assert np.isnan(q["buybacks"])
     assert "buybacks" in q["missing"]
     for dependent in ("internal_funding", "funding_gap", "self_funded_share", "residual", "debt_coverage"):
@@ -330,9 +329,9 @@ def test_orcl_missing_buybacks(fundamentals, events, companies) -> None:
     assert "cash-flow line (quarters missing)" in q["buybacks_basis"]
 
 
-def test_msft_lease_principal_missing_only_matters_on_economic_basis(fundamentals, events, companies) -> None:
-    reported = row(table(fundamentals, events, companies), "MSFT", "FY2025 Q1")
-    economic = row(table(fundamentals, events, companies, capex_basis="economic"), "MSFT", "FY2025 Q1")
+def test_msft_lease_principal_missing_only_matters_on_economic_basis(snapshot_table) -> None:
+    reported = row(snapshot_table(), "MSFT", "FY2025 Q1")
+    economic = row(snapshot_table(capex_basis="economic"), "MSFT", "FY2025 Q1")
     assert reported["capex"] == 14923
     assert reported["funding_gap"] == 14923 - (34180 - 2800 - 5574)  # -10883
     assert "finance_lease_principal" not in reported["missing"]
@@ -341,9 +340,9 @@ def test_msft_lease_principal_missing_only_matters_on_economic_basis(fundamental
     assert "program basis" in economic["buybacks_basis"]
 
 
-def test_missing_is_nan_never_zero(fundamentals, events, companies) -> None:
+def test_missing_is_nan_never_zero(snapshot_table) -> None:
     for period in PERIODS:
-        result = table(fundamentals, events, companies, period)
+        result = snapshot_table(period)
         no_internal = result["internal_funding"].isna() & (result["missing"].map(len) == 0)
         assert not no_internal.any(), period
         named = result["missing"].map(
@@ -352,8 +351,8 @@ def test_missing_is_nan_never_zero(fundamentals, events, companies) -> None:
         assert (result["internal_funding"].isna() == named).all(), period
 
 
-def test_source_traces_to_the_fundamentals_row(fundamentals, events, companies) -> None:
-    q = row(table(fundamentals, events, companies), "META", "FY2025 Q2")
+def test_source_traces_to_the_fundamentals_row(fundamentals, snapshot_table) -> None:
+    q = row(snapshot_table(), "META", "FY2025 Q2")
     original = fundamentals[(fundamentals["ticker"] == "META") & (fundamentals["period_end"] == "2025-06-30")]["source"].iloc[0]
     assert q["source"].startswith("fundamentals.csv META FY2025 Q2: ")
     assert original in q["source"]
@@ -363,10 +362,10 @@ def test_source_traces_to_the_fundamentals_row(fundamentals, events, companies) 
 # --- memo lines -----------------------------------------------------------------------------------
 
 
-def test_hyperion_lands_once_in_the_quarter_of_its_bond(fundamentals, events, companies) -> None:
+def test_hyperion_lands_once_in_the_quarter_of_its_bond(events, snapshot_table) -> None:
     hyperion = events[events["deal_id"] == "META-HYPERION"]
     assert len(hyperion) >= 5  # talks, held-for-sale, partner choice, SPV bond pricing, JV formation
-    quarters = table(fundamentals, events, companies)
+    quarters = snapshot_table()
     meta = quarters[quarters["ticker"] == "META"]
     q4 = row(quarters, "META", "FY2025 Q4")  # 2025-10-01 .. 2025-12-31 holds 2025-10-16
     assert q4["jv_spv_financing_memo"] == 27.3 * 1000
@@ -375,12 +374,11 @@ def test_hyperion_lands_once_in_the_quarter_of_its_bond(fundamentals, events, co
     assert q4["announced_funding_memo"] == 30 * 1000  # the $30B notes of 2025-10-30, a separate deal
     # The memo lines sit beside the bridge: the gap arithmetic does not include them.
     assert np.isnan(q4["funding_gap"]) or q4["funding_gap"] == q4["capex"] - q4["internal_funding"]
-    year = row(table(fundamentals, events, companies, "fiscal_year"), "META", "FY2025")
+    year = row(snapshot_table("fiscal_year"), "META", "FY2025")
     assert year["jv_spv_financing_memo"] == 27300
 
 
-def test_memo_line_rules(fundamentals, events, companies) -> None:
-    memo = funding_memo_lines(events, fundamentals, companies=companies).set_index("event_id")
+def test_memo_line_rules(memo) -> None:
     assert memo.loc["EV044", "counted"] and memo.loc["EV044", "period"] == "FY2025 Q4"
     assert not memo.loc[["EV015", "EV027", "EV035", "EV036", "EV045"], "counted"].any()
     assert memo.loc["EV059", "reason"].startswith("withdrawn")
@@ -434,10 +432,10 @@ def test_no_events_gives_unknown_memo(fundamentals, events, companies) -> None:
 MEMO_COLUMNS_OF_TABLE = ["jv_spv_financing_memo", "third_party_financing_memo", "announced_funding_memo"]
 
 
-def test_deal_closed_without_amount_makes_its_memo_line_nan(fundamentals, events, companies) -> None:
+def test_deal_closed_without_amount_makes_its_memo_line_nan(snapshot_table) -> None:
     # Oracle FY2026 Q2 = 2025-09-01 .. 2025-11-30. EV055 (ORCL-NEWMEXICO-LOAN, closed 2025-11-07
     # intraday, a session: day 0 the same day) is a developer financing with no amount anywhere.
-    q = row(table(fundamentals, events, companies), "ORCL", "FY2026 Q2")
+    q = row(snapshot_table(), "ORCL", "FY2026 Q2")
     assert np.isnan(q["third_party_financing_memo"])
     assert "third_party_financing_memo: ORCL-NEWMEXICO-LOAN has no amount" in q["memo_missing"]
     assert not any("memo" in name for name in q["missing"])  # memo reasons are kept apart
@@ -448,14 +446,14 @@ def test_deal_closed_without_amount_makes_its_memo_line_nan(fundamentals, events
     assert q["jv_spv_financing_memo"] == 0
     assert "EV055" in q["memo_events"] and "EV043" in q["memo_events"]
     # Every period holding that quarter is unknown too, and says why.
-    ttm = row(table(fundamentals, events, companies, "ttm"), "ORCL", "TTM to FY2026 Q2")
+    ttm = row(snapshot_table("ttm"), "ORCL", "TTM to FY2026 Q2")
     assert np.isnan(ttm["third_party_financing_memo"])
     assert "third_party_financing_memo: ORCL-NEWMEXICO-LOAN has no amount" in ttm["memo_missing"]
     assert "EV055" in ttm["memo_events"]
 
 
-def test_other_deals_without_amount_by_hand(fundamentals, events, companies) -> None:
-    quarters = table(fundamentals, events, companies)
+def test_other_deals_without_amount_by_hand(snapshot_table) -> None:
+    quarters = snapshot_table()
     # ORCL-MICHIGAN: EV059 withdrawn 2025-12-17, then EV081 closed Saturday 2026-04-25 -> day 0
     # Monday 2026-04-27 (weekend -> next session), in FY2026 Q4 (2026-03-01 .. 2026-05-31).
     q4 = row(quarters, "ORCL", "FY2026 Q4")
@@ -479,8 +477,8 @@ def test_other_deals_without_amount_by_hand(fundamentals, events, companies) -> 
     assert "EV086" not in meta["memo_events"]
 
 
-def test_quarters_before_the_curated_events_are_nan(fundamentals, events, companies) -> None:
-    quarters = table(fundamentals, events, companies)
+def test_quarters_before_the_curated_events_are_nan(fundamentals, events, companies, snapshot_table, memo) -> None:
+    quarters = snapshot_table()
     q = row(quarters, "META", "FY2023 Q3")  # 2023-07-01 .. 2023-09-30, before 2024-04-24
     assert q[MEMO_COLUMNS_OF_TABLE].isna().all()
     assert q["memo_missing"] == ("memo lines: before curated events begin (2024-04-24)",)
@@ -492,7 +490,6 @@ def test_quarters_before_the_curated_events_are_nan(fundamentals, events, compan
     assert partial[MEMO_COLUMNS_OF_TABLE].isna().all()
     assert "memo lines: curated events begin 2024-04-24, inside FY2024 Q2" in partial["memo_missing"]
     assert "EV002" in partial["memo_events"]
-    memo = funding_memo_lines(events, fundamentals, companies=companies).set_index("event_id")
     assert memo.loc["EV002", "memo_status"] == "not_covered" and not memo.loc["EV002", "counted"]
     assert row(quarters, "INTC", "FY2024 Q3")[MEMO_COLUMNS_OF_TABLE].eq(0).all()  # first fully covered quarter
     # The start comes from the events given, not a constant: without EV001 they begin with EV002.
@@ -503,8 +500,8 @@ def test_quarters_before_the_curated_events_are_nan(fundamentals, events, compan
 
 
 @pytest.mark.parametrize("period", PERIODS)
-def test_memo_line_is_nan_exactly_when_a_reason_is_named(fundamentals, events, companies, period) -> None:
-    result = table(fundamentals, events, companies, period)
+def test_memo_line_is_nan_exactly_when_a_reason_is_named(snapshot_table, period) -> None:
+    result = snapshot_table(period)
     complete = ~result["missing"].map(lambda names: any(n.startswith("quarter ") for n in names))
     assert complete.sum() > 0
     for line in MEMO_COLUMNS_OF_TABLE:
@@ -516,8 +513,7 @@ def test_memo_line_is_nan_exactly_when_a_reason_is_named(fundamentals, events, c
     assert (result[MEMO_COLUMNS_OF_TABLE].fillna(0) >= 0).all().all()
 
 
-def test_events_in_no_quarter_are_listed_with_the_reason(fundamentals, events, companies) -> None:
-    memo = funding_memo_lines(events, fundamentals, companies=companies).set_index("event_id")
+def test_events_in_no_quarter_are_listed_with_the_reason(memo) -> None:
     # Meta's last quarter is FY2026 Q2 (ends 2026-06-30); EV092 (META-ELPASO, 12.5 bn) is 2026-07-24.
     ev092 = memo.loc["EV092"]
     assert ev092["memo_status"] == "not_placed" and not ev092["counted"] and pd.isna(ev092["period"])
@@ -534,7 +530,7 @@ def test_events_in_no_quarter_are_listed_with_the_reason(fundamentals, events, c
     assert (memo["counted"] == (memo["memo_status"] == "counted")).all()
 
 
-def test_memo_day_zero_is_the_event_studys_synthetic(fundamentals, companies) -> None:
+def test_memo_day_zero_is_the_event_studys_synthetic(fundamentals, events, companies, memo) -> None:
     # Synthetic events, real calendars. Thursday 2024-03-28 is the last NYSE session of Q1 2024
     # (Good Friday 03-29 closed, then the weekend): after the close, day 0 is Monday 2024-04-01,
     # in Meta's FY2024 Q2. A calendar-day rule would have put it on 03-29, in Q1.
@@ -552,9 +548,7 @@ def test_memo_day_zero_is_the_event_studys_synthetic(fundamentals, companies) ->
     assert weekend["day0_date"] == pd.Timestamp("2025-06-02") and weekend["period"] == "FY2026 Q1"
     assert weekend["day0_reason"] == "weekend_next_session"
     # The same day 0 as the event study's mapping, for every real funding event.
-    real = load_events()
-    memo = funding_memo_lines(real, fundamentals, companies=companies).set_index("event_id")
-    study_day0 = map_day0(real, companies=companies).set_index("event_id")["day0"]
+    study_day0 = map_day0(events, companies=companies).set_index("event_id")["day0"]
     pd.testing.assert_series_equal(memo["day0_date"], study_day0.reindex(memo.index), check_names=False)
     # In the table: the $1.5B synthetic JV financing lands in FY2024 Q2 only.
     quarters = table(fundamentals, _synthetic_event(event_date=pd.Timestamp("2024-03-28")), companies)
@@ -600,8 +594,8 @@ def test_memo_lines_do_not_mutate_inputs(fundamentals, events, companies) -> Non
 
 
 @pytest.fixture(scope="module")
-def guidance() -> pd.DataFrame:
-    return load_guidance()
+def guidance(snapshot_frames) -> pd.DataFrame:
+    return snapshot_frames["guidance"]
 
 
 def test_forward_view_meta_by_hand(fundamentals, guidance, companies) -> None:
@@ -661,7 +655,7 @@ def test_forward_view_checks_what_ifs_and_does_not_mutate(fundamentals, guidance
 
 
 @pytest.mark.parametrize("period", PERIODS)
-def test_input_row_order_and_index_do_not_matter(fundamentals, events, companies, period) -> None:
+def test_input_row_order_and_index_do_not_matter(fundamentals, events, companies, flags, snapshot_table, period) -> None:
     shuffled = fundamentals.sample(frac=1.0, random_state=7)  # synthetic: same rows, another order
     shuffled.index = shuffled.index + 1000
-    pd.testing.assert_frame_equal(table(fundamentals, events, companies, period), table(shuffled, events, companies, period))
+    pd.testing.assert_frame_equal(snapshot_table(period), table(shuffled, events, companies, period, flags=flags))

@@ -8,20 +8,15 @@ the metric code. Frames built in a test are marked "hand-made".
 from __future__ import annotations
 
 import csv
+import functools
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard.loaders.curated import (
-    load_companies,
-    load_events,
-    load_fundamentals,
-    load_fundamentals_flags,
-    load_guidance,
-)
 from dashboard.metrics.bridge import funding_bridge
 from dashboard.metrics.forward import current_guidance, forward_view, guided_period_end
 from dashboard.metrics.funding import (
@@ -43,38 +38,51 @@ LINES = ("divestment_proceeds", "net_debt_issued", "equity_issued", "cash_drawdo
 
 
 @pytest.fixture(scope="module")
-def fundamentals() -> pd.DataFrame:
-    return load_fundamentals()
+def fundamentals(snapshot_frames) -> pd.DataFrame:
+    return snapshot_frames["fundamentals"]
 
 
 @pytest.fixture(scope="module")
-def events() -> pd.DataFrame:
-    return load_events()
+def events(snapshot_frames) -> pd.DataFrame:
+    return snapshot_frames["events"]
 
 
 @pytest.fixture(scope="module")
-def companies() -> pd.DataFrame:
-    return load_companies()
+def companies(snapshot_frames) -> pd.DataFrame:
+    return snapshot_frames["companies"]
 
 
 @pytest.fixture(scope="module")
-def flags() -> pd.DataFrame:
-    return load_fundamentals_flags()
+def flags(snapshot_frames) -> pd.DataFrame:
+    return snapshot_frames["flags"]
 
 
 @pytest.fixture(scope="module")
-def guidance() -> pd.DataFrame:
-    return load_guidance()
+def guidance(snapshot_frames) -> pd.DataFrame:
+    return snapshot_frames["guidance"]
 
 
 @pytest.fixture(scope="module")
-def tables(fundamentals, events, companies, flags) -> dict[tuple[str, str], pd.DataFrame]:
-    """Every (period, capex_basis) table of the snapshot, computed once for this module."""
-    return {
-        (period, basis): funding_table(fundamentals, events, companies=companies, flags=flags, period=period, capex_basis=basis)
-        for period in PERIODS
-        for basis in BASES
-    }
+def tables(snapshot_table) -> dict[tuple[str, str], pd.DataFrame]:
+    """Every (period, capex_basis) table of the snapshot (with its quality flags), computed once
+    per session (tests/conftest.py)."""
+    return {(period, basis): snapshot_table(period, basis) for period in PERIODS for basis in BASES}
+
+
+@pytest.fixture(scope="module")
+def bridges(tables) -> Callable[[str, str], list[tuple[pd.Series, pd.DataFrame]]]:
+    """``bridges(period, capex_basis)``: (row, funding_bridge(row)) for every row of that table
+    whose gap or bound is known, computed once for the two tests that read them."""
+    computed: dict[tuple[str, str], list[tuple[pd.Series, pd.DataFrame]]] = {}
+
+    def of(period: str, capex_basis: str) -> list[tuple[pd.Series, pd.DataFrame]]:
+        if (period, capex_basis) not in computed:
+            result = tables[(period, capex_basis)]
+            known = result[result["funding_gap_lower_bound"].notna()]
+            computed[(period, capex_basis)] = [(got, funding_bridge(got)) for _, got in known.iterrows()]
+        return computed[(period, capex_basis)]
+
+    return of
 
 
 def row(frame: pd.DataFrame, ticker: str, period: str) -> pd.Series:
@@ -230,6 +238,12 @@ def test_bound_equals_the_gap_wherever_the_gap_is_known(tables, period, capex_ba
         assert set(named) <= set(missing) & {"buybacks", "dividends", "finance_lease_principal"}
 
 
+@functools.cache
+def _economic_row_without(filled: str) -> pd.Series:
+    """hand_table of the hand-made quarter with ``filled`` missing, economic basis (read only)."""
+    return hand_table(hand_made(**{filled: np.nan}), "economic")
+
+
 @pytest.mark.parametrize("filled", ["buybacks", "dividends", "finance_lease_principal"])
 @pytest.mark.parametrize("amount", [0.0, 0.5, 30.0, 1000.0])
 def test_bound_never_exceeds_the_gap_once_the_cell_is_filled(filled, amount) -> None:
@@ -239,7 +253,7 @@ def test_bound_never_exceeds_the_gap_once_the_cell_is_filled(filled, amount) -> 
         "dividends": 80 + 10 - (100 - 30 - 0),  # 20
         "finance_lease_principal": 80 + 0 - (100 - 30 - 5),  # 15
     }[filled]
-    missing = hand_table(hand_made(**{filled: np.nan}), "economic")
+    missing = _economic_row_without(filled)  # the same for every amount: computed once
     assert np.isnan(missing["funding_gap"]) and missing["bound_missing"] == (filled,)
     assert missing["funding_gap_lower_bound"] == gap_without
     known = hand_table(hand_made(**{filled: amount}), "economic")
@@ -398,13 +412,11 @@ def test_residual_is_the_gap_less_the_reported_lines(tables, period) -> None:
 
 @pytest.mark.parametrize("period", PERIODS)
 @pytest.mark.parametrize("capex_basis", BASES)
-def test_bridge_ends_at_zero_whenever_the_gap_or_its_bound_is_known(tables, period, capex_basis) -> None:
-    result = tables[(period, capex_basis)]
-    known = result[result["funding_gap_lower_bound"].notna()]
+def test_bridge_ends_at_zero_whenever_the_gap_or_its_bound_is_known(bridges, period, capex_basis) -> None:
+    known = bridges(period, capex_basis)
     assert len(known) > 0
     zeros = 0
-    for _, got in known.iterrows():
-        bridge = funding_bridge(got)
+    for got, bridge in known:
         where = (got["ticker"], got["period"])
         assert list(bridge.columns) == ["step", "measure", "amount", "value", "state", "provisional", "inputs"]
         assert bridge["step"].iloc[-1] == "end (sources = uses)", where
@@ -430,16 +442,15 @@ def _steps_that_do_not_add_up(bridge: pd.DataFrame) -> list[str]:
 
 @pytest.mark.parametrize("period", PERIODS)
 @pytest.mark.parametrize("capex_basis", BASES)
-def test_bridge_steps_add_up_to_their_totals(tables, period, capex_basis) -> None:
+def test_bridge_steps_add_up_to_their_totals(bridges, period, capex_basis) -> None:
     # A waterfall is drawn from its relative steps: each total must be where they lead.
     # FAILS on the current code (metric bug, see the two hand-made cases below): an aggregate
     # whose buybacks or dividends are missing in only some quarters shows them as a 0 step while
     # the bound subtracts the known quarters, and an economic row without lease principal has a
     # NaN capex step while the bound counts the lease as 0.
-    result = tables[(period, capex_basis)]
     broken = {}
-    for _, got in result[result["funding_gap_lower_bound"].notna()].iterrows():
-        wrong = _steps_that_do_not_add_up(funding_bridge(got))
+    for got, bridge in bridges(period, capex_basis):
+        wrong = _steps_that_do_not_add_up(bridge)
         if wrong:
             broken[(got["ticker"], got["period"])] = wrong
     assert not broken, f"funding_bridge steps do not add up to its totals in {len(broken)} rows: {broken}"

@@ -11,17 +11,17 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from dashboard.loaders.curated import close_prices, load_companies, load_events, load_fundamentals, load_prices
+from dashboard.loaders.curated import close_prices, load_prices
 from dashboard.metrics.caar import caar_intervals, group_statistics
 from dashboard.metrics.event_study import run_event_study, select_events
-from dashboard.metrics.funding import funding_table, relative_deal_size
+from dashboard.metrics.funding import relative_deal_size
 from dashboard.metrics.returns import returns_from_closes
 
 
 @pytest.fixture(scope="module")
-def study():
+def study(snapshot_frames):
     returns = returns_from_closes(close_prices(load_prices()))
-    return run_event_study(load_events(), returns, companies=load_companies())
+    return run_event_study(snapshot_frames["events"], returns, companies=snapshot_frames["companies"])
 
 
 def test_caar_interval_equals_scipy_t_interval_on_the_cars(study):
@@ -49,9 +49,9 @@ def test_selected_events_give_the_same_statistics_as_their_group(study):
     assert len(select_events(study, ["no-such-id"]).parameters) == 0
 
 
-def test_relative_deal_size_by_hand():
-    ttm = funding_table(load_fundamentals(), load_events(), companies=load_companies(), period="ttm")
-    events = load_events()
+def test_relative_deal_size_by_hand(snapshot_table, snapshot_frames):
+    ttm = snapshot_table("ttm")
+    events = snapshot_frames["events"]
     sized = relative_deal_size(events, ttm).set_index("event_id")
     bond = sized.loc["EV053"]  # Meta's $30B bond, 2025-10-30
     # TTM to FY2025 Q3 reported capex: 14,425 + 12,941 + 16,538 + 18,829 = 62,733 (USD m)
@@ -63,14 +63,14 @@ def test_relative_deal_size_by_hand():
     assert len(sized) == len(events) and np.all(events["event_date"].notna())
 
 
-def test_missing_names_bridge_inputs_and_memo_missing_names_memo_reasons():
+def test_missing_names_bridge_inputs_and_memo_missing_names_memo_reasons(snapshot_table):
     # split_missing is gone: the table keeps the two kinds of reason in two tuple columns, so
     # nothing parses a joined string back. missing: bridge inputs, absent quarters or the opening
     # cash balance; memo_missing: why a memo line is unknown.
     from dashboard.metrics.funding import FLOW_INPUTS
     from dashboard.metrics.memo_lines import MEMO_LINES
 
-    table = funding_table(load_fundamentals(), load_events(), companies=load_companies(), period="quarter")
+    table = snapshot_table("quarter")
     bridge_names = set(FLOW_INPUTS) | {"cash_and_securities", "cash_and_securities_start"}
     parts = [name for names in table["missing"] for name in names]
     assert parts and all(

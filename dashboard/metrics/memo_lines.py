@@ -42,7 +42,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -79,6 +79,9 @@ MEMO_COLUMNS: tuple[str, ...] = (
     "memo_line", "quarter", "period", "counted", "reason",
     "event_date", "day0_reason", "memo_status",
 )  # fmt: skip
+
+# The cells of an event that decide its memo status (:func:`_memo_status`).
+_STATUS_INPUTS = ("event_id", "ticker", "deal_id", "memo_line", "quarter", "period", "day0_date", "day0_reason")
 
 # Stages that never make a deal's missing amount a gap in the memo lines: a withdrawn deal raised
 # nothing, and press reports of talks are not a deal.
@@ -186,7 +189,8 @@ def funding_memo_lines(
     coverage = memo_unknown_reasons(calendar, memo_coverage_start(events))
     facts = _DealFacts.of(frame)
     spans = _company_spans(calendar)
-    reasons, statuses = zip(*(_memo_status(frame.iloc[p], p, facts, coverage, spans) for p in range(len(frame))))
+    rows = zip(*(frame[name].array for name in _STATUS_INPUTS))  # one event's cells at a time, without a Series per row
+    reasons, statuses = zip(*(_memo_status(dict(zip(_STATUS_INPUTS, cells)), p, facts, coverage, spans) for p, cells in enumerate(rows)))
     frame["reason"] = pd.Series(reasons, index=frame.index, dtype="str")
     frame["memo_status"] = pd.Series(statuses, index=frame.index, dtype="str")
     frame["counted"] = frame["memo_status"] == "counted"
@@ -275,8 +279,9 @@ class _DealFacts:
         )
 
 
-def _memo_status(event: pd.Series, position: int, facts: _DealFacts, coverage: pd.Series, spans: pd.DataFrame) -> tuple[str, str]:
-    """(reason, memo_status) of one funding event, by the rules of the module docstring."""
+def _memo_status(event: Mapping[str, Any], position: int, facts: _DealFacts, coverage: pd.Series, spans: pd.DataFrame) -> tuple[str, str]:
+    """(reason, memo_status) of one funding event (its :data:`_STATUS_INPUTS` cells), by the rules
+    of the module docstring."""
     key, placed = facts.deal.iat[position], pd.notna(event["quarter"])
     where = coverage.at[event["quarter"]] if placed else ""
     unplaced = "" if placed else _unplaced_reason(event["ticker"], event["day0_date"], event["day0_reason"], spans)
