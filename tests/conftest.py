@@ -100,6 +100,17 @@ SLOW_TESTS = frozenset(
         "test_reliability_uploads::test_a_table_with_too_many_confounding_events_is_refused",
     }
 )
+# Tests that are slow by their size rather than by a process: each takes 0.3 s or more here (the
+# fast tier must stay under 30 s), since it checks a large synthetic input exhaustively. Property
+# tests (hypothesis, many examples each) are slow too; see _is_slow.
+SCALE_TESTS = frozenset(
+    {
+        "test_export_vectorized::test_chunks_join_to_the_same_bytes",
+        "test_export_cells::test_many_floats_are_written_as_repr",
+        "test_event_study_confounding::test_confounded_by_lists_exactly_the_same_company_events_inside_each_window",
+        "test_event_study_confounding::test_confounding_scales_to_100k_events_and_matches_a_loop_on_a_sample",
+    }
+)
 # Words in a test's own source that mean it starts a process, a server or an AppTest.
 _PROCESS_WORDS = ("subprocess", "AppTest", "running_streamlit", "main([", "run_cli(", "_run_refresh(", "sys.executable")
 # The same, in a helper of the test's module that the test calls (``_cli(...)`` running
@@ -135,5 +146,13 @@ def pytest_collection_modifyitems(config, items):
         module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
         function = getattr(item, "function", None)
         name = f"{module}::{getattr(function, '__name__', '')}"
-        if module in SLOW_MODULES or name in SLOW_TESTS or _starts_processes(function):
+        if _is_slow(module, name, function):
             item.add_marker(pytest.mark.slow)
+
+
+def _is_slow(module: str, name: str, function: object) -> bool:
+    """Slow: AppTest, notebooks, a browser or server, a process started (by the test or a helper
+    of its module), a large input checked exhaustively, or a hypothesis property test."""
+    if module in SLOW_MODULES or name in SLOW_TESTS or name in SCALE_TESTS:
+        return True
+    return hasattr(function, "hypothesis") or _starts_processes(function)

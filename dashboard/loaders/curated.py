@@ -8,8 +8,9 @@ typed frame. Amounts: events and guidance in USD billions, fundamentals in USD m
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -120,16 +121,12 @@ def load_companies(data_dir: Path | None = None) -> pd.DataFrame:
     """The covered companies, one row each, in file order. A bad row is an error here
     (``CurationError`` with the report, each issue ``file:line: column: reason``): every other
     dataset is checked against this table."""
-    good, report = validate_companies(snapshot_file(data_dir, "companies"))
-    _require_valid(report)
-    return good
+    return _valid_whole(snapshot_file(data_dir, "companies"), validate_companies)
 
 
 def load_instruments(data_dir: Path | None = None) -> pd.DataFrame:
     """Benchmarks and reference series that have prices but are not covered companies."""
-    good, report = validate_instruments(snapshot_file(data_dir, "instruments"))
-    _require_valid(report)
-    return good
+    return _valid_whole(snapshot_file(data_dir, "instruments"), validate_instruments)
 
 
 def known_tickers(data_dir: Path | None = None) -> tuple[list[str], list[str]]:
@@ -137,6 +134,21 @@ def known_tickers(data_dir: Path | None = None) -> tuple[list[str], list[str]]:
     companies = load_companies(data_dir)["ticker"].tolist()
     instruments = load_instruments(data_dir)["ticker"].tolist()
     return companies, companies + instruments
+
+
+def _valid_whole(file: Path, validate: Callable[[Path], tuple[pd.DataFrame, ValidationReport]]) -> pd.DataFrame:
+    """A copy of the good rows of a reference table that must be valid whole. Every validation
+    of another dataset asks for them, so each file is validated once per content (the cache key
+    is its exact bytes); a bad file raises every time."""
+    return _validated(file, file.read_bytes(), validate).copy()
+
+
+@functools.lru_cache(maxsize=8)
+def _validated(file: Path, content: bytes, validate: Callable[[Path], tuple[pd.DataFrame, ValidationReport]]) -> pd.DataFrame:
+    del content  # the cache key: the file's bytes
+    good, report = validate(file)
+    _require_valid(report)
+    return good
 
 
 # --- events -----------------------------------------------------------------------------------

@@ -317,7 +317,7 @@ def funding_table(
 
     calendar = quarter_calendar(fundamentals)
     memo = memo_by_quarter(
-        funding_memo_lines(events, fundamentals, companies=companies),
+        funding_memo_lines(events, fundamentals, companies=companies, calendar=calendar),
         memo_unknown_reasons(calendar, memo_coverage_start(events)),
     )
     quarter_values = fundamentals[[*FLOW_INPUTS, "cash_and_securities"]].astype(float).join(memo[list(MEMO_LINES)])

@@ -66,15 +66,16 @@ def source_text(windows: pd.DataFrame, fundamentals: pd.DataFrame, calendar: pd.
     """Per window, the ``source`` text: the fundamentals row behind a single quarter, the list of
     quarters behind an aggregate, and where the opening cash and the memo lines come from."""
     texts = []
+    tickers, fiscal_labels, sources = calendar["ticker"].to_dict(), calendar["fiscal_label"].to_dict(), fundamentals["source"].to_dict()
     for members, opening in zip(windows["members"], windows["opening"]):
         if not members:
             texts.append("")
             continue
-        ticker = calendar.at[members[0], "ticker"]
-        labels = ", ".join(calendar.at[m, "fiscal_label"] for m in members)
-        opening_text = f"; opening cash_and_securities: {calendar.at[opening, 'fiscal_label']} close" if pd.notna(opening) else ""
+        ticker = tickers[members[0]]
+        labels = ", ".join(fiscal_labels[m] for m in members)
+        opening_text = f"; opening cash_and_securities: {fiscal_labels[opening]} close" if pd.notna(opening) else ""
         if len(members) == 1:
-            body = f"fundamentals.csv {ticker} {labels}: {fundamentals.at[members[0], 'source']}"
+            body = f"fundamentals.csv {ticker} {labels}: {sources[members[0]]}"
         else:
             body = f"fundamentals.csv {ticker}: sum of {labels} (each quarter's source in the quarterly rows)"
         texts.append(body + opening_text + "; memo lines: events.csv funding_usd_bn")

@@ -145,6 +145,7 @@ def funding_memo_lines(
     *,
     companies: pd.DataFrame | None = None,
     sessions_by_calendar: Mapping[str, pd.DatetimeIndex] | None = None,
+    calendar: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Each funding event, the memo line it feeds, the company quarter it lands in, and why.
 
@@ -153,7 +154,8 @@ def funding_memo_lines(
     quarter with ``ticker, fiscal_year, fiscal_quarter, period_end`` (fundamentals).
     ``companies``: each ticker's exchange calendar (``calendar`` column; XNYS when absent or
     ``None``); ``sessions_by_calendar``: the sessions to use per calendar (default: built by
-    ``trading_calendar.map_day0`` from exchange_calendars around the events' dates).
+    ``trading_calendar.map_day0`` from exchange_calendars around the events' dates);
+    ``calendar``: ``periods.quarter_calendar(quarters)`` when the caller has it already.
 
     Returns one row per event with a ``funding_kind`` or a ``funding_usd_bn`` (others are not
     funding news), sorted by day 0 then event id, with :data:`MEMO_COLUMNS`: ``event_id,
@@ -184,7 +186,7 @@ def funding_memo_lines(
     relevant = events[events["funding_kind"].notna() | events["funding_usd_bn"].notna()]
     if relevant.empty:
         return pd.DataFrame(columns=list(MEMO_COLUMNS))
-    calendar = quarter_calendar(quarters)
+    calendar = quarter_calendar(quarters) if calendar is None else calendar
     frame = _placed_in_quarters(_funding_events(relevant, companies, sessions_by_calendar), calendar)
     coverage = memo_unknown_reasons(calendar, memo_coverage_start(events))
     facts = _DealFacts.of(frame)
