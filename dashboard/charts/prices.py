@@ -105,8 +105,11 @@ def price_vs_benchmark_figure(
     bench = closes[benchmark].dropna() if benchmark in closes.columns else pd.Series(dtype=float)
     common = stock.index.intersection(bench.index)
     first = common.min() if len(common) else stock.index.min()
-    if start is not None:  # a shorter range is rebased at its own first close
-        first = max(first, pd.Timestamp(start))
+    if start is not None:  # a shorter range is rebased at its own first (common) close
+        in_range = common[common >= pd.Timestamp(start)]
+        first = in_range.min() if len(in_range) else max(first, pd.Timestamp(start))
+        if not markers.empty:  # the events before the range are neither drawn nor counted
+            markers = markers[pd.to_datetime(markers["day0"]) >= first]
     stock_line = rebased(stock[stock.index >= first])
     figure = go.Figure()
     figure.add_trace(_rebased_line(stock_line, ticker, dict(color=company_color(ticker), width=2)))
@@ -118,8 +121,8 @@ def price_vs_benchmark_figure(
     figure.update_yaxes(
         title_text="Rebased (first common close = 100)" + (", log scale" if log_scale else ""), type="log" if log_scale else "linear"
     )
-    if start is not None and len(stock_line):
-        figure.update_xaxes(range=[max(pd.Timestamp(start), stock_line.index.min()), stock_line.index.max()])
+    if len(stock_line):  # the stock's own dates: a benchmark that runs on is cut at its last close
+        figure.update_xaxes(range=[stock_line.index.min(), stock_line.index.max()])
     change = stock_line.iloc[-1] / stock_line.iloc[0] - 1 if len(stock_line) > 1 else float("nan")
     bench_change = (bench_line.iloc[-1] / bench_line.iloc[0] - 1) if not bench.empty and len(bench_line) > 1 else float("nan")
     counted = markers["car"].notna().sum() if not markers.empty else 0
