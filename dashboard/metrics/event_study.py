@@ -351,7 +351,13 @@ def _events_frame(
         "car_alt": car_alt.ravel(),
     }
     # one frame built at once: no column-by-column insertion, no final reordering copy
-    return pd.DataFrame({c: per_window[c] if c in per_window else parameters[c].array.take(repeated) for c in EVENT_COLUMNS})
+    # (each copied column keeps its dtype: an object event_id stays object, as with .iloc)
+    return pd.DataFrame(
+        {
+            c: per_window[c] if c in per_window else pd.Series(parameters[c].array.take(repeated), dtype=parameters[c].dtype)
+            for c in EVENT_COLUMNS
+        }
+    )
 
 
 def _abnormal_frame(parameters: pd.DataFrame, block: CalendarBlock, relative_days: np.ndarray) -> pd.DataFrame:
@@ -361,7 +367,7 @@ def _abnormal_frame(parameters: pd.DataFrame, block: CalendarBlock, relative_day
     return pd.DataFrame(
         {
             # an object column goes in as values, for pandas to infer its type as for any list of ids
-            "event_id": np.asarray(repeated, dtype=object) if event_ids.dtype == object else repeated,
+            "event_id": np.asarray(repeated, dtype=object) if event_ids.dtype == object or not len(repeated) else repeated,
             "rel_day": np.tile(relative_days, len(parameters)),
             "date": block.dates.ravel(),
             "ar": block.abnormal.ravel(),
