@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.ui import cached, figures, views, widgets
+from dashboard.ui import cached, views, widgets
 from dashboard.ui.charts import show_chart
 from dashboard.ui.tables import table
 
@@ -33,7 +33,7 @@ for start in range(0, len(with_quarters), 3):
     for column, ticker in zip(st.columns(3), with_quarters[start : start + 3]):
         with column:
             show_chart(
-                figures.overview_figure(version, basis, ticker),
+                cached.cached_overview_figure(version, basis, ticker),
                 f"overview_multiples_{ticker}",
                 page="overview",
                 subject=ticker,

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.config import USD_MILLIONS_PER_BILLION, Period
-from dashboard.ui import cached, figures, views, widgets
+from dashboard.ui import cached, views, widgets
 from dashboard.ui.charts import show_chart
 from dashboard.ui.columns import FUNDING_KEY_COLUMNS
 from dashboard.ui.company_view import CompanyView
@@ -25,13 +25,19 @@ def funding_section(view: CompanyView) -> None:
     period = widgets.choice(
         "bridge_period", "Period type", list(PERIOD_LABELS), "quarter", format_func=PERIOD_LABELS.__getitem__, kind="radio"
     )
-    rows = figures.funding_rows(view.version, period, view.basis, view.ticker)
+    rows = cached.company_funding_rows(view.version, period, view.basis, view.ticker)
     if rows.empty:
         show_chart(
-            figures.bridge_figure(view.version, period, view.basis, view.ticker, ""), "company_bridge", page="company", subject=view.ticker
+            cached.cached_bridge_figure(view.version, period, view.basis, view.ticker, ""),
+            "company_bridge",
+            page="company",
+            subject=view.ticker,
         )
         show_chart(
-            figures.memo_figure(view.version, period, view.basis, view.ticker, ""), "company_memo", page="company", subject=view.ticker
+            cached.cached_memo_figure(view.version, period, view.basis, view.ticker, ""),
+            "company_memo",
+            page="company",
+            subject=view.ticker,
         )
         st.info(f"No fundamentals for {view.name} in the data, so no funding gap.")
     else:
@@ -76,7 +82,7 @@ def _bridge_and_memo(view: CompanyView, period: Period, label: str, row: pd.Seri
     left, right = st.columns([3, 2])
     with left:
         show_chart(
-            figures.bridge_figure(view.version, period, view.basis, view.ticker, label),
+            cached.cached_bridge_figure(view.version, period, view.basis, view.ticker, label),
             "company_bridge",
             page="company",
             subject=view.ticker,
@@ -84,7 +90,10 @@ def _bridge_and_memo(view: CompanyView, period: Period, label: str, row: pd.Seri
         st.caption("Hatched bars rest on a provisional figure; a dotted outline marks a bound; a surplus is drawn in its own colour.")
     with right:
         show_chart(
-            figures.memo_figure(view.version, period, view.basis, view.ticker, label), "company_memo", page="company", subject=view.ticker
+            cached.cached_memo_figure(view.version, period, view.basis, view.ticker, label),
+            "company_memo",
+            page="company",
+            subject=view.ticker,
         )
         events = cached.cached_events(view.version).set_index("event_id")
         linked = [event_id for event_id in dict.fromkeys(row["memo_events"]) if event_id in events.index]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard.ui import cached, figures, views, widgets
+from dashboard.ui import cached, views, widgets
 from dashboard.ui.charts import show_chart
 from dashboard.ui.columns import REACTION_KEY_COLUMNS
 from dashboard.ui.company_view import CompanyView
@@ -32,7 +32,10 @@ def reactions_section(view: CompanyView) -> None:
     st.header("Reactions")
     if own.empty:
         show_chart(
-            figures.paths_figure(view.version, view.model, view.windows, (), None), "company_paths", page="company", subject=view.ticker
+            cached.cached_paths_figure(view.version, view.model, view.windows, (), None),
+            "company_paths",
+            page="company",
+            subject=view.ticker,
         )
         st.info(f"No curated events for {view.name}.")
         return
@@ -58,7 +61,7 @@ def _price_chart(view: CompanyView, own: pd.DataFrame, window_name: str) -> None
     )
     years = None if price_range == "all" else int(price_range.removesuffix("y"))
     benchmark = str(view.company["market_benchmark"])
-    figure = figures.price_figure(view.version, view.model, view.windows, view.ticker, benchmark, price_scale == "log", years)
+    figure = cached.cached_price_figure(view.version, view.model, view.windows, view.ticker, benchmark, price_scale == "log", years)
     chart = show_chart(figure, "company_prices", page="company", subject=view.ticker, on_select="rerun", selection_mode="points")
     # Once per click: the selection stays in the chart's state across reruns.
     clicked = [point.get("customdata") for point in (chart.selection.points if chart else []) if point.get("customdata")]
@@ -79,7 +82,7 @@ def _reactions(view: CompanyView, own: pd.DataFrame) -> None:
     event_ids = own["event_id"].tolist()[::-1]
     headlines = dict(zip(own["event_id"], own["headline"]))
     selected = widgets.choice("event", "Event", event_ids, event_ids[0], format_func=lambda e: f"{e} · {str(headlines.get(e, ''))[:90]}")
-    paths = figures.paths_figure(view.version, view.model, view.windows, tuple(event_ids), selected)
+    paths = cached.cached_paths_figure(view.version, view.model, view.windows, tuple(event_ids), selected)
     show_chart(paths, "company_paths", page="company", subject=view.ticker)
     result = cached.cached_event_study(view.version, view.model, view.windows)
     study_events = cached.cached_study_events(view.version)

@@ -46,6 +46,7 @@ def run_refresh(*, prices: bool, fundamentals: bool) -> str:
     from dashboard.errors import DashboardError
     from dashboard.loaders import refresh
     from dashboard.loaders.snapshot import relative_paths_in
+    from dashboard.ui import cached
 
     bar = st.progress(0.0, text="Starting refresh…")
 
@@ -58,10 +59,12 @@ def run_refresh(*, prices: bool, fundamentals: bool) -> str:
         result = refresh.refresh(prices=prices, fundamentals=fundamentals, progress=progress)
     except DashboardError as exc:
         st.cache_data.clear()
+        cached.clear_figures()
         reason = relative_paths_in(str(exc))
         logger.warning("in-app refresh failed, the data is unchanged: %s", reason)
         return f"Refresh failed, the data is unchanged: {reason}"
     st.cache_data.clear()
+    cached.clear_figures()
     bar.progress(1.0, text="Done")
     logger.info("in-app refresh finished: %s", " | ".join(relative_paths_in(line) for line in result.lines()))
     headline = relative_paths_in(result.headline())
