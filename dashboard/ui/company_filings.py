@@ -7,7 +7,6 @@ import streamlit as st
 
 from dashboard.charts.filings import filings_timeline_figure
 from dashboard.ui import cached
-from dashboard.ui.charts import show_chart
 from dashboard.ui.company_view import CompanyView
 from dashboard.ui.tables import table
 from dashboard.ui.text import escape_markdown
@@ -22,12 +21,7 @@ def filings_section(view: CompanyView) -> None:
     events = cached.cached_events(view.version)
     own_events = events[events["ticker"] == view.ticker]
     if pd.isna(view.company.get("sec_cik")):
-        show_chart(
-            filings_timeline_figure(pd.DataFrame(columns=["status"]), own_events, ticker=view.ticker),
-            "company_filings",
-            page="company",
-            subject=view.ticker,
-        )
+        view.chart(filings_timeline_figure(pd.DataFrame(columns=["status"]), own_events, ticker=view.ticker), "company_filings")
         st.info(
             f"{view.company['name']} is listed on {escape_markdown(view.company['exchange'])} and does not file with the "
             "SEC (no EDGAR CIK): there are no filings to show."
@@ -35,16 +29,11 @@ def filings_section(view: CompanyView) -> None:
         return
     candidates, message = cached.cached_filing_candidates(view.version, cached.filings_key())
     if candidates is None:
-        show_chart(
-            filings_timeline_figure(pd.DataFrame(columns=["status"]), own_events, ticker=view.ticker),
-            "company_filings",
-            page="company",
-            subject=view.ticker,
-        )
+        view.chart(filings_timeline_figure(pd.DataFrame(columns=["status"]), own_events, ticker=view.ticker), "company_filings")
         st.info("No SEC filings in this snapshot. " + message)  # the loader's own text, with the command in code
         return
     own = candidates[candidates["ticker"] == view.ticker]
-    show_chart(filings_timeline_figure(own, own_events, ticker=view.ticker), "company_filings", page="company", subject=view.ticker)
+    view.chart(filings_timeline_figure(own, own_events, ticker=view.ticker), "company_filings")
     st.caption(
         "Times are EDGAR's acceptance times in US Eastern time; `time_source` says how each was obtained "
         "(`header`: the filing's SGML header; `json_utc`/`json_et`: the filer's JSON convention, learned; "

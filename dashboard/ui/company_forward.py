@@ -12,7 +12,6 @@ import streamlit as st
 
 from dashboard.config import USD_MILLIONS_PER_BILLION
 from dashboard.ui import cached, views, widgets
-from dashboard.ui.charts import show_chart
 from dashboard.ui.company_view import CompanyView
 from dashboard.ui.tables import lazy_table, table
 from dashboard.ui.text import escape_markdown, missing_reason, usd_bn
@@ -78,9 +77,7 @@ def _guidance_trajectory(view: CompanyView) -> None:
     st.header("Capex and guidance trajectory")
     guidance = cached.cached_guidance(view.version)
     guidance = guidance[guidance["ticker"] == view.ticker].sort_values("statement_date")
-    show_chart(
-        cached.cached_guidance_figure(view.version, view.basis, view.ticker), "company_guidance", page="company", subject=view.ticker
-    )
+    view.chart(cached.cached_guidance_figure(view.version, view.basis, view.ticker), "company_guidance")
     if guidance.empty and cached.company_funding_rows(view.version, "ttm", view.basis, view.ticker).empty:
         st.info(f"No fundamentals and no capex guidance for {view.name} in the data.")
         return

@@ -8,7 +8,6 @@ import streamlit as st
 
 from dashboard.config import USD_MILLIONS_PER_BILLION, Period
 from dashboard.ui import cached, views, widgets
-from dashboard.ui.charts import show_chart
 from dashboard.ui.columns import FUNDING_KEY_COLUMNS
 from dashboard.ui.company_view import CompanyView
 from dashboard.ui.tables import lazy_table, table
@@ -27,18 +26,8 @@ def funding_section(view: CompanyView) -> None:
     )
     rows = cached.company_funding_rows(view.version, period, view.basis, view.ticker)
     if rows.empty:
-        show_chart(
-            cached.cached_bridge_figure(view.version, period, view.basis, view.ticker, ""),
-            "company_bridge",
-            page="company",
-            subject=view.ticker,
-        )
-        show_chart(
-            cached.cached_memo_figure(view.version, period, view.basis, view.ticker, ""),
-            "company_memo",
-            page="company",
-            subject=view.ticker,
-        )
+        view.chart(cached.cached_bridge_figure(view.version, period, view.basis, view.ticker, ""), "company_bridge")
+        view.chart(cached.cached_memo_figure(view.version, period, view.basis, view.ticker, ""), "company_memo")
         st.info(f"No fundamentals for {view.name} in the data, so no funding gap.")
     else:
         labels = rows["period"].tolist()
@@ -81,20 +70,10 @@ def _bridge_and_memo(view: CompanyView, period: Period, label: str, row: pd.Seri
     """The waterfall, and beside it the memo lines with the events behind them."""
     left, right = st.columns([3, 2])
     with left:
-        show_chart(
-            cached.cached_bridge_figure(view.version, period, view.basis, view.ticker, label),
-            "company_bridge",
-            page="company",
-            subject=view.ticker,
-        )
+        view.chart(cached.cached_bridge_figure(view.version, period, view.basis, view.ticker, label), "company_bridge")
         st.caption("Hatched bars rest on a provisional figure; a dotted outline marks a bound; a surplus is drawn in its own colour.")
     with right:
-        show_chart(
-            cached.cached_memo_figure(view.version, period, view.basis, view.ticker, label),
-            "company_memo",
-            page="company",
-            subject=view.ticker,
-        )
+        view.chart(cached.cached_memo_figure(view.version, period, view.basis, view.ticker, label), "company_memo")
         events = cached.cached_events(view.version).set_index("event_id")
         linked = [event_id for event_id in dict.fromkeys(row["memo_events"]) if event_id in events.index]
         if linked:

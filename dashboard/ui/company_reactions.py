@@ -11,7 +11,6 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.ui import cached, views, widgets
-from dashboard.ui.charts import show_chart
 from dashboard.ui.columns import REACTION_KEY_COLUMNS
 from dashboard.ui.company_view import CompanyView
 from dashboard.ui.tables import table
@@ -31,12 +30,7 @@ def reactions_section(view: CompanyView) -> None:
     _price_chart(view, own, views.window_label(window))
     st.header("Reactions")
     if own.empty:
-        show_chart(
-            cached.cached_paths_figure(view.version, view.model, view.windows, (), None),
-            "company_paths",
-            page="company",
-            subject=view.ticker,
-        )
+        view.chart(cached.cached_paths_figure(view.version, view.model, view.windows, (), None), "company_paths")
         st.info(f"No curated events for {view.name}.")
         return
     _reactions(view, own)
@@ -62,7 +56,7 @@ def _price_chart(view: CompanyView, own: pd.DataFrame, window_name: str) -> None
     years = None if price_range == "all" else int(price_range.removesuffix("y"))
     benchmark = str(view.company["market_benchmark"])
     figure = cached.cached_price_figure(view.version, view.model, view.windows, view.ticker, benchmark, price_scale == "log", years)
-    chart = show_chart(figure, "company_prices", page="company", subject=view.ticker, on_select="rerun", selection_mode="points")
+    chart = view.chart(figure, "company_prices", on_select="rerun", selection_mode="points")
     # Once per click: the selection stays in the chart's state across reruns.
     clicked = [point.get("customdata") for point in (chart.selection.points if chart else []) if point.get("customdata")]
     clicked = [c[0] if isinstance(c, list) else c for c in clicked]
@@ -83,7 +77,7 @@ def _reactions(view: CompanyView, own: pd.DataFrame) -> None:
     headlines = dict(zip(own["event_id"], own["headline"]))
     selected = widgets.choice("event", "Event", event_ids, event_ids[0], format_func=lambda e: f"{e} · {str(headlines.get(e, ''))[:90]}")
     paths = cached.cached_paths_figure(view.version, view.model, view.windows, tuple(event_ids), selected)
-    show_chart(paths, "company_paths", page="company", subject=view.ticker)
+    view.chart(paths, "company_paths")
     result = cached.cached_event_study(view.version, view.model, view.windows)
     study_events = cached.cached_study_events(view.version)
     reactions = result.events[result.events["ticker"] == view.ticker].merge(

@@ -5,10 +5,12 @@ names of its sections (the link's ``section`` parameter). The sections themselve
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
 from dashboard.config import CapexBasis, Model
+from dashboard.ui.charts import show_chart
 
 SECTIONS: dict[str, str] = {
     "funding": "Funding gap",
@@ -34,3 +36,8 @@ class CompanyView:
     @property
     def name(self) -> str:
         return str(self.company["name"])
+
+    def chart(self, figure: Any, key: str, **options: Any) -> Any:
+        """Draw ``figure`` as one of this company's charts (``ui.charts.show_chart``: its image
+        file is named after the page and the ticker); returns the selection state with ``on_select``."""
+        return show_chart(figure, key, page="company", subject=self.ticker, **options)
