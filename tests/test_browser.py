@@ -371,3 +371,31 @@ def test_company_filings_timeline_from_fixture_data(server, browser):
     assert page.get_by_text("Chart: META SEC filings in scope").count() == 1
     assert page.locator('[data-testid="stDataFrame"]').count() >= 1
     context.close()
+
+
+def test_fragments_keep_the_link_in_step(server, browser):
+    """The event picker and the what-if sliders rerun only their own fragment of the Company page;
+    the link still follows them, and the fragment shows what was chosen."""
+    context, page = new_page(browser, viewport={"width": 1400, "height": 3000})
+    page.goto(f"{server}/company?company=META&section=reactions")
+    page.get_by_role("heading", name="Meta Platforms (META)").wait_for()
+    settle(page)
+    first = query(page.url)["event"][0]
+    page.get_by_role("combobox", name="Event", exact=True).click()
+    other = next(text for text in page.get_by_role("option").all_inner_texts() if not text.startswith(first))
+    chosen = other.split(" · ")[0]
+    page.get_by_role("option", name=other).click()
+    page.wait_for_url(lambda url: query(url).get("event") == [chosen])
+    settle(page)
+    assert page.get_by_role("combobox", name="Event", exact=True).input_value().startswith(chosen)
+    assert_no_exception(page)
+
+    page.goto(f"{server}/company?company=META&section=forward")
+    page.get_by_role("heading", name="Forward view: the latest guidance's implied gap").wait_for()
+    settle(page)
+    assert query(page.url)["ocf_growth"] == ["0"]
+    page.get_by_role("slider", name="OCF growth").press("ArrowRight")  # one step: +0.05
+    page.wait_for_url(lambda url: query(url).get("ocf_growth") == ["0.05"])
+    settle(page)
+    assert_no_exception(page)
+    context.close()
