@@ -39,6 +39,10 @@ MISSING_DATE = "missing_event_date"
 WIDE_START, WIDE_END = pd.Timestamp("2000-01-01"), pd.Timestamp("2039-12-31")
 
 
+class UnknownCalendar(ValueError):
+    """An exchange calendar name exchange_calendars does not know."""
+
+
 def trading_sessions(calendar_name: str, start: pd.Timestamp | str, end: pd.Timestamp | str) -> pd.DatetimeIndex:
     """Sessions of an exchange calendar (``XNYS``, ``XTKS``, ...) from ``start`` to ``end``.
 
@@ -48,10 +52,10 @@ def trading_sessions(calendar_name: str, start: pd.Timestamp | str, end: pd.Time
     start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
     try:  # one wide build serves every range inside it (a build costs 0.1-0.2 s whatever its length)
         sessions = _sessions(calendar_name, min(start, WIDE_START), max(end, WIDE_END))
-    except ValueError as exc:
-        if "unknown exchange calendar" in str(exc):
-            raise
-        sessions = _sessions(calendar_name, start, end)  # the wide range is outside the calendar's bounds
+    except UnknownCalendar:
+        raise
+    except ValueError:  # 2039 is past the last date the calendar supports: build just the range
+        sessions = _sessions(calendar_name, start, end)
     return sessions[(sessions >= start) & (sessions <= end)].copy()
 
 
@@ -68,7 +72,7 @@ def exchange_calendar(calendar_name: str, start: pd.Timestamp, end: pd.Timestamp
             warnings.simplefilter("ignore", getattr(pd.errors, "Pandas4Warning", FutureWarning))
             return xcals.get_calendar(calendar_name, start=start, end=end)
     except xcals.errors.InvalidCalendarName as exc:
-        raise ValueError(f"unknown exchange calendar {calendar_name!r}") from exc
+        raise UnknownCalendar(f"unknown exchange calendar {calendar_name!r}") from exc
 
 
 def naive_sessions(sessions: Any) -> pd.DatetimeIndex:
