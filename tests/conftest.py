@@ -57,6 +57,19 @@ def snapshot_frames(_snapshot_frames: dict[str, pd.DataFrame]) -> dict[str, pd.D
     return {name: frame.copy(deep=True) for name, frame in _snapshot_frames.items()}
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Debian Chromium driven by Playwright, one per test module (browser tests)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.streamlit_server import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
 @pytest.fixture(scope="session")
 def snapshot_table(_snapshot_frames: dict[str, pd.DataFrame]) -> Callable[..., pd.DataFrame]:
     """``snapshot_table(period="quarter", capex_basis="reported")``: ``funding_table`` of the frozen

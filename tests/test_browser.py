@@ -25,7 +25,7 @@ import pytest
 from dashboard import config
 from dashboard.exporting import read_export
 from dashboard.loaders.snapshot import dataset_entry, update_manifest
-from tests.streamlit_server import CHROMIUM, CHROMIUM_ARGS, running_streamlit
+from tests.streamlit_server import CHROMIUM, running_streamlit
 
 SCREENSHOTS = config.REPO_ROOT / "tests" / "artifacts" / "screenshots"
 FORMULA_HEADLINE = '=HYPERLINK("http://example.com/x","click me")'
@@ -71,16 +71,6 @@ def server(data_with_formula, tmp_path_factory):
     log = tmp_path_factory.mktemp("log") / "streamlit.log"
     with running_streamlit("dashboard/app.py", env=env, log_path=log) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 def new_page(browser, **context_options):

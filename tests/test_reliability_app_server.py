@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.streamlit_server import CHROMIUM, CHROMIUM_ARGS, running_streamlit
+from tests.streamlit_server import CHROMIUM, running_streamlit
 
 TIMEOUT_MS = 120_000
 HEADING = "AI capex against internal funding"
@@ -35,16 +35,6 @@ def server(tmp_path_factory):
     env.pop("DASHBOARD_ALLOW_REFRESH", None)
     with running_streamlit("dashboard/app.py", env=env) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 @pytest.mark.parametrize("path", ["/overview", "/"])
