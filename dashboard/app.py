@@ -29,6 +29,7 @@ require_sign_in()
 from dashboard.errors import CurationError, DashboardError, SnapshotDamaged  # noqa: E402
 from dashboard.loaders.snapshot import REPAIR_HINT, relative_paths_in  # noqa: E402
 from dashboard.ui import cached, widgets  # noqa: E402
+from dashboard.ui.text import escape_markdown  # noqa: E402
 
 PAGES_DIR = Path(__file__).resolve().parent / "app_pages"
 PAGES = {
@@ -67,16 +68,19 @@ page_key = next(key for key, candidate in [*PAGES.items(), *ALIASES.items()] if 
 
 try:
     widgets.start_run()
+    cached.new_run()
     version = cached.data_version()
     widgets.data_version_notice(version)
 
     companies = cached.cached_companies(version)
     widgets.sidebar_controls(page_key, companies["ticker"].tolist(), dict(zip(companies["ticker"], companies["name"])))
 
-    with st.sidebar:
-        st.caption(f"Data version `{version}`. As-of dates:")
-        for name, as_of in sorted(cached.read_as_of_dates(version).items()):
-            st.badge(f"{name} · {as_of}", icon=":material/calendar_month:", color="gray")
+    # One element for the caption and every badge: each element is a message per run.
+    badges = " ".join(
+        f":gray-badge[:material/calendar_month: {escape_markdown(name)} · {escape_markdown(as_of)}]"
+        for name, as_of in sorted(cached.read_as_of_dates(version).items())
+    )
+    st.sidebar.caption(f"Data version `{version}`. As-of dates:\n\n{badges}")
 
     page.run()
     widgets.finish_run()

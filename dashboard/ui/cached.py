@@ -32,10 +32,23 @@ _FIGURE_ENTRIES = 128  # per figure kind: a few per company and setting
 # --- data version and manifest ------------------------------------------------------------------
 
 
+_RUN_MANIFEST = "_run_manifest"
+
+
+def new_run() -> None:
+    """Forget the manifest the last run read (app.py calls this at the top of every run, and a
+    refresh after it changed the data)."""
+    st.session_state.pop(_RUN_MANIFEST, None)
+
+
 def read_manifest() -> dict:
-    """The current manifest, read from disk on every call (a few hundred bytes; not cached), so a
-    refresh in another session is noticed at the next rerun."""
-    return curated.load_manifest()
+    """The current manifest, read from disk and checked against the data (``curated.load_manifest``)
+    once per run: the first call after :func:`new_run` reads it, the rest of the run (and its
+    fragments' reruns) share that copy. A refresh in another session is noticed at the next run."""
+    manifest = st.session_state.get(_RUN_MANIFEST)
+    if manifest is None:
+        manifest = st.session_state[_RUN_MANIFEST] = curated.load_manifest()
+    return manifest
 
 
 def data_version() -> str:

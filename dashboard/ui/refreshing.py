@@ -60,11 +60,13 @@ def run_refresh(*, prices: bool, fundamentals: bool) -> str:
     except DashboardError as exc:
         st.cache_data.clear()
         cached.clear_figures()
+        cached.new_run()
         reason = relative_paths_in(str(exc))
         logger.warning("in-app refresh failed, the data is unchanged: %s", reason)
         return f"Refresh failed, the data is unchanged: {reason}"
     st.cache_data.clear()
     cached.clear_figures()
+    cached.new_run()  # the rest of this run reads the new manifest
     bar.progress(1.0, text="Done")
     logger.info("in-app refresh finished: %s", " | ".join(relative_paths_in(line) for line in result.lines()))
     headline = relative_paths_in(result.headline())

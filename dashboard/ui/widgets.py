@@ -64,6 +64,14 @@ def finish_run(keep: Sequence[str] = (VERSION_PARAM,)) -> None:
             del st.query_params[key]
 
 
+def set_param(key: str, value: str) -> str:
+    """Put ``key=value`` in the link, only when the link does not say so already (each write is a
+    message to the browser and a history entry update); returns ``value``."""
+    if st.query_params.get(key) != value:
+        st.query_params[key] = value
+    return value
+
+
 def notice(message: str) -> None:
     """A visible notice about the link (shown at the top of the page this run)."""
     st.warning(message, icon=":material/link_off:")
@@ -190,7 +198,7 @@ def _bind(
         # The options changed under the widget (another company's events): not the link's fault.
         st.session_state[widget_key] = default
     value = render(widget_key)
-    st.query_params[key] = st.session_state[written_key] = encode(value)
+    st.session_state[written_key] = set_param(key, encode(value))
     st.session_state[f"_keep_{key}"] = value
     st.session_state.setdefault(_TOUCHED, set()).add(key)
     return value
@@ -382,7 +390,7 @@ def data_version_notice(current: str) -> str | None:
     if _LINK_VERSION not in st.session_state or (raw is not None and raw != st.session_state.get("_written_v")):
         st.session_state[_LINK_VERSION] = raw
     linked = st.session_state[_LINK_VERSION]
-    st.query_params[VERSION_PARAM] = st.session_state["_written_v"] = current
+    st.session_state["_written_v"] = set_param(VERSION_PARAM, current)
     st.session_state.setdefault(_TOUCHED, set()).add(VERSION_PARAM)
     if linked is None or linked == current:
         return None
