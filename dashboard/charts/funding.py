@@ -26,6 +26,7 @@ from dashboard.charts.theme import (
     empty_figure,
     plain,
     styled,
+    wrapped,
 )
 from dashboard.config import USD_MILLIONS_PER_BILLION
 
@@ -125,7 +126,8 @@ def funding_bridge_figure(bridge: pd.DataFrame, *, title: str) -> go.Figure:
     zero. Colours: inflows and outflows, subtotals, the gap, and a surplus in its own colour
     labelled "surplus" (never an upward "gap" with a negative label). A not-reported line is a
     labelled zero step at the running total; a provisional figure is hatched; a bound is outlined
-    and labelled with ≥ or ≤. Without operating cash flow or capex the bridge
+    and labelled with ≥ or ≤. The steps read from the top (bars run left and right of zero).
+    Without operating cash flow or capex the bridge
     stops before the first step it cannot draw and says which.
     """
     if bridge.empty:
@@ -160,28 +162,40 @@ def funding_bridge_figure(bridge: pd.DataFrame, *, title: str) -> go.Figure:
             colors.append(POSITIVE if value >= 0 else NEGATIVE)
             texts.append(("≥ " if step.state == "bound" else "") + _bn_label(step.value))
         lines.append(2 if step.state == "bound" else 0)
+    marker = dict(color=colors, line=dict(width=lines, color=INK))
+    if shown["provisional"].any():  # a pattern of blanks still costs the browser a pass per bar
+        marker["pattern"] = dict(shape=["/" if p else "" for p in shown["provisional"]], fillmode="overlay", size=6)
     figure = go.Figure(
         go.Bar(
-            x=[plain(step) for step in shown["step"]],
-            y=heights,
+            y=[wrapped(step, STEP_LABEL_WIDTH) for step in shown["step"]],
+            x=heights,
             base=bases,
-            marker=dict(
-                color=colors,
-                pattern=dict(shape=["/" if p else "" for p in shown["provisional"]], fillmode="overlay", size=6),
-                line=dict(width=lines, color=INK),
-            ),
+            orientation="h",
+            marker=marker,
             text=texts,
             textposition="outside",
             cliponaxis=False,
             customdata=[("provisional figure" if p else "") for p in shown["provisional"]],
-            hovertemplate="%{x}: %{text}<br>%{customdata}<extra></extra>",
+            hovertemplate="%{y}: %{text}<br>%{customdata}<extra></extra>",
         )
     )
-    figure.add_hline(y=0, line=dict(color=NEUTRAL, width=1))
-    figure.update_yaxes(ticksuffix=" bn")
+    figure.add_vline(x=0, line=dict(color=NEUTRAL, width=1))
+    figure.update_xaxes(ticksuffix=" bn")
+    figure.update_yaxes(autorange="reversed")  # read from the top, like a cash-flow statement
     steps = "; ".join(f"{plain(step)} {text}" for step, text in zip(shown["step"], texts))
-    return styled(figure, title=title, height=440, description=f"Waterfall, USD bn: {steps}.")
+    height = BRIDGE_FRAME_HEIGHT + BRIDGE_STEP_HEIGHT * len(shown)
+    figure = styled(figure, title=title, height=height, description=f"Waterfall, USD bn: {steps}.")
+    return figure.update_layout(margin=BRIDGE_MARGIN)
 
+
+# The steps read down the left, their names wrapped (a long name takes two or three lines). The
+# margins leave room for those names and the ticks from the start: plotly widens a margin that is
+# too narrow for its labels only by drawing the chart a second time.
+STEP_LABEL_WIDTH = 30
+BRIDGE_MARGIN = dict(l=200, r=40, b=40)
+BRIDGE_FRAME_HEIGHT, BRIDGE_STEP_HEIGHT = 130, 34
+MEMO_LABEL_WIDTH = 22
+MEMO_MARGIN = dict(l=150, r=30, b=40)
 
 MEMO_LABELS = {
     "jv_spv_financing_memo": "JV/SPV financing (off balance sheet)",
@@ -200,7 +214,7 @@ def memo_lines_figure(row: pd.Series) -> go.Figure:
     figure = go.Figure(
         go.Bar(
             x=[v / BN for v in values],
-            y=labels,
+            y=[wrapped(label, MEMO_LABEL_WIDTH) for label in labels],
             orientation="h",
             marker_color=MEMO,
             text=[("n/a" if pd.isna(v) else f"{v / BN:,.1f} bn") for v in values],
@@ -216,7 +230,8 @@ def memo_lines_figure(row: pd.Series) -> go.Figure:
         + "; ".join(f"{label} {'n/a' if pd.isna(v) else f'{v / BN:,.1f}'}" for label, v in zip(labels, values))
         + "."
     )
-    return styled(figure, title="Memo lines (not in the bridge)", height=300, description=description)
+    figure = styled(figure, title="Memo lines (not in the bridge)", height=300, description=description)
+    return figure.update_layout(margin=MEMO_MARGIN)
 
 
 def compare_figure(

@@ -7,6 +7,7 @@ headlines and other data text go through :func:`plain` first, so they show liter
 from __future__ import annotations
 
 import html
+import textwrap
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -51,6 +52,15 @@ def plain(text: object, limit: int = 160) -> str:
     if len(value) > limit:
         value = value[: limit - 1] + "…"
     return html.escape(value, quote=True)
+
+
+def wrapped(text: object, width: int) -> str:
+    """:func:`plain` text broken into lines of at most ``width`` characters (``<br>``; a longer word
+    keeps its own line whole): a tick label that takes a set width."""
+    if not plain(text):
+        return ""
+    lines = textwrap.wrap(" ".join(str(text).split()), width, break_long_words=False)
+    return "<br>".join(plain(line) for line in lines)
 
 
 def company_color(ticker: str) -> str:

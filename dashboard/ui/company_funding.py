@@ -11,7 +11,7 @@ from dashboard.ui import cached, views, widgets
 from dashboard.ui.columns import FUNDING_KEY_COLUMNS
 from dashboard.ui.company_view import CompanyView
 from dashboard.ui.tables import lazy_table, table
-from dashboard.ui.text import escape_markdown, missing_reason, show_link, show_text, usd_bn
+from dashboard.ui.text import escape_markdown, missing_reason, show_links, show_text, usd_bn
 
 PERIOD_LABELS: dict[Period, str] = {"quarter": "Fiscal quarter", "ttm": "Trailing 12 months", "fiscal_year": "Fiscal year"}
 INTERNAL_INPUTS = ("operating_cash_flow", "buybacks", "dividends")
@@ -67,20 +67,21 @@ def _period_caption(label: str, row: pd.Series) -> None:
 
 
 def _bridge_and_memo(view: CompanyView, period: Period, label: str, row: pd.Series) -> None:
-    """The waterfall, and beside it the memo lines with the events behind them."""
-    left, right = st.columns([3, 2])
-    with left:
-        view.chart(cached.cached_bridge_figure(view.version, period, view.basis, view.ticker, label), "company_bridge")
-        st.caption("Hatched bars rest on a provisional figure; a dotted outline marks a bound; a surplus is drawn in its own colour.")
-    with right:
+    """The waterfall across the page (its steps need the width to be read level), then the memo
+    lines with the events behind them."""
+    view.chart(cached.cached_bridge_figure(view.version, period, view.basis, view.ticker, label), "company_bridge")
+    st.caption("Hatched bars rest on a provisional figure; a dotted outline marks a bound; a surplus is drawn in its own colour.")
+    memo, behind = st.columns([3, 2])
+    with memo:
         view.chart(cached.cached_memo_figure(view.version, period, view.basis, view.ticker, label), "company_memo")
+    with behind:
         events = cached.cached_events(view.version).set_index("event_id")
         linked = [event_id for event_id in dict.fromkeys(row["memo_events"]) if event_id in events.index]
         if linked:
             st.caption("Events behind the memo lines:")
-            for event_id in linked:
-                event = events.loc[event_id]
-                show_link(f"{event_id} · {event['event_date'].date()} · {event['headline']}", event["source_url"])
+            show_links(
+                (f"{i} · {events.at[i, 'event_date'].date()} · {events.at[i, 'headline']}", events.at[i, "source_url"]) for i in linked
+            )
         else:
             st.caption("No funding event lands in this period.")
         if row["memo_missing"]:
@@ -97,7 +98,8 @@ def _headline_figures(view: CompanyView, row: pd.Series, notes: pd.DataFrame) ->
         *(("finance_lease_principal",) if view.basis == "economic" else ()),
     )
     internal_known = pd.notna(row["internal_funding"])
-    gap, internal, capex, free_cash_flow = st.columns(4)
+    figures = st.container(horizontal=True)  # one block for the four (columns would be five)
+    gap, internal, capex, free_cash_flow = figures, figures, figures, figures
     gap.metric(
         "Funding gap" + views.flag_mark(notes, gap_inputs),
         views.gap_text(row),

@@ -9,6 +9,7 @@ for ``http``/``https`` URLs (:func:`http_url`).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import SupportsFloat
 from urllib.parse import urlsplit
 
@@ -64,16 +65,29 @@ def show_text(text: object, *, caption: bool = False) -> None:
         st.text("" if text is None or (isinstance(text, float) and pd.isna(text)) else str(text))
 
 
-def show_link(label: str, url: object) -> None:
-    """A Markdown link for an http(s) ``url`` with an escaped label, or the URL as plain text with
-    a note when it is not http(s)."""
+def link_markdown(label: str, url: object) -> str:
+    """Markdown for a link to an http(s) ``url`` with an escaped label; for any other ``url``, the
+    escaped label with a note that there is no link."""
     safe = http_url(url)
     if safe is None:
-        st.caption(f"{escape_markdown(label)}: no http(s) link available")
-        return
+        return f"{escape_markdown(label)}: no http(s) link available"
     # Parentheses and spaces in the target would end the Markdown link early.
     target = safe.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
-    st.markdown(f"[{escape_markdown(label)}]({target})")
+    return f"[{escape_markdown(label)}]({target})"
+
+
+def show_link(label: str, url: object) -> None:
+    """One link (:func:`link_markdown`); a label without an http(s) link is a caption."""
+    text = link_markdown(label, url)
+    if http_url(url) is None:
+        st.caption(text)
+    else:
+        st.markdown(text)
+
+
+def show_links(links: Iterable[tuple[str, object]]) -> None:
+    """Several links (label, url) as one bulleted list: one element, however many links."""
+    st.markdown("\n".join(f"- {link_markdown(label, url)}" for label, url in links))
 
 
 def usd_bn(value: SupportsFloat | None, *, digits: int = 1) -> str:
