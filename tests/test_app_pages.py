@@ -298,9 +298,9 @@ def test_methodology_shows_the_manifest_and_a_clean_validation(data):
     [
         ("overview", {"capex": "sideways"}, "capex", "reported"),
         ("company", {"company": "NOPE"}, "company", "META"),
-        ("company", {"model": "astrology"}, "model", "market"),
-        ("company", {"windows": "1:0,zz"}, "windows", "-1,1;0,1;-5,5;0,20"),
-        ("company", {"windows": "1,0;zz"}, "windows", "-1,1;0,1;-5,5;0,20"),
+        ("company", {"model": "astrology", "section": "reactions"}, "model", "market"),
+        ("company", {"windows": "1:0,zz", "section": "reactions"}, "windows", "-1,1;0,1;-5,5;0,20"),
+        ("company", {"windows": "1,0;zz", "section": "reactions"}, "windows", "-1,1;0,1;-5,5;0,20"),
         ("events", {"window": "3:1"}, "window", "-1,1"),
         ("company", {"ocf_growth": "lots", "section": "forward"}, "ocf_growth", "0"),
         ("company", {"buyback_pace": "9", "section": "forward"}, "buyback_pace", "1"),
@@ -332,6 +332,23 @@ def test_a_good_link_reproduces_the_view():
     assert at.multiselect(key="w_windows").value == ["0,1", "0,20"]  # an old link's A:B opens, written as A,B
     assert at.query_params["windows"] in ("0,1;0,20", ["0,1;0,20"])
     assert at.selectbox(key="w_event").value == "EV091"
+
+
+def test_event_study_controls_show_only_where_they_apply():
+    """The model and windows are in the sidebar and the link on the market-reactions section
+    only; leaving it and coming back keeps what was chosen."""
+    at = open_page("company", company="MSFT")
+    assert "model" not in at.query_params and "windows" not in at.query_params
+    assert [box.label for box in at.sidebar.selectbox] == ["Company"] and not at.sidebar.multiselect
+    at.query_params["section"] = "reactions"
+    at.run()
+    assert [box.label for box in at.sidebar.selectbox] == ["Company", "Abnormal-return model"]
+    at.selectbox(key="w_model").set_value("peer").run()
+    assert at.query_params["model"] in ("peer", ["peer"])
+    at.radio(key="w_section").set_value("funding").run()
+    assert "model" not in at.query_params
+    at.radio(key="w_section").set_value("reactions").run()
+    assert at.selectbox(key="w_model").value == "peer" and at.query_params["model"] in ("peer", ["peer"])
 
 
 def test_window_links_in_the_command_lines_syntax():
@@ -442,7 +459,7 @@ def test_every_company_shows_the_same_charts_even_without_data():
         softbank = open_page("company", company="9984.T", section=section)
         assert len(softbank.get("plotly_chart")) == len(meta.get("plotly_chart")) > 0
     empty = [c.value for c in open_page("company", company="9984.T", section="funding").caption if c.value.startswith("Chart: No")]
-    assert len(empty) == 2  # bridge, memo lines
+    assert len(empty) == 1 and "No funding\\-gap bridge or memo lines" in empty[0]  # escaped Markdown
     empty = [c.value for c in open_page("company", company="9984.T", section="forward").caption if c.value.startswith("Chart: No")]
     assert len(empty) == 1  # capex and guidance
 

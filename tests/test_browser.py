@@ -266,7 +266,7 @@ def test_readme_screenshot_of_the_company_page(server, browser):
     page.goto(f"{server}/company?company=META&capex=reported")
     page.get_by_role("heading", name="Meta Platforms (META)").wait_for()
     settle(page)
-    wait_charts(page, 2)  # the funding section: bridge, memo lines
+    wait_charts(page, 1)  # the funding section: the bridge with its memo lines
     assert_no_exception(page)
     assert FORMULA_HEADLINE not in page.content()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -290,7 +290,7 @@ def test_frontier_answers_in_the_browser(server, browser):
     page.goto(f"{server}/company?company=ORCL&bridge_period=quarter&bridge=FY2026%20Q3")
     page.get_by_text("at least $12.9 bn").first.wait_for()
     settle(page)
-    wait_charts(page, 2)
+    wait_charts(page, 1)
     bridge = page.locator('[data-testid="stPlotlyChart"]').nth(0)
     assert "gap 12.9" in bridge.inner_text() and "not reported" in bridge.inner_text()
     context.close()
@@ -333,7 +333,7 @@ def contrast(foreground: str, background: str) -> float:
 def test_chart_titles_and_axes_contrast_in_both_themes(server, browser, scheme):
     context, page = new_page(browser, viewport={"width": 1400, "height": 3600}, color_scheme=scheme)
     page.goto(f"{server}/company?company=META")
-    wait_charts(page, 2)  # the funding section: bridge, memo lines
+    wait_charts(page, 1)  # the funding section: the bridge with its memo lines
     settle(page)
     texts = page.evaluate(CHART_TEXT_COLOURS)
     assert len(texts) > 20

@@ -20,16 +20,12 @@ version = cached.data_version()
 settings = widgets.shared()
 ticker = settings["company"]
 basis = settings["capex_basis"]
-model = settings["model"]
-windows = settings["windows"]
 companies = cached.cached_companies(version).set_index("ticker")
 company = companies.loc[ticker]
 params = {
     "page": "company",
     "company": ticker,
     "capex": basis,
-    "model": model,
-    "windows": widgets.WINDOWS_SEPARATOR.join(widgets.encode_window(w) for w in windows),
     "v": version,
 }
 
@@ -50,7 +46,7 @@ if ticker in coverage.index:
             icon=":material/event_busy:",
         )
 
-view = CompanyView(version, ticker, company, basis, model, windows, params)
+view = CompanyView(version, ticker, company, basis, params)
 section = widgets.choice("section", "Section", list(SECTIONS), "funding", format_func=SECTIONS.__getitem__, kind="radio")
 draw = {"funding": funding_section, "forward": forward_section, "reactions": reactions_section, "filings": filings_section}
 draw[section](view)

@@ -119,7 +119,7 @@ def _bn_label(value: float) -> str:
     return f"{amount + 0.0:,.1f}"
 
 
-def funding_bridge_figure(bridge: pd.DataFrame, *, title: str) -> go.Figure:
+def funding_bridge_figure(bridge: pd.DataFrame, *, title: str, memo: pd.Series | None = None) -> go.Figure:
     """Floating bars of :func:`metrics.bridge.funding_bridge` steps (USD millions in, bn shown).
 
     Each relative step floats from the running total before it to the one after; totals stand on
@@ -129,13 +129,18 @@ def funding_bridge_figure(bridge: pd.DataFrame, *, title: str) -> go.Figure:
     and labelled with ≥ or ≤. The steps read from the top (bars run left and right of zero).
     Without operating cash flow or capex the bridge
     stops before the first step it cannot draw and says which.
+
+    ``memo``: the period's funding-table row; its memo lines (:data:`MEMO_LABELS`) follow the
+    steps below a dotted line, from zero in their own colour: on the bridge's scale, never in
+    its arithmetic.
     """
     if bridge.empty:
-        return empty_figure("No funding-gap bridge: no fundamentals for this period.")
+        return empty_figure("No funding-gap bridge or memo lines: no fundamentals for this period.")
     blocked = bridge["value"].isna()
     shown = bridge if not blocked.any() else bridge.iloc[: int(np.argmax(blocked.to_numpy()))]
     if shown.empty:
-        return empty_figure(f"n/a: {bridge.loc[blocked, 'step'].iloc[0]} is missing for this period.")
+        memo_text = f" Memo lines, USD bn: {memo_description(memo)}." if memo is not None else ""
+        return empty_figure(f"n/a: {bridge.loc[blocked, 'step'].iloc[0]} is missing for this period.{memo_text}")
     bases, heights, colors, texts, lines = [], [], [], [], []
     level = 0.0
     for step in shown.itertuples(index=False):
@@ -182,10 +187,48 @@ def funding_bridge_figure(bridge: pd.DataFrame, *, title: str) -> go.Figure:
     figure.add_vline(x=0, line=dict(color=NEUTRAL, width=1))
     figure.update_xaxes(ticksuffix=" bn")
     figure.update_yaxes(autorange="reversed")  # read from the top, like a cash-flow statement
-    steps = "; ".join(f"{plain(step)} {text}" for step, text in zip(shown["step"], texts))
-    height = BRIDGE_FRAME_HEIGHT + BRIDGE_STEP_HEIGHT * len(shown)
-    figure = styled(figure, title=title, height=height, description=f"Waterfall, USD bn: {steps}.")
-    return figure.update_layout(margin=BRIDGE_MARGIN)
+    description = "Waterfall, USD bn: " + "; ".join(f"{plain(step)} {text}" for step, text in zip(shown["step"], texts)) + "."
+    rows = len(shown)
+    if memo is not None:
+        _add_memo_lines(figure, memo, below=rows)
+        description += f" Memo lines beside the bridge, USD bn: {memo_description(memo)}."
+        rows += len(MEMO_LABELS)
+    figure = styled(figure, title=title, height=BRIDGE_FRAME_HEIGHT + BRIDGE_STEP_HEIGHT * rows, description=description)
+    return figure.update_layout(margin=BRIDGE_MARGIN, showlegend=False)
+
+
+def memo_description(memo: pd.Series) -> str:
+    """The memo lines in words (USD bn; a missing one is "n/a", never zero)."""
+    values = [memo.get(key, np.nan) for key in MEMO_LABELS]
+    return "; ".join(f"{label} {'n/a' if pd.isna(v) else f'{v / BN:,.1f}'}" for label, v in zip(MEMO_LABELS.values(), values))
+
+
+def _add_memo_lines(figure: go.Figure, memo: pd.Series, *, below: int) -> None:
+    """The memo lines as bars from zero under the ``below`` bridge steps, a dotted line between."""
+    values = [memo.get(key, np.nan) for key in MEMO_LABELS]
+    figure.add_trace(
+        go.Bar(
+            y=[wrapped(label, STEP_LABEL_WIDTH) for label in MEMO_LABELS.values()],
+            x=[0.0 if pd.isna(v) else v / BN for v in values],  # an unknown line: no bar, its "n/a" at zero
+            orientation="h",
+            marker_color=MEMO,
+            text=[("memo n/a" if pd.isna(v) else f"memo {v / BN:,.1f}") for v in values],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{y}: %{text} (memo line, not in the bridge)<extra></extra>",
+        )
+    )
+    figure.add_hline(y=below - 0.5, line=dict(color=NEUTRAL, width=1, dash="dot"))
+    figure.add_annotation(
+        text="memo lines: beside the bridge, not in its sum",
+        x=1,
+        xref="paper",
+        xanchor="right",
+        y=below - 0.5,
+        yanchor="bottom",
+        showarrow=False,
+        font=dict(size=11),
+    )
 
 
 # The steps read down the left, their names wrapped (a long name takes two or three lines). The
@@ -194,44 +237,12 @@ def funding_bridge_figure(bridge: pd.DataFrame, *, title: str) -> go.Figure:
 STEP_LABEL_WIDTH = 30
 BRIDGE_MARGIN = dict(l=200, r=40, b=40)
 BRIDGE_FRAME_HEIGHT, BRIDGE_STEP_HEIGHT = 130, 34
-MEMO_LABEL_WIDTH = 22
-MEMO_MARGIN = dict(l=150, r=30, b=40)
 
 MEMO_LABELS = {
     "jv_spv_financing_memo": "JV/SPV financing (off balance sheet)",
     "third_party_financing_memo": "Developers' financing of leased sites",
     "announced_funding_memo": "Debt/equity/divestment deals announced",
 }
-
-
-def memo_lines_figure(row: pd.Series) -> go.Figure:
-    """The memo lines of one funding-table row as horizontal bars (USD bn): shown beside the
-    bridge, never inside its arithmetic."""
-    if row.empty:
-        return empty_figure("No memo lines: no fundamentals for this company.")
-    labels = [MEMO_LABELS[key] for key in MEMO_LABELS]
-    values = [row.get(key, np.nan) for key in MEMO_LABELS]
-    figure = go.Figure(
-        go.Bar(
-            x=[v / BN for v in values],
-            y=[wrapped(label, MEMO_LABEL_WIDTH) for label in labels],
-            orientation="h",
-            marker_color=MEMO,
-            text=[("n/a" if pd.isna(v) else f"{v / BN:,.1f} bn") for v in values],
-            textposition="outside",
-            cliponaxis=False,
-            hovertemplate="%{y}: %{x:,.2f} bn<extra></extra>",
-        )
-    )
-    figure.update_xaxes(ticksuffix=" bn", rangemode="tozero")
-    figure.update_yaxes(autorange="reversed")
-    description = (
-        "Memo lines beside the bridge, USD bn: "
-        + "; ".join(f"{label} {'n/a' if pd.isna(v) else f'{v / BN:,.1f}'}" for label, v in zip(labels, values))
-        + "."
-    )
-    figure = styled(figure, title="Memo lines (not in the bridge)", height=300, description=description)
-    return figure.update_layout(margin=MEMO_MARGIN)
 
 
 def compare_figure(

@@ -107,7 +107,7 @@ def styled(figure: go.Figure, *, title: str | None = None, height: int = 380, de
 def empty_figure(message: str, *, height: int = 240) -> go.Figure:
     """A blank figure carrying a message (used when there is nothing to draw)."""
     figure = go.Figure()
-    figure.add_annotation(text=plain(message), showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
+    figure.add_annotation(text=wrapped(message, 90), showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
     figure.update_xaxes(visible=False)
     figure.update_yaxes(visible=False)
     return styled(figure, height=height, description=f"No chart: {message}")

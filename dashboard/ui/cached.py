@@ -18,7 +18,7 @@ import streamlit as st
 
 from dashboard import config
 from dashboard.charts import Figure
-from dashboard.charts.funding import capex_vs_internal_funding_figure, funding_bridge_figure, memo_lines_figure
+from dashboard.charts.funding import capex_vs_internal_funding_figure, funding_bridge_figure
 from dashboard.charts.guidance import capex_guidance_figure
 from dashboard.charts.prices import price_vs_benchmark_figure
 from dashboard.charts.reactions import car_paths_figure
@@ -391,19 +391,15 @@ def cached_guidance_figure(version: str, basis: config.CapexBasis, ticker: str) 
 
 @st.cache_resource(show_spinner=False, max_entries=_FIGURE_ENTRIES)
 def cached_bridge_figure(version: str, period: config.Period, basis: config.CapexBasis, ticker: str, label: str) -> Figure:
-    """The funding-gap waterfall of one company's period (an empty chart saying so without data)."""
-    if not label:
-        return funding_bridge_figure(pd.DataFrame(), title="")
-    bridge = cached_funding_bridge(version, period, basis, ticker, label)
-    return funding_bridge_figure(bridge, title=f"{ticker} {label}: from operating cash flow to the gap and what covered it")
-
-
-@st.cache_resource(show_spinner=False, max_entries=_FIGURE_ENTRIES)
-def cached_memo_figure(version: str, period: config.Period, basis: config.CapexBasis, ticker: str, label: str) -> Figure:
-    """The memo lines of one company's period (an empty chart saying so without data)."""
+    """The funding-gap waterfall of one company's period with its memo lines (an empty chart
+    saying so without data)."""
     rows = company_funding_rows(version, period, basis, ticker)
     rows = rows[rows["period"] == label]
-    return memo_lines_figure(rows.iloc[0] if not rows.empty else pd.Series(dtype=float))
+    if not label or rows.empty:
+        return funding_bridge_figure(pd.DataFrame(), title="")
+    bridge = cached_funding_bridge(version, period, basis, ticker, label)
+    title = f"{ticker} {label}: from operating cash flow to the gap and what covered it, with the memo lines"
+    return funding_bridge_figure(bridge, title=title, memo=rows.iloc[0])
 
 
 @st.cache_resource(show_spinner=False, max_entries=_FIGURE_ENTRIES)
@@ -459,7 +455,6 @@ def clear_figures() -> None:
         cached_overview_figure,
         cached_guidance_figure,
         cached_bridge_figure,
-        cached_memo_figure,
         cached_price_figure,
         cached_paths_figure,
     ):

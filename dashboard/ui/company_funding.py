@@ -27,7 +27,6 @@ def funding_section(view: CompanyView) -> None:
     rows = cached.company_funding_rows(view.version, period, view.basis, view.ticker)
     if rows.empty:
         view.chart(cached.cached_bridge_figure(view.version, period, view.basis, view.ticker, ""), "company_bridge")
-        view.chart(cached.cached_memo_figure(view.version, period, view.basis, view.ticker, ""), "company_memo")
         st.info(f"No fundamentals for {view.name} in the data, so no funding gap.")
     else:
         labels = rows["period"].tolist()
@@ -67,25 +66,21 @@ def _period_caption(label: str, row: pd.Series) -> None:
 
 
 def _bridge_and_memo(view: CompanyView, period: Period, label: str, row: pd.Series) -> None:
-    """The waterfall across the page (its steps need the width to be read level), then the memo
-    lines with the events behind them."""
+    """The waterfall across the page with the memo lines under it, then the events behind them."""
     view.chart(cached.cached_bridge_figure(view.version, period, view.basis, view.ticker, label), "company_bridge")
-    st.caption("Hatched bars rest on a provisional figure; a dotted outline marks a bound; a surplus is drawn in its own colour.")
-    memo, behind = st.columns([3, 2])
-    with memo:
-        view.chart(cached.cached_memo_figure(view.version, period, view.basis, view.ticker, label), "company_memo")
-    with behind:
-        events = cached.cached_events(view.version).set_index("event_id")
-        linked = [event_id for event_id in dict.fromkeys(row["memo_events"]) if event_id in events.index]
-        if linked:
-            st.caption("Events behind the memo lines:")
-            show_links(
-                (f"{i} · {events.at[i, 'event_date'].date()} · {events.at[i, 'headline']}", events.at[i, "source_url"]) for i in linked
-            )
-        else:
-            st.caption("No funding event lands in this period.")
-        if row["memo_missing"]:
-            st.caption("Memo lines n/a (unknown, not zero): " + escape_markdown("; ".join(row["memo_missing"])) + ".")
+    st.caption(
+        "Hatched bars rest on a provisional figure; a dotted outline marks a bound; a surplus is drawn in its own colour. "
+        "The memo lines, under the dotted line, are drawn from zero on the same scale: beside the bridge, never in its sum."
+    )
+    events = cached.cached_events(view.version).set_index("event_id")
+    linked = [event_id for event_id in dict.fromkeys(row["memo_events"]) if event_id in events.index]
+    if linked:
+        st.caption("Events behind the memo lines:")
+        show_links((f"{i} · {events.at[i, 'event_date'].date()} · {events.at[i, 'headline']}", events.at[i, "source_url"]) for i in linked)
+    else:
+        st.caption("No funding event lands in this period.")
+    if row["memo_missing"]:
+        st.caption("Memo lines n/a (unknown, not zero): " + escape_markdown("; ".join(row["memo_missing"])) + ".")
 
 
 def _headline_figures(view: CompanyView, row: pd.Series, notes: pd.DataFrame) -> None:

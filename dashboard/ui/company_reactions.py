@@ -12,7 +12,7 @@ import streamlit as st
 
 from dashboard.ui import cached, views, widgets
 from dashboard.ui.columns import REACTION_KEY_COLUMNS
-from dashboard.ui.company_view import CompanyView
+from dashboard.ui.company_view import CompanyView, StudyView
 from dashboard.ui.tables import table
 from dashboard.ui.text import escape_markdown, show_event_source, show_text
 
@@ -21,8 +21,10 @@ PRICE_RANGES = {"1y": "1 year", "2y": "2 years", "3y": "3 years", "all": "All"}
 CLICKED_EVENT = "_clicked_event"
 
 
-def reactions_section(view: CompanyView) -> None:
-    """The price chart, then the reactions of the company's events."""
+def reactions_section(page: CompanyView) -> None:
+    """The event-study controls (in the sidebar), the price chart, then the reactions of the
+    company's events."""
+    view = page.with_event_study(*widgets.event_study_controls())
     st.header("Price against its benchmark")
     window = view.windows[0]
     cars = views.event_cars(view.version, view.model, view.windows, window)
@@ -36,7 +38,7 @@ def reactions_section(view: CompanyView) -> None:
     _reactions(view, own)
 
 
-def _price_chart(view: CompanyView, own: pd.DataFrame, window_name: str) -> None:
+def _price_chart(view: StudyView, own: pd.DataFrame, window_name: str) -> None:
     """The price against the market benchmark (always the market one: under the constant-mean
     model the study has no benchmark, and under the peer model it is an equal-weighted index with
     no price series), with a marker per event; a click on a marker selects that event below."""
@@ -70,7 +72,7 @@ def _price_chart(view: CompanyView, own: pd.DataFrame, window_name: str) -> None
 
 
 @st.fragment
-def _reactions(view: CompanyView, own: pd.DataFrame) -> None:
+def _reactions(view: StudyView, own: pd.DataFrame) -> None:
     """The event picker, the CAR paths with the chosen event highlighted, every event's reactions
     and the chosen event's detail (rerun alone when another event is chosen)."""
     event_ids = own["event_id"].tolist()[::-1]
@@ -88,7 +90,7 @@ def _reactions(view: CompanyView, own: pd.DataFrame) -> None:
     _event_detail(view, study_events.set_index("event_id").loc[selected], reactions[reactions["event_id"] == selected])
 
 
-def _event_detail(view: CompanyView, event: pd.Series, detail: pd.DataFrame) -> None:
+def _event_detail(view: StudyView, event: pd.Series, detail: pd.DataFrame) -> None:
     """One event: headline, description, date, amount, day 0, whether it is confounded, its CARs,
     its confounders by name, the alternative day 0 when its time of day is unknown, and its source."""
     st.markdown(f"**{escape_markdown(event['headline'])}**")

@@ -11,6 +11,7 @@ import pandas as pd
 
 from dashboard.config import CapexBasis, Model
 from dashboard.ui.charts import show_chart
+from dashboard.ui.widgets import WINDOWS_SEPARATOR, encode_window
 
 SECTIONS: dict[str, str] = {
     "funding": "Funding gap",
@@ -22,15 +23,13 @@ SECTIONS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class CompanyView:
-    """The shared settings of the page: data version, company and its row, capex basis, model,
-    event windows and the link parameters every table export records."""
+    """The shared settings of the page: data version, company and its row, capex basis and the
+    link parameters every table export records."""
 
     version: str
     ticker: str
     company: pd.Series
     basis: CapexBasis
-    model: Model
-    windows: tuple[tuple[int, int], ...]
     params: dict
 
     @property
@@ -41,3 +40,17 @@ class CompanyView:
         """Draw ``figure`` as one of this company's charts (``ui.charts.show_chart``: its image
         file is named after the page and the ticker); returns the selection state with ``on_select``."""
         return show_chart(figure, key, page="company", subject=self.ticker, **options)
+
+    def with_event_study(self, model: Model, windows: tuple[tuple[int, int], ...]) -> StudyView:
+        """This view with the event study's model and windows (the market-reactions section)."""
+        encoded = WINDOWS_SEPARATOR.join(encode_window(window) for window in windows)
+        params = {**self.params, "model": model, "windows": encoded}
+        return StudyView(self.version, self.ticker, self.company, self.basis, params, model, windows)
+
+
+@dataclass(frozen=True)
+class StudyView(CompanyView):
+    """A company view with the event study's settings: abnormal-return model and event windows."""
+
+    model: Model
+    windows: tuple[tuple[int, int], ...]

@@ -426,10 +426,11 @@ WINDOW_OPTIONS: tuple[tuple[int, int], ...] = (
     (0, 10),
     (-10, 10),
 )
-# Which shared controls each page shows (and so puts in its link).
+# Which shared controls each page shows (and so puts in its link). The Company page adds the
+# event-study controls itself, in its market-reactions section only (event_study_controls).
 PAGE_CONTROLS: dict[str, tuple[str, ...]] = {
     "overview": ("capex",),
-    "company": ("company", "capex", "model", "windows"),
+    "company": ("company", "capex"),
     "events": ("model", "windows"),
     "compare": ("capex",),
     "methodology": (),
@@ -449,8 +450,6 @@ class Shared(TypedDict, total=False):
 def sidebar_controls(page: str, companies: Sequence[str], company_names: dict[str, str]) -> Shared:
     """Render the shared controls the page uses in the sidebar, bound to the link; store them for
     the page (:func:`shared`)."""
-    from dashboard import config
-
     wanted = PAGE_CONTROLS.get(page, ())
     values = Shared()
     bar = st.sidebar
@@ -474,14 +473,21 @@ def sidebar_controls(page: str, companies: Sequence[str], company_names: dict[st
             kind="radio",
             help="Economic capex = reported purchases of property and equipment + principal payments on finance leases.",
         )
-    if "model" in wanted:
-        values["model"] = choice(
-            "model", "Abnormal-return model", list(MODELS), "market", format_func=MODEL_LABELS.__getitem__, container=bar
-        )
-    if "windows" in wanted:
-        values["windows"] = windows_choice("windows", "Event windows", WINDOW_OPTIONS, config.DEFAULT_EVENT_WINDOWS, container=bar)
+    if "model" in wanted or "windows" in wanted:
+        values["model"], values["windows"] = event_study_controls()
     st.session_state["_shared"] = values
     return values
+
+
+def event_study_controls() -> tuple[Model, tuple[tuple[int, int], ...]]:
+    """The abnormal-return model and the event windows, in the sidebar and bound to the link: on
+    the Events page, and in the Company page's market-reactions section (the only views they
+    change; elsewhere they stay out of the sidebar and the link, and come back as they were)."""
+    from dashboard import config
+
+    model = choice("model", "Abnormal-return model", list(MODELS), "market", format_func=MODEL_LABELS.__getitem__, container=st.sidebar)
+    windows = windows_choice("windows", "Event windows", WINDOW_OPTIONS, config.DEFAULT_EVENT_WINDOWS, container=st.sidebar)
+    return model, windows
 
 
 def shared() -> Shared:
