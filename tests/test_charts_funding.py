@@ -54,9 +54,9 @@ def test_no_pattern_when_nothing_is_provisional():
 def test_memo_lines_follow_the_steps_from_zero_below_a_dotted_line():
     figure = funding_bridge_figure(STEPS, title="SYNTHETIC", memo=MEMO)
     memo = figure.data[1]
-    assert list(memo.y) == [wrapped(label, 30) for label in MEMO_LABELS.values()]
+    assert list(memo.y) == [wrapped(f"memo: {label}", 30) for label in MEMO_LABELS.values()]
     assert list(memo.x) == pytest.approx([27.0, 0.0, 0.0])  # the unknown line has no bar ...
-    assert list(memo.text) == ["memo 27.0", "memo n/a", "memo 0.0"]  # ... and says n/a, never 0
+    assert list(memo.text) == ["27.0", "n/a", "0.0"]  # ... and says n/a, never 0
     assert memo.base is None  # from zero: beside the bridge, not in its running total
     separator = [shape for shape in figure.layout.shapes if shape.line.dash == "dot"]
     assert len(separator) == 1 and separator[0].y0 == separator[0].y1 == 7.5  # between step 8 and memo 1

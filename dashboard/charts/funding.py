@@ -204,31 +204,22 @@ def memo_description(memo: pd.Series) -> str:
 
 
 def _add_memo_lines(figure: go.Figure, memo: pd.Series, *, below: int) -> None:
-    """The memo lines as bars from zero under the ``below`` bridge steps, a dotted line between."""
+    """The memo lines ("memo: ..." on the axis) as bars from zero under the ``below`` bridge steps,
+    a dotted line between."""
     values = [memo.get(key, np.nan) for key in MEMO_LABELS]
     figure.add_trace(
         go.Bar(
-            y=[wrapped(label, STEP_LABEL_WIDTH) for label in MEMO_LABELS.values()],
+            y=[wrapped(f"memo: {label}", STEP_LABEL_WIDTH) for label in MEMO_LABELS.values()],
             x=[0.0 if pd.isna(v) else v / BN for v in values],  # an unknown line: no bar, its "n/a" at zero
             orientation="h",
             marker_color=MEMO,
-            text=[("memo n/a" if pd.isna(v) else f"memo {v / BN:,.1f}") for v in values],
+            text=[("n/a" if pd.isna(v) else f"{v / BN:,.1f}") for v in values],
             textposition="outside",
             cliponaxis=False,
             hovertemplate="%{y}: %{text} (memo line, not in the bridge)<extra></extra>",
         )
     )
     figure.add_hline(y=below - 0.5, line=dict(color=NEUTRAL, width=1, dash="dot"))
-    figure.add_annotation(
-        text="memo lines: beside the bridge, not in its sum",
-        x=1,
-        xref="paper",
-        xanchor="right",
-        y=below - 0.5,
-        yanchor="bottom",
-        showarrow=False,
-        font=dict(size=11),
-    )
 
 
 # The steps read down the left, their names wrapped (a long name takes two or three lines). The

@@ -186,6 +186,30 @@ def cached_funding_flag_notes(version: str, period: config.Period, capex_basis: 
     )
 
 
+# One company's slice of a table: a page run copies these few rows out of the cache, not the table.
+
+
+@st.cache_data(show_spinner=False, max_entries=_METRIC_ENTRIES)
+def company_funding_rows(version: str, period: config.Period, basis: config.CapexBasis, ticker: str) -> pd.DataFrame:
+    """One company's funding-table rows of a period type, oldest first."""
+    rows = cached_funding_table(version, period, basis)
+    return rows[rows["ticker"] == ticker].sort_values("period_end")
+
+
+@st.cache_data(show_spinner=False, max_entries=_METRIC_ENTRIES)
+def company_flag_notes(version: str, period: config.Period, basis: config.CapexBasis, ticker: str, label: str) -> pd.DataFrame:
+    """The quality flags behind one company's funding-table row (``cached_funding_flag_notes``)."""
+    notes = cached_funding_flag_notes(version, period, basis)
+    return notes[(notes["ticker"] == ticker) & (notes["period"] == label)]
+
+
+@st.cache_data(show_spinner=False, max_entries=_METRIC_ENTRIES)
+def company_uncounted_events(version: str, ticker: str) -> pd.DataFrame:
+    """One company's funding events in no memo total (``cached_funding_memo_lines``, not counted)."""
+    memo_events = cached_funding_memo_lines(version)
+    return memo_events[(memo_events["ticker"] == ticker) & ~memo_events["counted"].astype(bool)]
+
+
 @st.cache_data(show_spinner=False, max_entries=_METRIC_ENTRIES)
 def cached_funding_bridge(
     version: str, period: config.Period, capex_basis: config.CapexBasis, ticker: str, period_label: str
@@ -360,12 +384,6 @@ def cached_filing_review(version: str, filings_key: str) -> tuple[pd.DataFrame, 
 # of a page run, so each figure a page load or a company switch shows is kept with
 # ``st.cache_resource``: one object per key, handed to every session without a copy. Callers only
 # draw them (``ui.charts.show_chart`` reads a figure, never changes it).
-
-
-def company_funding_rows(version: str, period: config.Period, basis: config.CapexBasis, ticker: str) -> pd.DataFrame:
-    """One company's funding-table rows of a period type, oldest first."""
-    rows = cached_funding_table(version, period, basis)
-    return rows[rows["ticker"] == ticker].sort_values("period_end")
 
 
 @st.cache_resource(show_spinner=False, max_entries=_FIGURE_ENTRIES)

@@ -11,7 +11,7 @@ from dashboard.ui import cached, views, widgets
 from dashboard.ui.columns import FUNDING_KEY_COLUMNS
 from dashboard.ui.company_view import CompanyView
 from dashboard.ui.tables import lazy_table, table
-from dashboard.ui.text import escape_markdown, missing_reason, show_links, show_text, usd_bn
+from dashboard.ui.text import escape_markdown, link_markdown, missing_reason, show_text, usd_bn
 
 PERIOD_LABELS: dict[Period, str] = {"quarter": "Fiscal quarter", "ttm": "Trailing 12 months", "fiscal_year": "Fiscal year"}
 INTERNAL_INPUTS = ("operating_cash_flow", "buybacks", "dividends")
@@ -34,8 +34,7 @@ def funding_section(view: CompanyView) -> None:
         default_label = shown_rows["period"].iloc[-1] if not shown_rows.empty else labels[-1]
         label = widgets.choice("bridge", "Period", labels[::-1], default_label)
         row = rows[rows["period"] == label].iloc[0]
-        notes = cached.cached_funding_flag_notes(view.version, period, view.basis)
-        notes = notes[(notes["ticker"] == view.ticker) & (notes["period"] == label)]
+        notes = cached.company_flag_notes(view.version, period, view.basis, view.ticker, label)
         _period_caption(label, row)
         _bridge_and_memo(view, period, label, row)
         _headline_figures(view, row, notes)
@@ -51,36 +50,45 @@ def funding_section(view: CompanyView) -> None:
 
 
 def _period_caption(label: str, row: pd.Series) -> None:
-    """The period's dates, and why its gap is a bound or unknown, and what was not reported."""
+    """The period's dates, then in one caption: why its gap is a bound or unknown, what was not
+    reported, and how its buybacks were measured."""
     st.markdown(
         f"**{escape_markdown(label)}** · {row['period_start'].date()} to {row['period_end'].date()}"
         if pd.notna(row["period_start"])
         else f"**{escape_markdown(label)}**"
     )
+    notes = []
     if row["missing"] and pd.isna(row["funding_gap_lower_bound"]):
-        st.caption(f"{escape_markdown(missing_reason(row['missing']))}: the gap is neither known nor bounded for this period.")
+        notes.append(f"{escape_markdown(missing_reason(row['missing']))}: the gap is neither known nor bounded for this period.")
     elif views.bound_reason(row):
-        st.caption(f"The gap is {escape_markdown(views.bound_reason(row))}: the waterfall shows the least the gap can be.")
+        notes.append(f"The gap is {escape_markdown(views.bound_reason(row))}: the waterfall shows the least the gap can be.")
     if row["not_reported"]:
-        st.caption("Not reported, left in “other and unexplained”: " + escape_markdown(", ".join(row["not_reported"])) + ".")
+        notes.append("Not reported, left in “other and unexplained”: " + escape_markdown(", ".join(row["not_reported"])) + ".")
+    notes.append(f"Buybacks basis: {escape_markdown(row.get('buybacks_basis', ''))}. {escape_markdown(row.get('period_note', ''))}")
+    st.caption("  \n".join(notes))  # one element, a line each
 
 
 def _bridge_and_memo(view: CompanyView, period: Period, label: str, row: pd.Series) -> None:
-    """The waterfall across the page with the memo lines under it, then the events behind them."""
+    """The waterfall across the page with the memo lines under it; under it in one caption, how to
+    read it and the events behind the memo lines (one element however many there are)."""
     view.chart(cached.cached_bridge_figure(view.version, period, view.basis, view.ticker, label), "company_bridge")
-    st.caption(
+    parts = [
         "Hatched bars rest on a provisional figure; a dotted outline marks a bound; a surplus is drawn in its own colour. "
         "The memo lines, under the dotted line, are drawn from zero on the same scale: beside the bridge, never in its sum."
-    )
+    ]
     events = cached.cached_events(view.version).set_index("event_id")
     linked = [event_id for event_id in dict.fromkeys(row["memo_events"]) if event_id in events.index]
     if linked:
-        st.caption("Events behind the memo lines:")
-        show_links((f"{i} · {events.at[i, 'event_date'].date()} · {events.at[i, 'headline']}", events.at[i, "source_url"]) for i in linked)
+        links = [
+            link_markdown(f"{i} · {events.at[i, 'event_date'].date()} · {events.at[i, 'headline']}", events.at[i, "source_url"])
+            for i in linked
+        ]
+        parts.append("Events behind the memo lines:\n" + "\n".join(f"- {link}" for link in links))
     else:
-        st.caption("No funding event lands in this period.")
+        parts.append("No funding event lands in this period.")
     if row["memo_missing"]:
-        st.caption("Memo lines n/a (unknown, not zero): " + escape_markdown("; ".join(row["memo_missing"])) + ".")
+        parts.append("Memo lines n/a (unknown, not zero): " + escape_markdown("; ".join(row["memo_missing"])) + ".")
+    st.caption("\n\n".join(parts))
 
 
 def _headline_figures(view: CompanyView, row: pd.Series, notes: pd.DataFrame) -> None:
@@ -118,7 +126,7 @@ def _headline_figures(view: CompanyView, row: pd.Series, notes: pd.DataFrame) ->
 
 
 def _sources(view: CompanyView, period: Period, label: str, row: pd.Series, notes: pd.DataFrame) -> None:
-    """The figures' sources and quality flags, built when the popover is opened; the buybacks basis."""
+    """The figures' sources and quality flags, built when the popover is opened."""
     with st.popover(
         "Sources and quality flags of these figures", icon=":material/source:", key="open_company_sources", on_change="rerun"
     ) as sources:
@@ -129,15 +137,12 @@ def _sources(view: CompanyView, period: Period, label: str, row: pd.Series, note
                 st.caption("No quality flag on the cells behind this period.")
             else:
                 table(notes, f"company_flags_{period}", {**view.params, "bridge_period": period, "bridge": label})
-    st.caption(f"Buybacks basis: {escape_markdown(row.get('buybacks_basis', ''))}. {escape_markdown(row.get('period_note', ''))}")
 
 
 def _uncounted_events(view: CompanyView) -> None:
     """Funding events in no memo total stay visible: after the last reported quarter, of a company
     without fundamentals, in a partly covered quarter, without an amount, or never counted."""
-    memo_events = cached.cached_funding_memo_lines(view.version)
-    uncounted = memo_events[(memo_events["ticker"] == view.ticker) & ~memo_events["counted"].astype(bool)]
-    st.subheader("Funding events in no memo total")
+    uncounted = cached.company_uncounted_events(view.version, view.ticker)
     if uncounted.empty:
         st.caption(f"Every funding event of {escape_markdown(view.name)} is counted in a memo line above.")
         return
@@ -155,12 +160,12 @@ def _uncounted_events(view: CompanyView) -> None:
             "event_date": st.column_config.DateColumn("Date"),
             "day0_date": st.column_config.DateColumn("Day 0"),
             "funding_kind": st.column_config.TextColumn("Kind"),
-            "funding_usd_bn": st.column_config.NumberColumn("Amount (USD bn)", format="%.1f"),
+            "funding_usd_bn": st.column_config.NumberColumn(
+                "Amount (USD bn)",
+                format="%.1f",
+                help="The event's funding_usd_bn: empty when the deal's amount sits on another event, or is unknown.",
+            ),
             "period": st.column_config.TextColumn("Quarter of day 0"),
             "reason": st.column_config.TextColumn("Why not in the memo lines", width="large"),
         },
-    )
-    st.caption(
-        "Amount: the event's funding_usd_bn (empty when the deal's amount sits on another event, or is unknown). "
-        "Memo lines sit beside the bridge, never in its arithmetic."
     )

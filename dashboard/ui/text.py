@@ -9,7 +9,6 @@ for ``http``/``https`` URLs (:func:`http_url`).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from typing import SupportsFloat
 from urllib.parse import urlsplit
 
@@ -83,11 +82,6 @@ def show_link(label: str, url: object) -> None:
         st.caption(text)
     else:
         st.markdown(text)
-
-
-def show_links(links: Iterable[tuple[str, object]]) -> None:
-    """Several links (label, url) as one bulleted list: one element, however many links."""
-    st.markdown("\n".join(f"- {link_markdown(label, url)}" for label, url in links))
 
 
 def usd_bn(value: SupportsFloat | None, *, digits: int = 1) -> str:
