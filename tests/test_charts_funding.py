@@ -44,6 +44,7 @@ def test_steps_read_down_the_page_as_floating_bars():
     assert list(bars.text) == ["10.0", "-3.0", "-1.0", "6.0", "-9.0", "gap 3.0", "3.0", "0.0"]
     assert list(bars.marker.pattern.shape) == ["", "", "/", "", "", "", "", ""]  # the provisional dividends
     assert len(figure.data) == 1 and figure.layout.height == 130 + 34 * 8
+    assert "; funding gap 3.0; net debt issued 3.0;" in description_of(figure)  # not "funding gap gap 3.0"
 
 
 def test_no_pattern_when_nothing_is_provisional():

@@ -6,6 +6,7 @@ figures show USD billions. Missing values are gaps in a line or absent bars, nev
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -187,7 +188,9 @@ def funding_bridge_figure(bridge: pd.DataFrame, *, title: str, memo: pd.Series |
     figure.add_vline(x=0, line=dict(color=NEUTRAL, width=1))
     figure.update_xaxes(ticksuffix=" bn")
     figure.update_yaxes(autorange="reversed")  # read from the top, like a cash-flow statement
-    description = "Waterfall, USD bn: " + "; ".join(f"{plain(step)} {text}" for step, text in zip(shown["step"], texts)) + "."
+    # "surplus surplus 0.4" would say it twice: the step's name already says gap or surplus
+    said = [re.sub(r"^(≥ )?(gap|surplus) ", r"\1", text) for text in texts]
+    description = "Waterfall, USD bn: " + "; ".join(f"{plain(step)} {text}" for step, text in zip(shown["step"], said)) + "."
     rows = len(shown)
     if memo is not None:
         _add_memo_lines(figure, memo, below=rows)
