@@ -75,11 +75,12 @@ try:
     companies = cached.cached_companies(version)
     widgets.sidebar_controls(page_key, companies["ticker"].tolist(), dict(zip(companies["ticker"], companies["name"])))
 
+    as_of_dates = cached.read_as_of_dates(version)  # of the version the page shows (a refresh may change it)
     page.run()  # a page may add its own controls to the sidebar, under the shared ones
     # The data version under every control; one element for the caption and all the badges.
     badges = " ".join(
         f":gray-badge[:material/calendar_month: {escape_markdown(name)} · {escape_markdown(as_of)}]"
-        for name, as_of in sorted(cached.read_as_of_dates(version).items())
+        for name, as_of in sorted(as_of_dates.items())
     )
     st.sidebar.caption(f"Data version `{version}`. As-of dates:\n\n{badges}")
     widgets.finish_run()

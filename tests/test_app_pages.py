@@ -351,6 +351,42 @@ def test_event_study_controls_show_only_where_they_apply():
     assert at.selectbox(key="w_model").value == "peer" and at.query_params["model"] in ("peer", ["peer"])
 
 
+def test_an_older_company_link_keeps_its_model_and_windows_for_the_reactions():
+    """A Company link with model and windows on the funding section (as links were made before
+    those controls moved to the reactions): the link then shows what the view uses, and the
+    market reactions open with the link's model and windows."""
+    at = open_page("company", company="GOOGL", model="peer", windows="0,1;0,20")
+    assert "model" not in at.query_params and not at.warning
+    at.radio(key="w_section").set_value("reactions").run()
+    assert at.selectbox(key="w_model").value == "peer"
+    assert at.multiselect(key="w_windows").value == ["0,1", "0,20"]
+    assert at.query_params["windows"] in ("0,1;0,20", ["0,1;0,20"])
+
+
+def test_a_bad_model_on_a_view_without_the_control_is_named():
+    at = open_page("company", model="astrology")
+    assert any("`model=astrology`" in w.value for w in at.warning), [w.value for w in at.warning]
+
+
+def test_the_manifest_is_read_once_per_run_and_again_at_the_next(monkeypatch):
+    """Every page run checks the data against its manifest once (not once per caller), and the
+    next run reads it again: a refresh by another session shows at the next rerun."""
+    at = open_page("company", company="META")
+    real = curated.load_manifest
+    reads = []
+
+    def counting(*args, **kwargs):
+        manifest = real(*args, **kwargs)
+        reads.append(manifest["data_version"])
+        return {**manifest, "data_version": f"changed{len(reads)}"}
+
+    monkeypatch.setattr(curated, "load_manifest", counting)
+    at.run()
+    assert len(reads) == 1 and at.query_params["v"] in ("changed1", ["changed1"])
+    at.run()
+    assert len(reads) == 2 and at.query_params["v"] in ("changed2", ["changed2"])
+
+
 def test_window_links_in_the_command_lines_syntax():
     at = open_page("events", windows="-1,1;0,20", window="0,20")
     assert at.selectbox(key="w_window").value == "0,20"

@@ -49,4 +49,6 @@ if ticker in coverage.index:
 view = CompanyView(version, ticker, company, basis, params)
 section = widgets.choice("section", "Section", list(SECTIONS), "funding", format_func=SECTIONS.__getitem__, kind="radio")
 draw = {"funding": funding_section, "forward": forward_section, "reactions": reactions_section, "filings": filings_section}
+if section != "reactions":
+    widgets.keep_event_study_link()
 draw[section](view)

@@ -38,7 +38,7 @@ with st.expander("Filters", expanded=True):
 params = {
     "page": "events",
     "model": model,
-    "windows": widgets.WINDOWS_SEPARATOR.join(map(widgets.encode_window, windows)),
+    "windows": widgets.encode_windows(windows),
     "companies": ",".join(tickers),
     "types": ",".join(types),
     "confidence": ",".join(confidence),

@@ -33,6 +33,19 @@ from dashboard.config import USD_MILLIONS_PER_BILLION
 
 BN = USD_MILLIONS_PER_BILLION  # USD millions per billion: figures show billions
 
+# The steps read down the left, their names wrapped (a long name takes two or three lines). The
+# margins leave room for those names and the ticks from the start: plotly widens a margin that is
+# too narrow for its labels only by drawing the chart a second time.
+STEP_LABEL_WIDTH = 30
+BRIDGE_MARGIN = dict(l=200, r=40, b=40)
+BRIDGE_FRAME_HEIGHT, BRIDGE_STEP_HEIGHT = 130, 34
+
+MEMO_LABELS = {
+    "jv_spv_financing_memo": "JV/SPV financing (off balance sheet)",
+    "third_party_financing_memo": "Developers' financing of leased sites",
+    "announced_funding_memo": "Debt/equity/divestment deals announced",
+}
+
 
 def capex_vs_internal_funding_figure(table: pd.DataFrame, *, names: dict[str, str] | None = None, columns: int = 3) -> go.Figure:
     """Small multiples, one panel per ticker: capex (bars) and internal funding (line), USD bn.
@@ -194,49 +207,41 @@ def funding_bridge_figure(bridge: pd.DataFrame, *, title: str, memo: pd.Series |
     rows = len(shown)
     if memo is not None:
         _add_memo_lines(figure, memo, below=rows)
-        description += f" Memo lines beside the bridge, USD bn: {memo_description(memo)}."
+        description += f" Memo lines under the bridge (not in its sum), USD bn: {memo_description(memo)}."
         rows += len(MEMO_LABELS)
     figure = styled(figure, title=title, height=BRIDGE_FRAME_HEIGHT + BRIDGE_STEP_HEIGHT * rows, description=description)
     return figure.update_layout(margin=BRIDGE_MARGIN, showlegend=False)
 
 
+def _memo_values(memo: pd.Series) -> list[tuple[str, float, str]]:
+    """Each memo line: its label, its value in USD bn (NaN when unknown) and that value as text
+    ("n/a" when unknown, never zero)."""
+    values = [memo.get(key, np.nan) / BN for key in MEMO_LABELS]
+    return [(label, value, "n/a" if pd.isna(value) else f"{value:,.1f}") for label, value in zip(MEMO_LABELS.values(), values)]
+
+
 def memo_description(memo: pd.Series) -> str:
-    """The memo lines in words (USD bn; a missing one is "n/a", never zero)."""
-    values = [memo.get(key, np.nan) for key in MEMO_LABELS]
-    return "; ".join(f"{label} {'n/a' if pd.isna(v) else f'{v / BN:,.1f}'}" for label, v in zip(MEMO_LABELS.values(), values))
+    """The memo lines in words (USD bn)."""
+    return "; ".join(f"{label} {text}" for label, _, text in _memo_values(memo))
 
 
 def _add_memo_lines(figure: go.Figure, memo: pd.Series, *, below: int) -> None:
     """The memo lines ("memo: ..." on the axis) as bars from zero under the ``below`` bridge steps,
     a dotted line between."""
-    values = [memo.get(key, np.nan) for key in MEMO_LABELS]
+    lines = _memo_values(memo)
     figure.add_trace(
         go.Bar(
-            y=[wrapped(f"memo: {label}", STEP_LABEL_WIDTH) for label in MEMO_LABELS.values()],
-            x=[0.0 if pd.isna(v) else v / BN for v in values],  # an unknown line: no bar, its "n/a" at zero
+            y=[wrapped(f"memo: {label}", STEP_LABEL_WIDTH) for label, _, _ in lines],
+            x=[0.0 if pd.isna(value) else value for _, value, _ in lines],  # an unknown line: no bar, its "n/a" at zero
             orientation="h",
             marker_color=MEMO,
-            text=[("n/a" if pd.isna(v) else f"{v / BN:,.1f}") for v in values],
+            text=[text for _, _, text in lines],
             textposition="outside",
             cliponaxis=False,
             hovertemplate="%{y}: %{text} (memo line, not in the bridge)<extra></extra>",
         )
     )
     figure.add_hline(y=below - 0.5, line=dict(color=NEUTRAL, width=1, dash="dot"))
-
-
-# The steps read down the left, their names wrapped (a long name takes two or three lines). The
-# margins leave room for those names and the ticks from the start: plotly widens a margin that is
-# too narrow for its labels only by drawing the chart a second time.
-STEP_LABEL_WIDTH = 30
-BRIDGE_MARGIN = dict(l=200, r=40, b=40)
-BRIDGE_FRAME_HEIGHT, BRIDGE_STEP_HEIGHT = 130, 34
-
-MEMO_LABELS = {
-    "jv_spv_financing_memo": "JV/SPV financing (off balance sheet)",
-    "third_party_financing_memo": "Developers' financing of leased sites",
-    "announced_funding_memo": "Debt/equity/divestment deals announced",
-}
 
 
 def compare_figure(

@@ -57,8 +57,8 @@ def data_version() -> str:
 
 
 def read_as_of_dates(version: str) -> dict[str, str]:
-    """Dataset name -> as-of date (ISO) from the manifest (read, not cached)."""
-    del version  # the manifest is re-read; the argument documents the dependency
+    """Dataset name -> as-of date (ISO) from this run's manifest (``read_manifest``)."""
+    del version  # the run's manifest holds it; the argument documents the dependency
     return {name: str(entry.get("as_of", "")) for name, entry in read_manifest().get("datasets", {}).items()}
 
 
@@ -190,21 +190,21 @@ def cached_funding_flag_notes(version: str, period: config.Period, capex_basis: 
 
 
 @st.cache_data(show_spinner=False, max_entries=_METRIC_ENTRIES)
-def company_funding_rows(version: str, period: config.Period, basis: config.CapexBasis, ticker: str) -> pd.DataFrame:
+def cached_company_funding_rows(version: str, period: config.Period, basis: config.CapexBasis, ticker: str) -> pd.DataFrame:
     """One company's funding-table rows of a period type, oldest first."""
     rows = cached_funding_table(version, period, basis)
     return rows[rows["ticker"] == ticker].sort_values("period_end")
 
 
 @st.cache_data(show_spinner=False, max_entries=_METRIC_ENTRIES)
-def company_flag_notes(version: str, period: config.Period, basis: config.CapexBasis, ticker: str, label: str) -> pd.DataFrame:
+def cached_company_flag_notes(version: str, period: config.Period, basis: config.CapexBasis, ticker: str, label: str) -> pd.DataFrame:
     """The quality flags behind one company's funding-table row (``cached_funding_flag_notes``)."""
     notes = cached_funding_flag_notes(version, period, basis)
     return notes[(notes["ticker"] == ticker) & (notes["period"] == label)]
 
 
 @st.cache_data(show_spinner=False, max_entries=_METRIC_ENTRIES)
-def company_uncounted_events(version: str, ticker: str) -> pd.DataFrame:
+def cached_company_uncounted_events(version: str, ticker: str) -> pd.DataFrame:
     """One company's funding events in no memo total (``cached_funding_memo_lines``, not counted)."""
     memo_events = cached_funding_memo_lines(version)
     return memo_events[(memo_events["ticker"] == ticker) & ~memo_events["counted"].astype(bool)]
@@ -391,7 +391,7 @@ def cached_overview_figure(version: str, basis: config.CapexBasis, ticker: str) 
     """Quarterly capex against internal funding of ``ticker`` (the Overview's small multiple)."""
     companies = cached_companies(version)
     return capex_vs_internal_funding_figure(
-        company_funding_rows(version, "quarter", basis, ticker), names=dict(zip(companies["ticker"], companies["name"])), columns=1
+        cached_company_funding_rows(version, "quarter", basis, ticker), names=dict(zip(companies["ticker"], companies["name"])), columns=1
     )
 
 
@@ -400,8 +400,8 @@ def cached_guidance_figure(version: str, basis: config.CapexBasis, ticker: str) 
     """Trailing-12-month and fiscal-year capex with every guidance vintage of ``ticker``."""
     guidance = cached_guidance(version)
     return capex_guidance_figure(
-        company_funding_rows(version, "ttm", basis, ticker),
-        company_funding_rows(version, "fiscal_year", basis, ticker),
+        cached_company_funding_rows(version, "ttm", basis, ticker),
+        cached_company_funding_rows(version, "fiscal_year", basis, ticker),
         guidance[guidance["ticker"] == ticker].sort_values("statement_date"),
         ticker=ticker,
     )
@@ -411,7 +411,7 @@ def cached_guidance_figure(version: str, basis: config.CapexBasis, ticker: str) 
 def cached_bridge_figure(version: str, period: config.Period, basis: config.CapexBasis, ticker: str, label: str) -> Figure:
     """The funding-gap waterfall of one company's period with its memo lines (an empty chart
     saying so without data)."""
-    rows = company_funding_rows(version, period, basis, ticker)
+    rows = cached_company_funding_rows(version, period, basis, ticker)
     rows = rows[rows["period"] == label]
     if not label or rows.empty:
         return funding_bridge_figure(pd.DataFrame(), title="")

@@ -78,7 +78,7 @@ def _guidance_trajectory(view: CompanyView) -> None:
     guidance = cached.cached_guidance(view.version)
     guidance = guidance[guidance["ticker"] == view.ticker].sort_values("statement_date")
     view.chart(cached.cached_guidance_figure(view.version, view.basis, view.ticker), "company_guidance")
-    if guidance.empty and cached.company_funding_rows(view.version, "ttm", view.basis, view.ticker).empty:
+    if guidance.empty and cached.cached_company_funding_rows(view.version, "ttm", view.basis, view.ticker).empty:
         st.info(f"No fundamentals and no capex guidance for {view.name} in the data.")
         return
     st.caption(

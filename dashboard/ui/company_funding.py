@@ -24,7 +24,7 @@ def funding_section(view: CompanyView) -> None:
     period = widgets.choice(
         "bridge_period", "Period type", list(PERIOD_LABELS), "quarter", format_func=PERIOD_LABELS.__getitem__, kind="radio"
     )
-    rows = cached.company_funding_rows(view.version, period, view.basis, view.ticker)
+    rows = cached.cached_company_funding_rows(view.version, period, view.basis, view.ticker)
     if rows.empty:
         view.chart(cached.cached_bridge_figure(view.version, period, view.basis, view.ticker, ""), "company_bridge")
         st.info(f"No fundamentals for {view.name} in the data, so no funding gap.")
@@ -34,7 +34,7 @@ def funding_section(view: CompanyView) -> None:
         default_label = shown_rows["period"].iloc[-1] if not shown_rows.empty else labels[-1]
         label = widgets.choice("bridge", "Period", labels[::-1], default_label)
         row = rows[rows["period"] == label].iloc[0]
-        notes = cached.company_flag_notes(view.version, period, view.basis, view.ticker, label)
+        notes = cached.cached_company_flag_notes(view.version, period, view.basis, view.ticker, label)
         _period_caption(label, row)
         _bridge_and_memo(view, period, label, row)
         _headline_figures(view, row, notes)
@@ -102,23 +102,22 @@ def _headline_figures(view: CompanyView, row: pd.Series, notes: pd.DataFrame) ->
     )
     internal_known = pd.notna(row["internal_funding"])
     figures = st.container(horizontal=True)  # one block for the four (columns would be five)
-    gap, internal, capex, free_cash_flow = figures, figures, figures, figures
-    gap.metric(
+    figures.metric(
         "Funding gap" + views.flag_mark(notes, gap_inputs),
         views.gap_text(row),
         help=views.figure_help("capex − internal funding", notes, gap_inputs, extra=views.bound_reason(row)),
     )
-    internal.metric(
+    figures.metric(
         ("Internal funding" if internal_known else "Internal funding, at most") + views.flag_mark(notes, INTERNAL_INPUTS),
         usd_bn(row["internal_funding"] if internal_known else row["internal_funding_upper_bound"]),
         help=views.figure_help("operating cash flow − buybacks − dividends", notes, INTERNAL_INPUTS),
     )
-    capex.metric(
+    figures.metric(
         "Capex" + views.flag_mark(notes, ("capex",)),
         usd_bn(row["capex"]),
         help=views.figure_help(f"{view.basis} basis", notes, ("capex", "finance_lease_principal")),
     )
-    free_cash_flow.metric(
+    figures.metric(
         "Free cash flow" + views.flag_mark(notes, ("operating_cash_flow", "capex")),
         usd_bn(row["free_cash_flow"]),
         help=views.figure_help("operating cash flow − capex", notes, ("operating_cash_flow", "capex")),
@@ -142,7 +141,7 @@ def _sources(view: CompanyView, period: Period, label: str, row: pd.Series, note
 def _uncounted_events(view: CompanyView) -> None:
     """Funding events in no memo total stay visible: after the last reported quarter, of a company
     without fundamentals, in a partly covered quarter, without an amount, or never counted."""
-    uncounted = cached.company_uncounted_events(view.version, view.ticker)
+    uncounted = cached.cached_company_uncounted_events(view.version, view.ticker)
     if uncounted.empty:
         st.caption(f"Every funding event of {escape_markdown(view.name)} is counted in a memo line above.")
         return

@@ -11,7 +11,7 @@ import pandas as pd
 
 from dashboard.config import CapexBasis, Model
 from dashboard.ui.charts import show_chart
-from dashboard.ui.widgets import WINDOWS_SEPARATOR, encode_window
+from dashboard.ui.widgets import encode_windows
 
 SECTIONS: dict[str, str] = {
     "funding": "Funding gap",
@@ -43,8 +43,7 @@ class CompanyView:
 
     def with_event_study(self, model: Model, windows: tuple[tuple[int, int], ...]) -> StudyView:
         """This view with the event study's model and windows (the market-reactions section)."""
-        encoded = WINDOWS_SEPARATOR.join(encode_window(window) for window in windows)
-        params = {**self.params, "model": model, "windows": encoded}
+        params = {**self.params, "model": model, "windows": encode_windows(windows)}
         return StudyView(self.version, self.ticker, self.company, self.basis, params, model, windows)
 
 

@@ -4,9 +4,10 @@ How a control gets its value: from the link's query parameter when it is present
 session's first run, or whenever the URL holds a value this session did not write: a pasted link,
 browser history); a bad value gives the default, with a visible warning that names the parameter,
 the rejected value and the default used. Otherwise the widget's own state rules (or the value it
-had when last shown in this session, then the default), and every run writes the current value
-back to the query string, so the address bar is always a link that reproduces the view. Values are written explicitly (defaults too), so a link
-keeps its meaning even if a default changes later. The page itself is in the URL path
+had when last shown in this session, then the default), and every run puts the current value in
+the query string (writing it only when the link says otherwise), so the address bar is always a
+link that reproduces the view. Values are written explicitly (defaults too), so a link keeps its
+meaning even if a default changes later. The page itself is in the URL path
 (``st.navigation``); the data version is the ``v`` parameter (see :func:`data_version_notice`).
 
 Encodings (all plain ASCII): a choice is its option's name (``company=META``); a multi-choice is a
@@ -27,8 +28,8 @@ from typing import Any, TypedDict, TypeVar, cast, get_args
 
 import streamlit as st
 
+from dashboard.config import DEFAULT_EVENT_WINDOWS, OLD_WINDOW_SEPARATOR, CapexBasis, Model, format_window
 from dashboard.config import MODELS as config_models
-from dashboard.config import OLD_WINDOW_SEPARATOR, CapexBasis, Model, format_window
 from dashboard.config import parse_window as config_parse_window
 from dashboard.ui.text import escape_markdown
 
@@ -120,6 +121,11 @@ def parse_windows(raw: str, options: Sequence[str]) -> list[str]:
     if unknown:
         raise InvalidParam(f"unknown window(s) {', '.join(unknown)}")
     return [option for option in options if option in names]
+
+
+def encode_windows(windows: Sequence[tuple[int, int]]) -> str:
+    """Several windows in a link: ``-1,1;0,20``."""
+    return WINDOWS_SEPARATOR.join(encode_window(window) for window in windows)
 
 
 def window_label(name: str) -> str:
@@ -483,11 +489,28 @@ def event_study_controls() -> tuple[Model, tuple[tuple[int, int], ...]]:
     """The abnormal-return model and the event windows, in the sidebar and bound to the link: on
     the Events page, and in the Company page's market-reactions section (the only views they
     change; elsewhere they stay out of the sidebar and the link, and come back as they were)."""
-    from dashboard import config
-
     model = choice("model", "Abnormal-return model", list(MODELS), "market", format_func=MODEL_LABELS.__getitem__, container=st.sidebar)
-    windows = windows_choice("windows", "Event windows", WINDOW_OPTIONS, config.DEFAULT_EVENT_WINDOWS, container=st.sidebar)
+    windows = windows_choice("windows", "Event windows", WINDOW_OPTIONS, DEFAULT_EVENT_WINDOWS, container=st.sidebar)
     return model, windows
+
+
+def keep_event_study_link() -> None:
+    """On a view without the event-study controls: a link's ``model`` and ``windows`` (an older
+    link, or one edited by hand) are kept for when the controls come back; a bad one is named in
+    a notice. The link itself then carries only what the view shows (:func:`finish_run`)."""
+    names = [encode_window(window) for window in WINDOW_OPTIONS]
+    parsers: dict[str, Callable[[str], Any]] = {
+        "model": lambda raw: parse_choice(raw, list(MODELS)),
+        "windows": lambda raw: parse_windows(raw, names),
+    }
+    for key, parse in parsers.items():
+        raw = st.query_params.get(key)
+        if raw is None or raw == st.session_state.get(f"_written_{key}"):
+            continue
+        try:
+            st.session_state[f"_keep_{key}"] = parse(raw)
+        except InvalidParam as exc:
+            notice(f"The link's `{key}={_plain(raw)}` is not valid ({escape_markdown(exc)}); the market reactions use the default.")
 
 
 def shared() -> Shared:
