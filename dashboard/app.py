@@ -28,7 +28,7 @@ require_sign_in()
 
 from dashboard.errors import CurationError, DashboardError, SnapshotDamaged  # noqa: E402
 from dashboard.loaders.snapshot import REPAIR_HINT, relative_paths_in  # noqa: E402
-from dashboard.ui import cached, widgets  # noqa: E402
+from dashboard.ui import cached, sidebar, widgets  # noqa: E402
 from dashboard.ui.text import escape_markdown  # noqa: E402
 
 PAGES_DIR = Path(__file__).resolve().parent / "app_pages"
@@ -73,7 +73,7 @@ try:
     widgets.data_version_notice(version)
 
     companies = cached.cached_companies(version)
-    widgets.sidebar_controls(page_key, companies["ticker"].tolist(), dict(zip(companies["ticker"], companies["name"])))
+    sidebar.shared_controls(page_key, companies["ticker"].tolist(), dict(zip(companies["ticker"], companies["name"])))
 
     as_of_dates = cached.read_as_of_dates(version)  # of the version the page shows (a refresh may change it)
     page.run()  # a page may add its own controls to the sidebar, under the shared ones

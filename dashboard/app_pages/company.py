@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.ui import cached, widgets
+from dashboard.ui import cached, sidebar, widgets
 from dashboard.ui.company_filings import filings_section
 from dashboard.ui.company_forward import forward_section
 from dashboard.ui.company_funding import funding_section
@@ -17,7 +17,7 @@ from dashboard.ui.company_view import SECTIONS, CompanyView
 from dashboard.ui.text import escape_markdown
 
 version = cached.data_version()
-settings = widgets.shared()
+settings = sidebar.shared()
 ticker = settings["company"]
 basis = settings["capex_basis"]
 companies = cached.cached_companies(version).set_index("ticker")
@@ -50,5 +50,5 @@ view = CompanyView(version, ticker, company, basis, params)
 section = widgets.choice("section", "Section", list(SECTIONS), "funding", format_func=SECTIONS.__getitem__, kind="radio")
 draw = {"funding": funding_section, "forward": forward_section, "reactions": reactions_section, "filings": filings_section}
 if section != "reactions":
-    widgets.keep_event_study_link()
+    sidebar.keep_event_study_link()
 draw[section](view)

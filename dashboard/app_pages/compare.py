@@ -6,13 +6,13 @@ import streamlit as st
 
 from dashboard import config
 from dashboard.charts.funding import compare_figure
-from dashboard.ui import cached, views, widgets
+from dashboard.ui import cached, sidebar, views, widgets
 from dashboard.ui.charts import show_chart
 from dashboard.ui.columns import FUNDING_KEY_COLUMNS
 from dashboard.ui.tables import table
 
 version = cached.data_version()
-basis = widgets.shared().get("capex_basis", "reported")
+basis = sidebar.shared().get("capex_basis", "reported")
 companies = cached.cached_companies(version)
 names = dict(zip(companies["ticker"], companies["name"]))
 
@@ -20,7 +20,7 @@ st.title("Compare companies")
 st.caption(
     "Fiscal quarters mapped to the calendar quarter with the nearest end date (Microsoft's year ends in June, "
     "Oracle's in May, Intel's quarters end on 52/53-week Saturdays), so companies line up. "
-    f"Capex basis: **{widgets.CAPEX_BASIS_LABELS[basis]}**. {views.without_fundamentals_note(version)}"
+    f"Capex basis: **{sidebar.CAPEX_BASIS_LABELS[basis]}**. {views.without_fundamentals_note(version)}"
 )
 PERIODS: dict[config.Period, str] = {"calendar_quarter": "Calendar quarter", "calendar_year": "Calendar year"}
 c1, c2 = st.columns([1, 3])

@@ -9,21 +9,21 @@ import streamlit as st
 
 from dashboard import config
 from dashboard.charts.reactions import caar_by_type_figure, car_vs_size_figure
-from dashboard.ui import cached, uploads, views, widgets
+from dashboard.ui import cached, sidebar, uploads, views, widgets
 from dashboard.ui.charts import show_chart
 from dashboard.ui.columns import REACTION_KEY_COLUMNS
 from dashboard.ui.tables import table
 from dashboard.ui.text import escape_markdown
 
 version = cached.data_version()
-settings = widgets.shared()
+settings = sidebar.shared()
 model, windows = settings["model"], settings["windows"]
 events = cached.cached_study_events(version)  # curated events and guidance vintages as events
 companies = cached.cached_companies(version)
 
 st.title("Events and market reactions")
 st.caption(
-    f"Abnormal returns: {widgets.MODEL_LABELS[model]}; estimation window {config.DEFAULT_ESTIMATION_WINDOW} trading days; "
+    f"Abnormal returns: {sidebar.MODEL_LABELS[model]}; estimation window {config.DEFAULT_ESTIMATION_WINDOW} trading days; "
     "day 0 from the event's date and time on its exchange calendar."
 )
 

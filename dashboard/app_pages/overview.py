@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.ui import cached, views, widgets
+from dashboard.ui import cached, sidebar, views
 from dashboard.ui.charts import show_chart
 from dashboard.ui.tables import table
 
 version = cached.data_version()
-settings = widgets.shared()
+settings = sidebar.shared()
 basis = settings.get("capex_basis", "reported")
 params = {"page": "overview", "capex": basis, "v": version}
 
@@ -18,7 +18,7 @@ st.title("AI capex against internal funding")
 st.caption(
     "Capex racing past what operations throw off after buybacks and dividends: the funding gap and "
     "what closes it. USD; fundamentals in USD millions, shown in billions. Capex basis: "
-    f"**{widgets.CAPEX_BASIS_LABELS[basis]}**."
+    f"**{sidebar.CAPEX_BASIS_LABELS[basis]}**."
 )
 
 companies = cached.cached_companies(version)

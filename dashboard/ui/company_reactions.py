@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard.ui import cached, views, widgets
+from dashboard.ui import cached, sidebar, views, widgets
 from dashboard.ui.columns import REACTION_KEY_COLUMNS
 from dashboard.ui.company_view import CompanyView, StudyView
 from dashboard.ui.tables import table
@@ -24,7 +24,7 @@ CLICKED_EVENT = "_clicked_event"
 def reactions_section(page: CompanyView) -> None:
     """The event-study controls (in the sidebar), the price chart, then the reactions of the
     company's events."""
-    view = page.with_event_study(*widgets.event_study_controls())
+    view = page.with_event_study(*sidebar.event_study_controls())
     st.header("Price against its benchmark")
     window = view.windows[0]
     cars = views.event_cars(view.version, view.model, view.windows, window)
@@ -66,7 +66,7 @@ def _price_chart(view: StudyView, own: pd.DataFrame, window_name: str) -> None:
         st.session_state[CLICKED_EVENT] = clicked[-1]
         st.session_state["w_event"] = clicked[-1]
     st.caption(
-        f"Markers: CAR over {window_name} ({widgets.MODEL_LABELS[view.model]}); ▲ positive, ▼ negative; filled = significant at 5%, "
+        f"Markers: CAR over {window_name} ({sidebar.MODEL_LABELS[view.model]}); ▲ positive, ▼ negative; filled = significant at 5%, "
         "hollow = not; grey cross = no CAR (status in the table). Hover for the headline; click a marker to open the event below."
     )
 

@@ -24,12 +24,11 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Sequence
-from typing import Any, TypedDict, TypeVar, cast, get_args
+from typing import Any, TypeVar, cast
 
 import streamlit as st
 
-from dashboard.config import DEFAULT_EVENT_WINDOWS, OLD_WINDOW_SEPARATOR, CapexBasis, Model, format_window
-from dashboard.config import MODELS as config_models
+from dashboard.config import OLD_WINDOW_SEPARATOR, format_window
 from dashboard.config import parse_window as config_parse_window
 from dashboard.ui.text import escape_markdown
 
@@ -208,6 +207,21 @@ def _bind(
     st.session_state[f"_keep_{key}"] = value
     st.session_state.setdefault(_TOUCHED, set()).add(key)
     return value
+
+
+def remember(key: str, parse: Callable[[str], Any]) -> None:
+    """For a control this run does not show: the link's value for it (one this session did not
+    write) is kept, as :func:`_bind` would have taken it, for when the control is shown again; a
+    bad one is named in a notice. The link then drops it (:func:`finish_run`)."""
+    raw = st.query_params.get(key)
+    if raw is None or raw == st.session_state.get(f"_written_{key}"):
+        return
+    try:
+        st.session_state[f"_keep_{key}"] = parse(raw)
+    except InvalidParam as exc:
+        notice(
+            f"The link's `{key}={_plain(raw)}` is not valid ({escape_markdown(exc)}); it is not used here, and the default applies where it is."
+        )
 
 
 def choice(
@@ -406,113 +420,3 @@ def data_version_notice(current: str) -> str | None:
     )
     st.info(message, icon=":material/update:")
     return message
-
-
-# --- the shared sidebar controls ---------------------------------------------------------------------
-
-CAPEX_BASES: tuple[CapexBasis, ...] = get_args(CapexBasis)
-CAPEX_BASIS_LABELS = {"reported": "Reported capex", "economic": "Economic (incl. finance-lease principal)"}
-MODELS: tuple[Model, ...] = config_models
-MODEL_LABELS = {
-    "market": "Market model (OLS α, β)",
-    "market_adjusted": "Market-adjusted (R − Rm)",
-    "constant_mean": "Constant mean",
-    "peer": "Peer group (equal-weighted)",
-}
-WINDOW_OPTIONS: tuple[tuple[int, int], ...] = (
-    (-1, 1),
-    (0, 1),
-    (-5, 5),
-    (0, 20),
-    (0, 0),
-    (-1, 0),
-    (-2, 2),
-    (-3, 3),
-    (0, 5),
-    (0, 10),
-    (-10, 10),
-)
-# Which shared controls each page shows (and so puts in its link). The Company page adds the
-# event-study controls itself, in its market-reactions section only (event_study_controls).
-PAGE_CONTROLS: dict[str, tuple[str, ...]] = {
-    "overview": ("capex",),
-    "company": ("company", "capex"),
-    "events": ("model", "windows"),
-    "compare": ("capex",),
-    "methodology": (),
-}
-
-
-class Shared(TypedDict, total=False):
-    """The shared settings of this run: company, capex basis, model, windows (keys present only
-    when the page uses them)."""
-
-    company: str
-    capex_basis: CapexBasis
-    model: Model
-    windows: tuple[tuple[int, int], ...]
-
-
-def sidebar_controls(page: str, companies: Sequence[str], company_names: dict[str, str]) -> Shared:
-    """Render the shared controls the page uses in the sidebar, bound to the link; store them for
-    the page (:func:`shared`)."""
-    wanted = PAGE_CONTROLS.get(page, ())
-    values = Shared()
-    bar = st.sidebar
-    if "company" in wanted:
-        values["company"] = choice(
-            "company",
-            "Company",
-            list(companies),
-            companies[0],
-            format_func=lambda t: f"{company_names.get(t, t)} ({t})",
-            container=bar,
-        )
-    if "capex" in wanted:
-        values["capex_basis"] = choice(
-            "capex",
-            "Capex basis",
-            list(CAPEX_BASES),
-            "reported",
-            format_func=CAPEX_BASIS_LABELS.__getitem__,
-            container=bar,
-            kind="radio",
-            help="Economic capex = reported purchases of property and equipment + principal payments on finance leases.",
-        )
-    if "model" in wanted or "windows" in wanted:
-        values["model"], values["windows"] = event_study_controls()
-    st.session_state["_shared"] = values
-    return values
-
-
-def event_study_controls() -> tuple[Model, tuple[tuple[int, int], ...]]:
-    """The abnormal-return model and the event windows, in the sidebar and bound to the link: on
-    the Events page, and in the Company page's market-reactions section (the only views they
-    change; elsewhere they stay out of the sidebar and the link, and come back as they were)."""
-    model = choice("model", "Abnormal-return model", list(MODELS), "market", format_func=MODEL_LABELS.__getitem__, container=st.sidebar)
-    windows = windows_choice("windows", "Event windows", WINDOW_OPTIONS, DEFAULT_EVENT_WINDOWS, container=st.sidebar)
-    return model, windows
-
-
-def keep_event_study_link() -> None:
-    """On a view without the event-study controls: a link's ``model`` and ``windows`` (an older
-    link, or one edited by hand) are kept for when the controls come back; a bad one is named in
-    a notice. The link itself then carries only what the view shows (:func:`finish_run`)."""
-    names = [encode_window(window) for window in WINDOW_OPTIONS]
-    parsers: dict[str, Callable[[str], Any]] = {
-        "model": lambda raw: parse_choice(raw, list(MODELS)),
-        "windows": lambda raw: parse_windows(raw, names),
-    }
-    for key, parse in parsers.items():
-        raw = st.query_params.get(key)
-        if raw is None or raw == st.session_state.get(f"_written_{key}"):
-            continue
-        try:
-            st.session_state[f"_keep_{key}"] = parse(raw)
-        except InvalidParam as exc:
-            notice(f"The link's `{key}={_plain(raw)}` is not valid ({escape_markdown(exc)}); the market reactions use the default.")
-
-
-def shared() -> Shared:
-    """The shared settings rendered by app.py in this run."""
-    return st.session_state.get("_shared", Shared())
