@@ -25,7 +25,7 @@ browser:
   round is cold for Microsoft's figures; later ones are cached); the bare app between two options.
 
 Reports the median over all measurements and the median of the ratios dashboard / bare app taken
-pair by pair in the same round. No assertion: numbers only (CONVENTIONS: performance lives here,
+pair by pair in the same round, and the WebSocket messages each page received per switch. No assertion: numbers only (CONVENTIONS: performance lives here,
 not in tests).
 """
 
@@ -90,12 +90,28 @@ def ready(page, heading: str) -> None:
     settle(page)
 
 
-def switch(page, option: str, heading: str) -> float:
+# WebSocket messages received, per browser page (counted from its first load on).
+RECEIVED: dict[object, int] = {}
+
+
+def count_messages(page) -> None:
+    RECEIVED[page] = 0
+
+    def opened(socket) -> None:
+        socket.on("framereceived", lambda _frame: RECEIVED.__setitem__(page, RECEIVED[page] + 1))
+
+    page.on("websocket", opened)
+
+
+def switch(page, option: str, heading: str) -> tuple[float, int]:
+    """Seconds from choosing ``option`` until ``heading`` shows and the page is settled, and the
+    WebSocket messages the page received meanwhile."""
+    before = RECEIVED.get(page, 0)
     began = time.perf_counter()
     page.get_by_role("combobox", name="Company").click()
     page.get_by_role("option", name=option).click()
     ready(page, heading)
-    return time.perf_counter() - began
+    return time.perf_counter() - began, RECEIVED.get(page, 0) - before
 
 
 # Streamlit's front end looks for the server at the page's own path first (``/company/_stcore/health``),
@@ -123,6 +139,7 @@ def start_page(browser, url: str, heading: str, began: float) -> tuple[object, f
     """A new browser page at ``url`` ready, and the seconds since ``began`` (the server's launch)."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
+    count_messages(page)
     page.goto(url)
     ready(page, heading)
     return page, time.perf_counter() - began
@@ -158,10 +175,15 @@ def one_round(browser, switches: int) -> dict[str, list[float]]:
                     record("dashboard_company_first_chart_net_of_probe", first - probe)
                 for number in range(switches):
                     there = "switch" if number == 0 else "switch_again"
-                    record("bare_" + there, switch(bare, "Beta", "Bare Beta"))
-                    record("dashboard_" + there, switch(dashboard, MICROSOFT, MICROSOFT))
-                    record("bare_switch_back", switch(bare, "Alpha", "Bare Alpha"))
-                    record("dashboard_switch_back", switch(dashboard, META, META))
+                    for app, page, option, heading, measure in (
+                        ("bare", bare, "Beta", "Bare Beta", there),
+                        ("dashboard", dashboard, MICROSOFT, MICROSOFT, there),
+                        ("bare", bare, "Alpha", "Bare Alpha", "switch_back"),
+                        ("dashboard", dashboard, META, META, "switch_back"),
+                    ):
+                        seconds, messages = switch(page, option, heading)
+                        record(f"{app}_{measure}", seconds)
+                        record(f"{app}_switch_messages", messages)
     return times
 
 
@@ -206,6 +228,11 @@ def main() -> int:
     print("|---|---|---|---|")
     for label, key in MEASURES:
         print(f"| {label} | {median('dashboard_' + key):.2f} s | {median('bare_' + key):.2f} s | {ratio(key):.2f}x |")
+    print(
+        f"| WebSocket messages received per switch | {median('dashboard_switch_messages'):.0f} | {median('bare_switch_messages'):.0f} | |"
+    )
+    print("\nSeconds are medians of all measurements; a ratio is the median of the pair-by-pair ratios, so it")
+    print("need not equal the ratio of the two medians.")
     return 0
 
 

@@ -65,7 +65,7 @@ def test_memo_lines_follow_the_steps_from_zero_below_a_dotted_line():
     assert "JV/SPV financing (off balance sheet) 27.0; Developers' financing of leased sites n/a" in description_of(figure)
 
 
-def test_margins_are_set_so_plotly_draws_once():
+def test_the_bridge_sets_its_margins():  # that plotly keeps them: test_browser.py
     figure = funding_bridge_figure(STEPS, title="SYNTHETIC", memo=MEMO)
     assert {key: figure.layout.margin[key] for key in BRIDGE_MARGIN} == BRIDGE_MARGIN
 
