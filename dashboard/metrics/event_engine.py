@@ -229,7 +229,8 @@ def calendar_block(
     ``*_columns``: column of each event's stock and benchmark (-1 missing); ``tickers`` and
     ``event_ids`` name each event. ``studied`` (default: all): the events to compute; the others
     (confounders) only count as other events of their ticker, for the confounding flags and the
-    estimation masks. Only the columns of the studied events are copied (into a ``ReturnsPanel``).
+    estimation masks. The matrix is read through a ``ReturnsPanel`` (in place when it is
+    column-major, else copied once).
     """
     n_axis = len(axis)
     rows = np.arange(len(positions)) if studied is None else np.flatnonzero(studied)
@@ -348,7 +349,7 @@ def event_day_returns(
     return abnormal, standardized, market_event
 
 
-STATUS_PRECEDENCE = (
+STATUS_PRECEDENCE: tuple[str, ...] = (
     "no_day0",
     "no_prices",
     "no_benchmark",

@@ -113,8 +113,7 @@ def _as_floats(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _among(names: pd.Index, columns: pd.Index) -> list[str]:
     """The ``names`` that are ``columns``, in their order (a hash lookup, not a scan per name)."""
-    found = columns.get_indexer(names) >= 0 if columns.is_unique else names.isin(columns)
-    return names[found].tolist()
+    return names[names.isin(columns)].tolist()
 
 
 def return_columns(study: pd.DataFrame, returns: pd.DataFrame, companies: pd.DataFrame | None, model: str) -> pd.DataFrame:

@@ -65,7 +65,7 @@ import pandas as pd
 from scipy import special  # scipy.stats.t's own ufuncs: the same numbers without importing scipy.stats
 
 from dashboard import config
-from dashboard.metrics.event_engine import CalendarBlock, EngineSettings, car_variance
+from dashboard.metrics.event_engine import STATUS_PRECEDENCE, CalendarBlock, EngineSettings, car_variance
 from dashboard.metrics.event_inputs import (
     AFTER_CLOSE_TIME,
     SHADOW,
@@ -86,16 +86,8 @@ DEFAULT_ESTIMATION_WINDOW = config.DEFAULT_ESTIMATION_WINDOW
 DEFAULT_EVENT_WINDOWS = config.DEFAULT_EVENT_WINDOWS
 DEFAULT_MIN_ESTIMATION_DAYS = config.DEFAULT_MIN_ESTIMATION_DAYS
 
-STATUSES: tuple[str, ...] = (
-    "ok",
-    "insufficient_estimation",
-    "no_prices",
-    "no_benchmark",
-    "before_coverage",
-    "after_coverage",
-    "gap_in_prices",
-    "no_day0",
-)
+# Every status a window can have: ok, or the first reason that applies (the engine's order).
+STATUSES: tuple[str, ...] = ("ok", *STATUS_PRECEDENCE)
 
 EVENT_COLUMNS: tuple[str, ...] = (
     "event_id",

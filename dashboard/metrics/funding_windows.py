@@ -96,7 +96,7 @@ def memo_notes(windows: pd.DataFrame, complete: pd.Series, memo: pd.DataFrame) -
 def bound_missing(result: pd.DataFrame, any_missing: pd.DataFrame, capex_basis: CapexBasis) -> list[tuple[str, ...]]:
     """Per row: the one-signed outflows counted as 0 in its gap bound (empty where the gap is exact
     or not even bounded); lease principal counts only on the economic basis."""
-    counted_as_zero = [c for c in BOUNDING_OUTFLOWS if capex_basis == "economic" or c != "finance_lease_principal"]
+    counted_as_zero = [c for c in BOUNDING_OUTFLOWS if c in flow_inputs(capex_basis)]
     bounded_only = result["funding_gap_lower_bound"].notna() & result["funding_gap"].isna()
     missing_by_window = any_missing.to_dict("records")
     return [

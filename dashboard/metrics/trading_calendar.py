@@ -35,7 +35,7 @@ HOLIDAY_NEXT = "holiday_next_session"
 NOT_A_ROW_NEXT = "no_row_on_date_next_row"
 BEYOND_SESSIONS = "beyond_sessions"
 MISSING_DATE = "missing_event_date"
-# The range trading_sessions builds a calendar for (widened to the dates asked for).
+# The range covering_calendar builds a calendar for (widened to the dates asked for).
 WIDE_START, WIDE_END = pd.Timestamp("2000-01-01"), pd.Timestamp("2039-12-31")
 
 
@@ -46,17 +46,25 @@ class UnknownCalendar(ValueError):
 def trading_sessions(calendar_name: str, start: pd.Timestamp | str, end: pd.Timestamp | str) -> pd.DatetimeIndex:
     """Sessions of an exchange calendar (``XNYS``, ``XTKS``, ...) from ``start`` to ``end``.
 
-    Dates are tz-naive midnight timestamps (ns). Raises ``ValueError`` for an unknown calendar.
-    The dates are clipped to the range exchange_calendars supports for that calendar.
+    Dates are tz-naive midnight timestamps (ns). Raises ``ValueError`` for an unknown calendar,
+    and exchange_calendars' own error for a range it does not cover.
     """
     start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
-    try:  # one wide build serves every range inside it (a build costs 0.1-0.2 s whatever its length)
-        sessions = _sessions(calendar_name, min(start, WIDE_START), max(end, WIDE_END))
+    sessions = _sessions(covering_calendar(calendar_name, start, end))
+    return sessions[(sessions >= start) & (sessions <= end)].copy()
+
+
+def covering_calendar(calendar_name: str, start: pd.Timestamp, end: pd.Timestamp) -> ExchangeCalendar:
+    """An exchange calendar covering at least ``start`` to ``end`` (dates), built once and shared:
+    one wide build (:data:`WIDE_START` to :data:`WIDE_END`, widened to the range) serves every
+    range inside it, since a build costs 0.1-0.2 s whatever its length. Raises ``ValueError``
+    for an unknown calendar."""
+    try:
+        return _calendar(calendar_name, min(start, WIDE_START), max(end, WIDE_END))
     except UnknownCalendar:
         raise
     except ValueError:  # 2039 is past the last date the calendar supports: build just the range
-        sessions = _sessions(calendar_name, start, end)
-    return sessions[(sessions >= start) & (sessions <= end)].copy()
+        return _calendar(calendar_name, start, end)
 
 
 def exchange_calendar(calendar_name: str, start: pd.Timestamp, end: pd.Timestamp) -> ExchangeCalendar:
@@ -84,8 +92,13 @@ def naive_sessions(sessions: Any) -> pd.DatetimeIndex:
 
 
 @functools.lru_cache(maxsize=32)
-def _sessions(calendar_name: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.DatetimeIndex:
-    return naive_sessions(exchange_calendar(calendar_name, start, end).sessions)
+def _calendar(calendar_name: str, start: pd.Timestamp, end: pd.Timestamp) -> ExchangeCalendar:
+    return exchange_calendar(calendar_name, start, end)
+
+
+@functools.lru_cache(maxsize=32)
+def _sessions(calendar: ExchangeCalendar) -> pd.DatetimeIndex:
+    return naive_sessions(calendar.sessions)
 
 
 def _as_ns(values: pd.Series | pd.DatetimeIndex | np.ndarray) -> np.ndarray:

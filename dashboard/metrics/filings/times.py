@@ -27,7 +27,7 @@ import pandas as pd
 
 from dashboard import config
 from dashboard.config import JsonTimeConvention
-from dashboard.metrics.trading_calendar import day0_from_sessions, exchange_calendar, naive_sessions
+from dashboard.metrics.trading_calendar import covering_calendar, day0_from_sessions, naive_sessions
 
 # Header and JSON readings of one filing agree when they are this close (the JSON has milliseconds).
 HEADER_TOLERANCE = pd.Timedelta(seconds=60)
@@ -220,10 +220,12 @@ class ExchangeHours(NamedTuple):
 
 @functools.lru_cache(maxsize=32)
 def _exchange_hours(calendar_name: str, start: pd.Timestamp, end: pd.Timestamp) -> ExchangeHours:
-    calendar = exchange_calendar(calendar_name, start, end)
-    schedule = calendar.schedule
+    calendar = covering_calendar(calendar_name, start, end)  # the build trading_sessions shares
+    days = naive_sessions(calendar.schedule.index)
+    inside = (days >= start) & (days <= end)
+    schedule = calendar.schedule[inside]
     return ExchangeHours(
-        naive_sessions(schedule.index),
+        days[inside],
         pd.DatetimeIndex(schedule["open"]).tz_convert("UTC"),
         pd.DatetimeIndex(schedule["close"]).tz_convert("UTC"),
         str(calendar.tz),
